@@ -1,0 +1,11 @@
+"""mmfs_plugin: few-shot object detection for MMDetection 3.x.
+
+Importing the package installs the modern-PyTorch compatibility fixes (see
+:mod:`mmfs_plugin.compat`) and registers every class of the plugin into MMDetection's
+registries (scope ``mmdet``).
+"""
+from .version import __version__
+from . import compat  # noqa: F401,E402  (installs the fixes before anything loads a checkpoint)
+from . import datasets, engine, evaluation, models  # noqa: F401,E402
+
+__all__ = ['__version__']

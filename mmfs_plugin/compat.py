@@ -1,0 +1,1 @@
+"""Compatibility fixes for modern PyTorch (filled in by the compat work)."""

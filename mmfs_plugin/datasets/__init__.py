@@ -1,0 +1,1 @@
+"""mmfs_plugin.datasets."""

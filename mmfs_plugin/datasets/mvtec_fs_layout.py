@@ -1,0 +1,61 @@
+"""The MVTec-FS folder layout: which annotation files a split holds.
+
+``<root>/image/<category>/training/<defect_folder>/000.json`` (and ``testing/``), each JSON
+beside its image. Pure: imports neither torch nor mmdet.
+"""
+import os
+from typing import Dict, List, Optional, Sequence
+
+#: The data split name -> the folder that holds it inside each category.
+SPLIT_FOLDERS: Dict[str, str] = {'train': 'training', 'test': 'testing'}
+IMAGE_FOLDER = 'image'
+
+
+def list_annotation_files(root: str,
+                          split: str,
+                          categories: Optional[Sequence[str]] = None) -> List[str]:
+    """List the labelme files of one data split of an MVTec-FS tree.
+
+    Args:
+        root (str): The MVTec-FS root (the folder holding ``image/``).
+        split (str): ``'train'`` or ``'test'``.
+        categories (Sequence[str], optional): Categories to list. Defaults to every category
+            folder found under ``<root>/image``.
+
+    Returns:
+        list[str]: JSON paths relative to ``root`` (POSIX separators), sorted.
+    """
+    if split not in SPLIT_FOLDERS:
+        raise ValueError(f'split must be one of {sorted(SPLIT_FOLDERS)}, got {split!r}')
+    image_dir = os.path.join(root, IMAGE_FOLDER)
+    if not os.path.isdir(image_dir):
+        raise FileNotFoundError(f'{image_dir}: not an MVTec-FS tree (no "{IMAGE_FOLDER}/" folder)')
+    if categories is None:
+        categories = sorted(name for name in os.listdir(image_dir)
+                            if os.path.isdir(os.path.join(image_dir, name)))
+    files = []
+    for category in categories:
+        split_dir = os.path.join(image_dir, category, SPLIT_FOLDERS[split])
+        if not os.path.isdir(split_dir):
+            raise FileNotFoundError(f'{split_dir}: category {category!r} has no '
+                                    f'{SPLIT_FOLDERS[split]!r} folder')
+        for dirpath, dirnames, filenames in os.walk(split_dir):
+            dirnames.sort()
+            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, '/')
+            files.extend(f'{rel_dir}/{name}' for name in filenames if name.endswith('.json'))
+    return sorted(files)
+
+
+def category_of(relpath: str) -> str:
+    """Return the category of an annotation file from its path relative to the root.
+
+    Args:
+        relpath (str): A path as returned by :func:`list_annotation_files`.
+
+    Returns:
+        str: The category folder name, e.g. ``'bottle'``.
+    """
+    parts = relpath.replace(os.sep, '/').split('/')
+    if len(parts) < 3 or parts[0] != IMAGE_FOLDER:
+        raise ValueError(f'{relpath}: not inside "{IMAGE_FOLDER}/<category>/"')
+    return parts[1]

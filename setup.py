@@ -1,0 +1,35 @@
+"""Installation of mmfs_plugin, the few-shot detection plugin for MMDetection 3.x."""
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r"__version__ = '([^']+)'",
+                    (HERE / 'mmfs_plugin' / 'version.py').read_text()).group(1)
+
+setup(
+    name='mmfs_plugin',
+    version=VERSION,
+    description='Few-shot object detection on labelme data (MVTec-FS) for MMDetection 3.x',
+    long_description=(HERE / 'README.md').read_text(encoding='utf-8')
+    if (HERE / 'README.md').exists() else '',
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.9',
+    packages=find_packages(include=['mmfs_plugin', 'mmfs_plugin.*']),
+    package_data={'mmfs_plugin': ['datasets/split_tables/*.json', 'datasets/*.csv']},
+    install_requires=[
+        'torch>=2.0',
+        'mmengine==0.10.7',
+        'mmcv>=2.0.0rc4,<2.2.0',
+        'mmdet==3.3.0',
+        'pycocotools',
+        'numpy',
+        'matplotlib',
+        'tqdm',
+        'setuptools<81',
+    ],
+    extras_require={'tests': ['pytest', 'hypothesis']},
+    zip_safe=False,
+)

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Create .venv with the full mmfs_plugin stack. Idempotent: a finished setup is detected by a
+# stamp file keyed on this script and setup.py, so a second run returns in about a second.
+#
+# Environment variables:
+#   VENV          where to create the environment (default: .venv)
+#   PYTHON        the interpreter to build it from (default: python3.11, else python3)
+#   TORCH_SPEC    torch requirement (default: torch==2.13.0; e.g. a CUDA build for GPU users)
+#   TORCH_INDEX   extra index URL for torch (e.g. https://download.pytorch.org/whl/cu121)
+#   MMCV_WHEELHOUSE  a folder holding a prebuilt mmcv-2.1.0 wheel (default: ../shared/wheelhouse
+#                    when it exists); without one mmcv is built from source (~16 min on 2 cores)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+if [ -z "${MMCV_WHEELHOUSE+x}" ] && [ -d "$root/../shared/wheelhouse" ]; then
+  MMCV_WHEELHOUSE="$root/../shared/wheelhouse"
+fi
+MMCV_WHEELHOUSE=${MMCV_WHEELHOUSE:-}
+
+stamp="$VENV/.mmfs_setup_stamp"
+want=$(cat "$0" setup.py 2>/dev/null | sha1sum | cut -c1-16)"-$TORCH_SPEC"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c "import mmfs_plugin" 2>/dev/null; then
+  exit 0
+fi
+
+fail() { echo "setup_env: FAILED: $*" >&2; exit 1; }
+step() { echo "setup_env: $*"; }
+
+[ -x "$VENV/bin/python" ] || { step "creating $VENV with $PYTHON"; "$PYTHON" -m venv "$VENV" || fail "python -m venv"; }
+pip="$VENV/bin/python -m pip"
+$pip --version >/dev/null || fail "pip missing in $VENV"
+
+step "installing $TORCH_SPEC, setuptools<81, wheel, ninja"
+torch_args=()
+[ -n "${TORCH_INDEX:-}" ] && torch_args+=(--extra-index-url "$TORCH_INDEX")
+$pip install -q "${torch_args[@]}" "$TORCH_SPEC" 'setuptools<81' wheel ninja 'numpy<2' \
+  || fail "torch ($TORCH_SPEC) / setuptools<81 / wheel / ninja / numpy<2"
+
+step "installing mmengine==0.10.7"
+$pip install -q 'mmengine==0.10.7' || fail "mmengine==0.10.7"
+
+if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
+  mmcv_args=(--no-build-isolation)
+  if [ -n "$MMCV_WHEELHOUSE" ] && [ -d "$MMCV_WHEELHOUSE" ]; then
+    step "installing mmcv==2.1.0 (wheelhouse: $MMCV_WHEELHOUSE; falls back to a source build)"
+    mmcv_args+=(--find-links "$MMCV_WHEELHOUSE")
+  else
+    step "building mmcv==2.1.0 from source (about 16 minutes on 2 cores)"
+  fi
+  MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} $pip install "${mmcv_args[@]}" 'mmcv==2.1.0' \
+    || fail "mmcv==2.1.0 (needs gcc, the Python headers, and torch installed first)"
+  # A wheel built against another torch ABI imports but its ops do not: rebuild from source.
+  if ! "$VENV/bin/python" -c "import mmcv.ops" 2>/dev/null; then
+    step "the mmcv wheel does not match this torch: building from source"
+    $pip uninstall -y -q mmcv
+    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} $pip install --no-build-isolation --no-binary mmcv --no-cache-dir 'mmcv==2.1.0' \
+      || fail "mmcv==2.1.0 source build"
+  fi
+fi
+
+step "installing mmdet==3.3.0, pycocotools and the plugin (editable)"
+$pip install -q 'mmdet==3.3.0' pycocotools || fail "mmdet==3.3.0 / pycocotools"
+$pip install -q --no-build-isolation --no-deps -e . || fail "pip install -e . (the plugin)"
+$pip install -q -e '.[tests]' --no-build-isolation || fail "test extras"
+
+step "checking the result"
+"$VENV/bin/python" - <<'PY' || fail "the installed stack does not import (see above)"
+import mmcv, mmcv.ops, mmengine, mmdet, torch
+import mmfs_plugin
+assert mmcv.__version__ == '2.1.0', f'mmcv {mmcv.__version__} != 2.1.0'
+assert mmengine.__version__ == '0.10.7', f'mmengine {mmengine.__version__} != 0.10.7'
+assert mmdet.__version__ == '3.3.0', f'mmdet {mmdet.__version__} != 3.3.0'
+print(f'setup_env: ok: torch {torch.__version__}, mmcv {mmcv.__version__} (ops), '
+      f'mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, mmfs_plugin {mmfs_plugin.__version__}')
+PY
+echo "$want" > "$stamp"
