@@ -1,1 +1,1 @@
-"""mmfs_plugin.datasets."""
+"""Datasets, k-shot selection and samplers for few-shot detection on labelme data."""

@@ -1,0 +1,148 @@
+"""The k-shot rule and k-shot selection files.
+
+For each class, its training instances in a canonical order (image path relative to the root,
+then shape index) are shuffled by a generator seeded from ``(seed, class)``
+(:func:`~mmfs_plugin.datasets.stable_random.stable_shuffle`, identical on every machine and
+Python version) and the first ``k`` are kept (all of them if there are fewer). The selection is
+saved as JSON and can be loaded back. Pure: imports neither torch nor mmdet.
+"""
+import json
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from ..fileio import dump_json_atomic
+from .stable_random import stable_shuffle
+
+SELECTION_FORMAT = 'mmfs_plugin.kshot/1'
+#: ``base_shots`` value meaning "every instance of the base classes".
+ALL_SHOTS = 'all'
+
+Shots = Union[int, str, None]
+
+
+def instance_key(relpath: str, shape_index: int) -> str:
+    """Name one instance: its annotation file relative to the root and its first shape index."""
+    return f'{relpath}#{shape_index}'
+
+
+def split_instance_key(key: str) -> Tuple[str, int]:
+    """Invert :func:`instance_key` into ``(relpath, shape_index)``."""
+    relpath, _, index = key.rpartition('#')
+    if not relpath or not index.isdigit():
+        raise ValueError(f'{key!r} is not an instance key "<relpath>#<shape index>"')
+    return relpath, int(index)
+
+
+def canonical_order(keys: Sequence[str]) -> List[str]:
+    """Sort instance keys by relative path, then by shape index as a number."""
+    return sorted(keys, key=split_instance_key)
+
+
+def select_kshot(candidates: Mapping[str, Sequence[str]], shots: Mapping[str, Optional[int]],
+                 seed: int) -> Dict[str, List[str]]:
+    """Apply the k-shot rule to every class.
+
+    Args:
+        candidates (Mapping[str, Sequence[str]]): Class name -> instance keys of that class.
+        shots (Mapping[str, int | None]): Class name -> k (None keeps every instance).
+        seed (int): The seed.
+
+    Returns:
+        dict[str, list[str]]: Class name -> selected instance keys, in canonical order.
+    """
+    selection = {}
+    for class_name, keys in candidates.items():
+        ordered = canonical_order(keys)
+        k = shots.get(class_name)
+        if k is None:
+            selection[class_name] = ordered
+            continue
+        if k < 0:
+            raise ValueError(f'shots for {class_name!r} must be >= 0, got {k}')
+        chosen = set(stable_shuffle(ordered, seed, class_name)[:k])
+        selection[class_name] = [key for key in ordered if key in chosen]
+    return selection
+
+
+def shots_per_class(base_classes: Sequence[str], novel_classes: Sequence[str], shots: Shots,
+                    base_shots: Shots = None) -> Dict[str, Optional[int]]:
+    """Return k for every class of a fine-tuning set.
+
+    Args:
+        base_classes (Sequence[str]): The base classes of the label space.
+        novel_classes (Sequence[str]): The novel classes of the label space.
+        shots (int | None): k for the novel classes (None: every instance).
+        base_shots (int | 'all' | None): k for the base classes. None: the same as ``shots``
+            (G-FSOD, TFA); ``'all'``: every instance.
+
+    Returns:
+        dict[str, int | None]: Class name -> k (None: every instance).
+    """
+    for name, value in (('shots', shots), ('base_shots', base_shots)):
+        if value is not None and value != ALL_SHOTS and (not isinstance(value, int)
+                                                         or value < 0):
+            raise ValueError(f'{name} must be a non-negative int, None or {ALL_SHOTS!r}, '
+                             f'got {value!r}')
+    novel_k = None if shots == ALL_SHOTS else shots
+    base_k = novel_k if base_shots is None else (None if base_shots == ALL_SHOTS else base_shots)
+    result: Dict[str, Optional[int]] = {name: base_k for name in base_classes}
+    result.update({name: novel_k for name in novel_classes})
+    return result
+
+
+@dataclass
+class KShotSelection:
+    """A k-shot selection and how it was made.
+
+    Args:
+        seed (int): The seed of the rule.
+        shots (int | None): k of the novel classes.
+        base_shots (int | str | None): k of the base classes (as given).
+        classes (list[str]): The label space the selection was made for.
+        selection (dict[str, list[str]]): Class name -> selected instance keys.
+    """
+    seed: int
+    shots: Shots
+    base_shots: Shots
+    classes: List[str]
+    selection: Dict[str, List[str]] = field(default_factory=dict)
+
+    @property
+    def selected_keys(self) -> Dict[str, str]:
+        """Instance key -> its class, over every class."""
+        return {key: name for name, keys in self.selection.items() for key in keys}
+
+    def save(self, path: str) -> None:
+        """Write the selection to ``path`` as JSON, atomically."""
+        dump_json_atomic(
+            dict(format=SELECTION_FORMAT, seed=self.seed, shots=self.shots,
+                 base_shots=self.base_shots, classes=list(self.classes),
+                 selection=self.selection), path)
+
+    @classmethod
+    def load(cls, path: str) -> 'KShotSelection':
+        """Read a selection written by :meth:`save`.
+
+        Raises:
+            ValueError: The file is not a selection file; the message names the file and
+                the field.
+        """
+        try:
+            with open(path, encoding='utf-8') as f:
+                data = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise ValueError(f'{path}: cannot read the k-shot selection file: {e}') from e
+        if not isinstance(data, dict) or data.get('format') != SELECTION_FORMAT:
+            raise ValueError(f'{path}: format: not a k-shot selection file '
+                             f'(expected "format": "{SELECTION_FORMAT}")')
+        for key, kind in (('seed', int), ('classes', list), ('selection', dict)):
+            if not isinstance(data.get(key), kind):
+                raise ValueError(f'{path}: {key}: expected {kind.__name__}, '
+                                 f'got {type(data.get(key)).__name__}')
+        for name, keys in data['selection'].items():
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise ValueError(f'{path}: selection.{name}: expected a list of instance keys')
+            for key in keys:
+                split_instance_key(key)
+        return cls(seed=data['seed'], shots=data.get('shots'), base_shots=data.get('base_shots'),
+                   classes=data['classes'], selection=data['selection'])

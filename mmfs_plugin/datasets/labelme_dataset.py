@@ -1,0 +1,317 @@
+"""LabelmeDataset: any folder tree of labelme files as an mmdet dataset, with few-shot options."""
+import hashlib
+import os
+import pickle
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from mmdet.datasets.base_det_dataset import BaseDetDataset
+from mmdet.registry import DATASETS
+from mmengine.logging import print_log
+
+from .kshot import KShotSelection, Shots, instance_key, select_kshot, shots_per_class
+from .labelme import (LabelmeError, LabelmeRecord, SkippedShape, SkipSummary, read_labelme,
+                      write_embedded_image)
+from .splits import SplitSpec, get_split
+
+IGNORE_LABEL = '__ignore__'
+#: Bump when the cached records' meaning changes.
+CACHE_VERSION = 1
+BASE_HUES = [(31, 119, 180), (44, 160, 44), (23, 190, 207), (148, 103, 189), (127, 127, 127),
+             (188, 189, 34), (140, 86, 75), (0, 0, 139)]
+NOVEL_HUES = [(214, 39, 40), (255, 127, 14), (227, 119, 194), (255, 187, 120), (178, 34, 34),
+              (255, 215, 0)]
+
+
+def _hue(hues: List[Tuple[int, int, int]], index: int) -> Tuple[int, int, int]:
+    """Pick a colour of one family (base or novel) for the class at ``index``."""
+    return hues[index % len(hues)]
+
+
+def default_cache_dir() -> str:
+    """Where parsed annotation records are cached: ``$MMFS_CACHE_DIR`` or ``~/.cache``."""
+    return os.environ.get('MMFS_CACHE_DIR',
+                          os.path.join(os.path.expanduser('~'), '.cache', 'mmfs_plugin'))
+
+
+@DATASETS.register_module()
+class LabelmeDataset(BaseDetDataset):
+    """Instances of a tree of labelme files, in mmdet's ``data_list`` schema, few-shot ready.
+
+    Every ``*.json`` under ``ann_file`` (a folder, relative to ``data_root``; defaults to
+    ``data_root`` itself) is read with :func:`~mmfs_plugin.datasets.labelme.read_labelme`; or
+    ``ann_file`` is a text file listing JSON paths (relative to ``data_root``), one per line.
+    Images are found as labelme does (``imagePath`` beside the JSON, then ``imageData``, then
+    the JSON's stem), so ``data_prefix`` is not used.
+
+    Args:
+        class_split (None | str | dict): The base/novel split (see
+            :mod:`mmfs_plugin.datasets.splits`). Defaults to None: every class is base.
+        subset (str): The label space: ``'all'`` classes (G-FSOD fine-tuning, testing),
+            ``'base'`` (base training) or ``'novel'`` (FSOD fine-tuning). Instances of classes
+            outside it follow ``unselected``. Defaults to ``'all'``.
+        shots (int, optional): k of the k-shot rule for the novel classes. None (default)
+            keeps every instance.
+        base_shots (int | str, optional): k for the base classes; None: the same as
+            ``shots``; ``'all'``: every base instance.
+        seed (int): Seed of the k-shot rule. Defaults to 0.
+        unselected (str): What becomes of the instances on a kept image that are not selected
+            (or outside the label space): ``'ignore'`` (ignore regions, ``ignore_flag=1``),
+            ``'drop'`` or ``'keep'``. Defaults to ``'ignore'``.
+        load_selection (str, optional): A selection file to use instead of drawing one.
+        on_error (str): ``'raise'`` on bad input, or ``'skip'`` the bad shape or file and
+            count it in :attr:`skip_summary`. Defaults to ``'raise'``.
+        check_images (bool): Read each image's header to check ``imageHeight/imageWidth``.
+            Defaults to True.
+        cache (bool): Cache parsed records, keyed on the files' sizes and mtimes.
+            Defaults to True.
+        cache_dir (str, optional): Cache folder. Defaults to :func:`default_cache_dir`.
+        **kwargs: Arguments of :class:`~mmdet.datasets.BaseDetDataset` (``data_root``,
+            ``ann_file``, ``metainfo=dict(classes=...)``, ``filter_cfg``, ``indices``,
+            ``serialize_data``, ``pipeline``, ``test_mode``...). Without ``classes`` in
+            ``metainfo`` the classes are the sorted labels found.
+    """
+
+    METAINFO = {'classes': (), 'base_classes': (), 'novel_classes': (), 'palette': []}
+
+    def __init__(self,
+                 *args,
+                 class_split: SplitSpec = None,
+                 subset: str = 'all',
+                 shots: Optional[int] = None,
+                 base_shots: Shots = None,
+                 seed: int = 0,
+                 unselected: str = 'ignore',
+                 load_selection: Optional[str] = None,
+                 on_error: str = 'raise',
+                 check_images: bool = True,
+                 cache: bool = True,
+                 cache_dir: Optional[str] = None,
+                 **kwargs) -> None:
+        for name, value, allowed in (('subset', subset, ('all', 'base', 'novel')),
+                                     ('unselected', unselected, ('ignore', 'drop', 'keep')),
+                                     ('on_error', on_error, ('raise', 'skip'))):
+            if value not in allowed:
+                raise ValueError(f'{type(self).__name__}: {name} must be one of {allowed}, '
+                                 f'got {value!r}')
+        self.class_split = class_split
+        self.subset = subset
+        self.shots = shots
+        self.base_shots = base_shots
+        self.seed = seed
+        self.unselected = unselected
+        self.load_selection = load_selection
+        self.on_error = on_error
+        self.check_images = check_images
+        self.cache = cache
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.kshot_selection: Optional[KShotSelection] = None
+        self.skip_summary = SkipSummary()
+        super().__init__(*args, **kwargs)
+
+    # -- the tree ---------------------------------------------------------------------------
+    @property
+    def tree_root(self) -> str:
+        """The folder that instance keys and ``json_path`` are relative to."""
+        if self.data_root:
+            return self.data_root
+        return self.ann_file if os.path.isdir(self.ann_file) else os.path.dirname(self.ann_file)
+
+    def annotation_files(self) -> List[str]:
+        """Return the labelme files to read, relative to :attr:`tree_root`, sorted."""
+        source = self.ann_file or self.data_root
+        if not source:
+            raise ValueError(f'{type(self).__name__}: set data_root and/or ann_file')
+        root = self.tree_root
+        if os.path.isfile(source):
+            with open(source, encoding='utf-8') as f:
+                listed = [line.strip() for line in f if line.strip()]
+            return sorted(os.path.relpath(os.path.join(root, p), root).replace(os.sep, '/')
+                          for p in listed)
+        if not os.path.isdir(source):
+            raise FileNotFoundError(f'{source}: ann_file: no such folder or list file')
+        files = []
+        for dirpath, dirnames, filenames in os.walk(source):
+            dirnames.sort()
+            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, '/')
+            prefix = '' if rel_dir == '.' else f'{rel_dir}/'
+            files.extend(prefix + name for name in filenames if name.endswith('.json'))
+        return sorted(files)
+
+    def class_name(self, relpath: str, label: str) -> str:
+        """Return the class name of an instance labelled ``label`` in file ``relpath``."""
+        return label
+
+    def default_classes(self, records: Dict[str, LabelmeRecord]) -> List[str]:
+        """Return the classes when the config gives none: the sorted labels found."""
+        return sorted({self.class_name(relpath, inst.label)
+                       for relpath, record in records.items() for inst in record.instances
+                       if not inst.ignore})
+
+    # -- reading ----------------------------------------------------------------------------
+    def _read_records(self, files: Sequence[str]) -> Dict[str, LabelmeRecord]:
+        """Read every file, through the cache when it is valid."""
+        root = self.tree_root
+        paths = [os.path.join(root, relpath) for relpath in files]
+        cache_file = None
+        if self.cache:
+            digest = hashlib.sha1(repr((CACHE_VERSION, self.on_error, self.check_images,
+                                        os.path.abspath(root))).encode())
+            for path in paths:
+                stat = os.stat(path)
+                digest.update(f'\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}'.encode())
+            cache_file = os.path.join(self.cache_dir, f'records-{digest.hexdigest()}.pkl')
+            if os.path.isfile(cache_file):
+                with open(cache_file, 'rb') as f:
+                    return pickle.load(f)
+        records = {relpath: read_labelme(path, on_error=self.on_error,
+                                         check_image=self.check_images)
+                   for relpath, path in zip(files, paths)}
+        if cache_file is not None:
+            os.makedirs(self.cache_dir, exist_ok=True)
+            tmp = f'{cache_file}.{os.getpid()}.tmp'
+            with open(tmp, 'wb') as f:
+                pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache_file)
+        return records
+
+    def _image_path(self, record: LabelmeRecord) -> str:
+        """Return an image file for a record, writing an embedded image out when needed."""
+        if record.img_path is not None:
+            return record.img_path
+        return write_embedded_image(record, os.path.join(self.cache_dir, 'embedded_images'))
+
+    # -- building data_list -----------------------------------------------------------------
+    def load_data_list(self) -> List[dict]:
+        """Read the tree and build the (k-shot) ``data_list``.
+
+        Returns:
+            list[dict]: One entry per image, in mmdet's schema (see docs/architecture.md).
+        """
+        files = self.annotation_files()
+        records = self._read_records(files)
+        for record in records.values():
+            self.skip_summary.add(record)
+
+        all_classes = list(self._metainfo.get('classes') or self.default_classes(records))
+        base, novel = get_split(self.class_split, all_classes)
+        classes = {'all': all_classes, 'base': base, 'novel': novel}[self.subset]
+        self._metainfo.update(
+            classes=tuple(classes),
+            base_classes=tuple(c for c in base if c in classes),
+            novel_classes=tuple(c for c in novel if c in classes),
+            palette=[_hue(NOVEL_HUES if c in novel else BASE_HUES, i)
+                     for i, c in enumerate(classes)])
+        label_of = {name: i for i, name in enumerate(classes)}
+        known = set(all_classes)
+
+        # Every instance with its class name (None: an __ignore__ region); unknown labels fail.
+        named: Dict[str, List[Tuple[Optional[str], object]]] = {}
+        for relpath, record in records.items():
+            kept = []
+            for inst in record.instances:
+                if inst.ignore:
+                    kept.append((None, inst))
+                    continue
+                name = self.class_name(relpath, inst.label)
+                if name not in known:
+                    field = f'shapes[{inst.shape_indices[0]}].label'
+                    reason = (f'{inst.label!r} ({name!r}) is not among the dataset classes; '
+                              f'list it in metainfo=dict(classes=...)')
+                    if self.on_error == 'raise':
+                        raise LabelmeError(record.json_path, field, reason)
+                    self.skip_summary.add([
+                        SkippedShape(record.json_path, index, field, 'label not in classes')
+                        for index in inst.shape_indices])
+                    continue
+                kept.append((name, inst))
+            named[relpath] = kept
+
+        selected = self._select(named, classes, base, novel)
+        data_list = []
+        for relpath in files:
+            record = records[relpath]
+            if selected is not None and not any(
+                    instance_key(relpath, inst.shape_indices[0]) in selected
+                    for _, inst in named[relpath]):
+                continue
+            if any(skip.shape_index is None for skip in record.skipped):
+                continue  # a file skipped whole (on_error='skip')
+            instances = []
+            for name, inst in named[relpath]:
+                key = instance_key(relpath, inst.shape_indices[0])
+                in_space = name in label_of
+                if in_space and (selected is None or key in selected
+                                 or self.unselected == 'keep'):
+                    ignore_flag = 0
+                elif name is not None and self.unselected == 'drop':
+                    continue
+                else:  # an __ignore__ region, or an instance the policy turns into one
+                    ignore_flag = 1
+                instances.append(dict(
+                    bbox=list(inst.bbox),
+                    bbox_label=label_of.get(name, -1),
+                    ignore_flag=ignore_flag,
+                    mask=inst.segmentation,
+                    instance_key=key))
+            data_list.append(dict(
+                img_path=self._image_path(record), img_id=len(data_list),
+                json_path=relpath, height=record.height, width=record.width,
+                seg_map_path=None, instances=instances))
+        if self.skip_summary.num_skipped:
+            print_log(f'{type(self).__name__}: skipped input:\n{self.skip_summary.format()}',
+                      logger='current')
+        return data_list
+
+    def _select(self, named: Dict[str, List[Tuple[Optional[str], object]]], classes: List[str],
+                base: List[str], novel: List[str]) -> Optional[Dict[str, str]]:
+        """Draw or load the k-shot selection; None when every instance is used."""
+        if self.shots is None and self.base_shots is None and self.load_selection is None:
+            return None
+        if self.load_selection is not None:
+            selection = KShotSelection.load(self.load_selection)
+            if list(selection.classes) != list(classes):
+                raise ValueError(f'{self.load_selection}: classes: the selection was made for '
+                                 f'{selection.classes}, this dataset has {classes}')
+        else:
+            candidates: Dict[str, List[str]] = {name: [] for name in classes}
+            for relpath, kept in named.items():
+                for name, inst in kept:
+                    if name in candidates:
+                        candidates[name].append(instance_key(relpath, inst.shape_indices[0]))
+            shots = shots_per_class([c for c in base if c in classes],
+                                    [c for c in novel if c in classes], self.shots,
+                                    self.base_shots)
+            selection = KShotSelection(
+                seed=self.seed, shots=self.shots, base_shots=self.base_shots,
+                classes=list(classes), selection=select_kshot(candidates, shots, self.seed))
+        self.kshot_selection = selection
+        return selection.selected_keys
+
+    # -- mmdet dataset API --------------------------------------------------------------------
+    def filter_data(self) -> List[dict]:
+        """Filter images by ``filter_cfg`` (``filter_empty_gt``, ``min_size``), as mmdet does.
+
+        Returns:
+            list[dict]: The kept entries.
+        """
+        if self.test_mode or self.filter_cfg is None:
+            return self.data_list
+        filter_empty_gt = self.filter_cfg.get('filter_empty_gt', False)
+        min_size = self.filter_cfg.get('min_size', 0)
+        return [
+            info for info in self.data_list
+            if min(info['width'], info['height']) >= min_size and not (
+                filter_empty_gt and all(inst['ignore_flag'] for inst in info['instances']))
+        ]
+
+    def get_cat_ids(self, idx: int) -> List[int]:
+        """Return the labels of the non-ignored instances of image ``idx``.
+
+        Args:
+            idx (int): Index into the dataset.
+
+        Returns:
+            list[int]: The labels (with repeats, as mmdet's CocoDataset).
+        """
+        return [inst['bbox_label'] for inst in self.get_data_info(idx)['instances']
+                if not inst['ignore_flag']]

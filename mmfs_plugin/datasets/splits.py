@@ -1,0 +1,152 @@
+"""Class tables and base/novel class splits, resolved from data.
+
+The MVTec-FS class order is Table 1's row order (``mvtec_fs_classes.csv``, packaged beside this
+module); the named splits live in ``class_splits.json``. A split is chosen in the config, never by
+editing code, in one of these forms:
+
+- ``None``: every class is base (no novel class);
+- a name from ``class_splits.json`` (``'split1'``, ``'split2'``, ``'split3'``,
+  ``'defect_split1'``);
+- a path to a JSON file with ``novel`` (and optionally ``base``) class lists, or with
+  ``novel_categories``;
+- a dict: ``dict(novel=[...])``, ``dict(base=[...])``, ``dict(base=[...], novel=[...])``,
+  ``dict(novel_categories=[...])``, or ``dict(type='random', num_novel=N, seed=S)``.
+
+Pure: imports neither torch nor mmdet.
+"""
+import csv
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from .stable_random import stable_shuffle
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+MVTEC_FS_TABLE = os.path.join(_HERE, 'mvtec_fs_classes.csv')
+NAMED_SPLITS_FILE = os.path.join(_HERE, 'class_splits.json')
+
+SplitSpec = Union[None, str, Mapping[str, Any]]
+
+
+def category_of_class(class_name: str) -> Optional[str]:
+    """Return the category of a ``<category>/<defect>`` class name, or None without one."""
+    return class_name.split('/', 1)[0] if '/' in class_name else None
+
+
+def mvtec_fs_classes(categories: Optional[Sequence[str]] = None,
+                     merge_same_names: bool = False) -> List[str]:
+    """Return MVTec-FS's class names in Table 1 order.
+
+    Args:
+        categories (Sequence[str], optional): Keep only these categories. Defaults to all 14.
+        merge_same_names (bool): Name classes by defect alone (``'crack'``), merging
+            same-named defects across categories (first appearance fixes the order).
+            Defaults to False: ``'<category>/<defect>'``.
+
+    Returns:
+        list[str]: The class names.
+    """
+    with open(MVTEC_FS_TABLE, newline='', encoding='utf-8') as f:
+        rows = [(row['category'], row['defect']) for row in csv.DictReader(f)]
+    if categories is not None:
+        unknown = sorted(set(categories) - {category for category, _ in rows})
+        if unknown:
+            raise ValueError(f'{MVTEC_FS_TABLE}: category: unknown MVTec-FS categories {unknown}')
+        rows = [row for row in rows if row[0] in set(categories)]
+    names = [defect if merge_same_names else f'{category}/{defect}' for category, defect in rows]
+    return list(dict.fromkeys(names))
+
+
+def named_splits() -> Dict[str, Dict[str, List[str]]]:
+    """Return the named splits of ``class_splits.json`` (name -> spec)."""
+    with open(NAMED_SPLITS_FILE, encoding='utf-8') as f:
+        table = json.load(f)
+    return {name: spec for name, spec in table.items() if not name.startswith('_')}
+
+
+def _load_spec(spec: SplitSpec) -> Tuple[Mapping[str, Any], bool]:
+    """Turn a split name or a JSON file path into its dict form.
+
+    Returns:
+        tuple[Mapping, bool]: The spec, and whether it is a named split. A named split describes
+        all of MVTec-FS, so it is restricted to the dataset's classes; any other spec must name
+        only classes (and categories) of the dataset.
+    """
+    if spec is None:
+        return {'novel': []}, False
+    if isinstance(spec, Mapping):
+        return spec, False
+    if isinstance(spec, str):
+        splits = named_splits()
+        if spec in splits:
+            return splits[spec], True
+        if spec.endswith('.json') and os.path.isfile(spec):
+            with open(spec, encoding='utf-8') as f:
+                loaded = json.load(f)
+            if not isinstance(loaded, Mapping):
+                raise ValueError(f'{spec}: a split file holds a JSON object with "novel" '
+                                 f'(and optionally "base") class lists')
+            return loaded, False
+        raise ValueError(f'class split {spec!r}: neither a named split ({sorted(splits)}) '
+                         f'nor an existing .json file')
+    raise TypeError(f'class split must be None, a name, a path or a dict, got {type(spec)}')
+
+
+def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[str]]:
+    """Resolve a base/novel split over a dataset's classes.
+
+    Args:
+        spec (None | str | Mapping): The split (see the module docstring).
+        classes (Sequence[str]): The dataset's classes, in their order.
+
+    Returns:
+        tuple[list[str], list[str]]: Base and novel classes, each in the order of ``classes``.
+
+    Raises:
+        ValueError: A named class or category is not among ``classes``, a class is both base
+            and novel, or the spec has an unknown form.
+    """
+    where = spec if isinstance(spec, str) else 'class split'
+    spec, named = _load_spec(spec)
+    keys = set(spec) - {'type', 'description'}
+    class_set = set(classes)
+    if spec.get('type') == 'random':
+        num_novel = int(spec['num_novel'])
+        if not 0 <= num_novel <= len(classes):
+            raise ValueError(f'{where}: num_novel={num_novel} outside [0, {len(classes)}]')
+        novel_set = set(stable_shuffle(sorted(classes), spec.get('seed', 0), 'split')[:num_novel])
+    elif 'novel_categories' in keys:
+        wanted = set(spec['novel_categories'])
+        found = {category_of_class(name) for name in classes}
+        if None in found:
+            raise ValueError(f'{where}: novel_categories needs "<category>/<defect>" class '
+                             f'names (merge_same_names=False)')
+        missing = sorted(wanted - found)
+        if missing and not named:
+            raise ValueError(f'{where}: novel_categories {missing}: none of them is among the '
+                             f'dataset categories {sorted(found)}')
+        novel_set = {name for name in classes if category_of_class(name) in wanted}
+    elif keys & {'novel', 'novel_classes', 'base', 'base_classes'}:
+        novel = list(spec.get('novel', spec.get('novel_classes', [])))
+        base = spec.get('base', spec.get('base_classes'))
+        unknown = [name for name in novel + list(base or []) if name not in class_set]
+        if unknown and not named:
+            raise ValueError(f'{where}: classes {unknown} are not among the dataset classes')
+        novel = [name for name in novel if name in class_set]
+        if base is not None:
+            both = sorted(set(base) & set(novel))
+            if both:
+                raise ValueError(f'{where}: classes {both} are both base and novel')
+            if not novel:
+                novel = [name for name in classes if name not in set(base)]
+            else:
+                rest = [name for name in classes if name not in set(base) | set(novel)]
+                if rest:
+                    raise ValueError(f'{where}: classes {rest} are neither base nor novel')
+        novel_set = set(novel)
+    else:
+        raise ValueError(f'{where}: a split needs "novel", "base", "novel_categories" or '
+                         f'type="random", got keys {sorted(spec)}')
+    base_list = [name for name in classes if name not in novel_set]
+    novel_list = [name for name in classes if name in novel_set]
+    return base_list, novel_list

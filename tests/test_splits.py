@@ -1,0 +1,83 @@
+"""Class tables and base/novel splits."""
+import json
+
+import pytest
+
+from mmfs_plugin.datasets.splits import get_split, mvtec_fs_classes, named_splits
+
+
+def test_mvtec_fs_table_order_and_counts():
+    classes = mvtec_fs_classes()
+    assert len(classes) == 68 and len(set(classes)) == 68
+    assert classes[0] == 'bottle/broken_large' and classes[-1] == 'zipper/split_teeth'
+    assert len(mvtec_fs_classes(merge_same_names=True)) == 46
+    assert mvtec_fs_classes(['wood']) == [
+        'wood/color', 'wood/combined', 'wood/hole', 'wood/liquid', 'wood/scratch']
+
+
+@pytest.mark.parametrize('name, num_base, num_novel, novel_categories', [
+    ('split1', 49, 19, {'bottle', 'cable', 'hazelnut', 'tile'}),
+    ('split2', 48, 20, {'capsule', 'grid', 'metal_nut', 'zipper'}),
+    ('split3', 48, 20, {'carpet', 'leather', 'pill', 'transistor'}),
+])
+def test_named_category_splits(name, num_base, num_novel, novel_categories):
+    classes = mvtec_fs_classes()
+    base, novel = get_split(name, classes)
+    assert (len(base), len(novel)) == (num_base, num_novel)
+    assert {c.split('/')[0] for c in novel} == novel_categories
+    assert not set(base) & set(novel) and set(base) | set(novel) == set(classes)
+    assert base == [c for c in classes if c in set(base)]  # dataset order kept
+    assert all(c.split('/')[0] not in novel_categories for c in base)
+    # screw and wood are base in every named category split
+    assert {'screw', 'wood'} <= {c.split('/')[0] for c in base}
+
+
+def test_defect_split_is_the_last_class_of_each_category():
+    classes = mvtec_fs_classes()
+    base, novel = get_split('defect_split1', classes)
+    assert len(novel) == 14 and len(base) == 54
+    last = {}
+    for c in classes:
+        last[c.split('/')[0]] = c
+    assert novel == [last[cat] for cat in last]
+
+
+def test_named_split_restricts_to_a_subset_of_classes():
+    demo = mvtec_fs_classes(['bottle', 'screw'])[:8]
+    base, novel = get_split('split1', demo)
+    assert novel == [c for c in demo if c.startswith('bottle/')]
+    assert base == [c for c in demo if c.startswith('screw/')]
+
+
+def test_explicit_lists_and_errors(tmp_path):
+    classes = ['a', 'b', 'c', 'd']
+    assert get_split(dict(novel=['c']), classes) == (['a', 'b', 'd'], ['c'])
+    assert get_split(dict(base=['a', 'b']), classes) == (['a', 'b'], ['c', 'd'])
+    assert get_split(None, classes) == (classes, [])
+    with pytest.raises(ValueError, match=r"\['x'\] are not among"):
+        get_split(dict(novel=['x']), classes)
+    with pytest.raises(ValueError, match='both base and novel'):
+        get_split(dict(base=['a', 'c'], novel=['c']), classes)
+    with pytest.raises(ValueError, match='neither base nor novel'):
+        get_split(dict(base=['a'], novel=['c']), classes)
+    with pytest.raises(ValueError, match='neither a named split'):
+        get_split('split9', classes)
+    split_file = tmp_path / 'my_split.json'
+    split_file.write_text(json.dumps({'novel': ['b', 'd']}))
+    assert get_split(str(split_file), classes) == (['a', 'c'], ['b', 'd'])
+    with pytest.raises(ValueError, match='novel_categories'):
+        get_split('split1', classes)  # category splits need "<category>/<defect>" names
+
+
+def test_random_split_is_seeded_and_stable():
+    classes = mvtec_fs_classes()
+    base, novel = get_split(dict(type='random', num_novel=10, seed=3), classes)
+    assert len(novel) == 10 and len(base) == 58
+    assert get_split(dict(type='random', num_novel=10, seed=3), classes) == (base, novel)
+    assert get_split(dict(type='random', num_novel=10, seed=4), classes)[1] != novel
+    # independent of the order the classes are listed in
+    assert set(get_split(dict(type='random', num_novel=10, seed=3), classes[::-1])[1]) == set(novel)
+
+
+def test_named_splits_are_data():
+    assert set(named_splits()) >= {'split1', 'split2', 'split3', 'defect_split1'}
