@@ -12,7 +12,7 @@ def test_mvtec_fs_table_order_and_counts():
     assert classes[0] == 'bottle/broken_large' and classes[-1] == 'zipper/split_teeth'
     assert len(mvtec_fs_classes(merge_same_names=True)) == 46
     assert mvtec_fs_classes(['wood']) == [
-        'wood/color', 'wood/combined', 'wood/hole', 'wood/liquid', 'wood/scratch']
+        'wood/color', 'wood/hole', 'wood/scratch', 'wood/liquid']
 
 
 @pytest.mark.parametrize('name, num_base, num_novel, novel_categories', [

@@ -1,1 +1,5 @@
 """Datasets, k-shot selection and samplers for few-shot detection on labelme data."""
+from .labelme_dataset import LabelmeDataset
+from .mvtec_fs import MVTecFSDataset
+
+__all__ = ['LabelmeDataset', 'MVTecFSDataset']

@@ -1,4 +1,5 @@
 """LabelmeDataset: any folder tree of labelme files as an mmdet dataset, with few-shot options."""
+import functools
 import hashlib
 import os
 import pickle
@@ -9,11 +10,10 @@ from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
 from .kshot import KShotSelection, Shots, instance_key, select_kshot, shots_per_class
-from .labelme import (LabelmeError, LabelmeRecord, SkippedShape, SkipSummary, read_labelme,
+from .labelme import (LabelmeInstance, LabelmeRecord, SkipSummary, check_labels, read_labelme,
                       write_embedded_image)
 from .splits import SplitSpec, get_split
 
-IGNORE_LABEL = '__ignore__'
 #: Bump when the cached records' meaning changes.
 CACHE_VERSION = 1
 BASE_HUES = [(31, 119, 180), (44, 160, 44), (23, 190, 207), (148, 103, 189), (127, 127, 127),
@@ -205,26 +205,11 @@ class LabelmeDataset(BaseDetDataset):
         known = set(all_classes)
 
         # Every instance with its class name (None: an __ignore__ region); unknown labels fail.
-        named: Dict[str, List[Tuple[Optional[str], object]]] = {}
-        for relpath, record in records.items():
-            kept = []
-            for inst in record.instances:
-                if inst.ignore:
-                    kept.append((None, inst))
-                    continue
-                name = self.class_name(relpath, inst.label)
-                if name not in known:
-                    field = f'shapes[{inst.shape_indices[0]}].label'
-                    reason = (f'{inst.label!r} ({name!r}) is not among the dataset classes; '
-                              f'list it in metainfo=dict(classes=...)')
-                    if self.on_error == 'raise':
-                        raise LabelmeError(record.json_path, field, reason)
-                    self.skip_summary.add([
-                        SkippedShape(record.json_path, index, field, 'label not in classes')
-                        for index in inst.shape_indices])
-                    continue
-                kept.append((name, inst))
-            named[relpath] = kept
+        named = {
+            relpath: check_labels(record, known, self.on_error, self.skip_summary,
+                                  class_name=functools.partial(self.class_name, relpath))
+            for relpath, record in records.items()
+        }
 
         selected = self._select(named, classes, base, novel)
         data_list = []
@@ -262,7 +247,7 @@ class LabelmeDataset(BaseDetDataset):
                       logger='current')
         return data_list
 
-    def _select(self, named: Dict[str, List[Tuple[Optional[str], object]]], classes: List[str],
+    def _select(self, named: Dict[str, List[Tuple[Optional[str], LabelmeInstance]]], classes: List[str],
                 base: List[str], novel: List[str]) -> Optional[Dict[str, str]]:
         """Draw or load the k-shot selection; None when every instance is used."""
         if self.shots is None and self.base_shots is None and self.load_selection is None:

@@ -1,0 +1,24 @@
+# Runtime shared by every few-shot config: FewShotRunner applies `fewshot` to the datasets and
+# the box head; the k-shot selection is written to the work dir; iteration-based loops.
+_base_ = ['mmdet::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['mmfs_plugin'], allow_failed_imports=False)
+runner_type = 'FewShotRunner'
+
+# The few-shot protocol, in one place (override with --cfg-options fewshot.seed=3 ...):
+#   setting: 'base' (base classes, all instances), 'gfsod' (k shots of base and novel
+#   classes, TFA), 'fsod' (k shots of novel classes only);
+#   class_split: a named split (split1, split2, split3, defect_split1), a JSON file or a dict;
+#   shots / base_shots / seed / unselected: the k-shot rule (training set only).
+fewshot = dict(setting='base', class_split='split1', seed=0, unselected='ignore')
+
+custom_hooks = [dict(type='KShotSelectionHook')]
+
+val_cfg = dict(type='FewShotValLoop')
+test_cfg = dict(type='FewShotTestLoop')
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2),
+    visualization=dict(type='DetVisualizationHook'))
+log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)
