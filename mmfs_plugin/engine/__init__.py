@@ -1,1 +1,14 @@
-"""mmfs_plugin.engine."""
+"""Training-time machinery: weight surgery, parameter freezing and the plugin's hooks."""
+from .fewshot_runner import FewShotRunner, apply_fewshot_settings
+from .freezing import freeze_parameters, frozen_modules
+from .kshot_selection_hook import KShotSelectionHook
+from .surgery import (HEAD_PREFIX, SURGERY_METHODS, SurgeryError, SurgerySource,
+                      load_surgery_source, surgery)
+from .surgery_hook import FewShotSurgeryHook
+
+__all__ = [
+    'FewShotRunner', 'apply_fewshot_settings',
+    'freeze_parameters', 'frozen_modules', 'KShotSelectionHook', 'HEAD_PREFIX',
+    'SURGERY_METHODS', 'SurgeryError', 'SurgerySource', 'load_surgery_source', 'surgery',
+    'FewShotSurgeryHook'
+]

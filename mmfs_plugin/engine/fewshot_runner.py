@@ -2,15 +2,16 @@
 
 A config states the few-shot protocol once, at the top level::
 
-    runner_type = 'FewShotRunner'
+    runner_type = 'mmdet.FewShotRunner'
     fewshot = dict(setting='gfsod', class_split='split1', shots=5, seed=0)
 
 and every part that depends on it follows: the datasets of the train/val/test dataloaders
 (``class_split`` everywhere; ``subset`` from the setting; ``shots``, ``base_shots``, ``seed``,
-``unselected`` on the training set) and the box head's ``num_classes`` (the size of the label
-space). So ``--cfg-options fewshot.seed=3 fewshot.class_split=split2`` changes one value, and
-mmdet's own ``tools/train.py`` gets the same behaviour (it builds ``runner_type`` configs
-through the ``RUNNERS`` registry).
+``unselected`` on the training set), the box head's ``num_classes`` (the size of the label
+space) and the checkpoint of :class:`FewShotSurgeryHook` (``base_checkpoint``). So
+``--cfg-options fewshot.seed=3 fewshot.class_split=split2`` changes one value, and mmdet's own
+``tools/train.py`` gets the same behaviour (it builds ``runner_type`` configs through the
+``RUNNERS`` registry).
 """
 import copy
 from typing import Any, Iterator, MutableMapping, Optional
@@ -21,6 +22,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from ..datasets import LabelmeDataset
+from .surgery_hook import FewShotSurgeryHook
 
 #: setting -> the label space (``subset``) of the training and evaluation datasets.
 SETTINGS = {
@@ -79,6 +81,10 @@ def apply_fewshot_settings(cfg: Config) -> Config:
                 for key in TRAIN_ONLY_KEYS:
                     if key in fewshot:
                         dataset_cfg[key] = fewshot[key]
+    if 'base_checkpoint' in fewshot:
+        for hook in cfg.get('custom_hooks') or []:
+            if hook.get('type') in ('FewShotSurgeryHook', FewShotSurgeryHook):
+                hook['checkpoint'] = fewshot['base_checkpoint']
     num_classes = label_space_size(cfg)
     if num_classes is not None:
         set_num_classes(cfg.model, num_classes)
