@@ -1,0 +1,155 @@
+"""Evaluation loops that also classify every ground-truth box (the MVREC protocol).
+
+While a loop runs, two forward hooks sit on the two-stage detector: one keeps the features of
+``extract_feat`` (the neck's output, or the backbone's without a neck), the other, after each
+``predict`` forward, feeds the ground-truth boxes of the batch as RoIs to the RoI head and
+attaches their class scores to the data samples. The backbone runs once per batch; the
+detections are those of the normal ``val_step``/``test_step``.
+"""
+from types import TracebackType
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import is_model_wrapper
+from mmengine.runner import TestLoop, ValLoop
+from torch import Tensor, nn
+from torch.utils.hooks import RemovableHandle
+
+from mmdet.models.detectors import TwoStageDetector
+from mmdet.models.roi_heads import StandardRoIHead
+from mmdet.registry import LOOPS
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import bbox2roi
+
+
+class GTBoxScoring:
+    """Context manager attaching ground-truth box class scores to a detector's predictions.
+
+    For every data sample predicted inside the context it sets:
+
+    - ``gt_box_labels`` (Tensor): shape (n,), the labels of the image's evaluated ground-truth
+      instances: the ``instances`` of its ``data_list`` entry (packed by ``PackDetInputs``
+      with ``'instances'`` in ``meta_keys``) that are neither ignored nor ``__ignore__``
+      regions, in their order;
+    - ``gt_box_scores`` (Tensor): shape (n, num_classes), the box head's class scores
+      (softmax, or the loss's custom activation; background left out) for those boxes,
+      scaled from the original image to the network input by the ``scale_factor`` metainfo.
+
+    Args:
+        model (nn.Module): A :class:`TwoStageDetector` with a :class:`StandardRoIHead`,
+            possibly inside a model wrapper (DDP).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        detector = model.module if is_model_wrapper(model) else model
+        if not isinstance(detector, TwoStageDetector) or not isinstance(
+                getattr(detector, 'roi_head', None), StandardRoIHead):
+            raise TypeError('GTBoxScoring: ground-truth box classification needs a '
+                            'TwoStageDetector with a StandardRoIHead, got '
+                            f'{type(detector).__name__}')
+        self.detector = detector
+        self._features: Optional[Tuple[Tensor, ...]] = None
+        self._handles: List[RemovableHandle] = []
+
+    def __enter__(self) -> 'GTBoxScoring':
+        detector = self.detector
+        feature_module = detector.neck if detector.with_neck else detector.backbone
+        self._handles = [
+            feature_module.register_forward_hook(self._keep_features),
+            detector.register_forward_hook(self._attach_scores, with_kwargs=True),
+        ]
+        return self
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]],
+                 exc: Optional[BaseException], traceback: Optional[TracebackType]) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._features = None
+
+    def _keep_features(self, module: nn.Module, args: Tuple[Any, ...],
+                       output: Tuple[Tensor, ...]) -> None:
+        """Forward hook of the feature module: keep the multi-level features."""
+        self._features = output
+
+    def _attach_scores(self, module: nn.Module, args: Tuple[Any, ...], kwargs: Dict[str, Any],
+                       output: Any) -> None:
+        """Forward hook of the detector: score the GT boxes after a ``predict`` forward."""
+        if kwargs.get('mode') != 'predict':
+            return
+        features, self._features = self._features, None
+        self.score(features, output)
+
+    @torch.no_grad()
+    def score(self, features: Tuple[Tensor, ...], data_samples: Sequence[DetDataSample]) -> None:
+        """Attach ``gt_box_labels`` and ``gt_box_scores`` to each data sample.
+
+        Args:
+            features (tuple[Tensor]): Multi-level features of the batch (``extract_feat``).
+            data_samples (Sequence[DetDataSample]): The batch's data samples, in batch order.
+        """
+        device = features[0].device
+        labels, boxes = zip(*(_gt_boxes_at_input_scale(sample, device)
+                              for sample in data_samples))
+        rois = bbox2roi(list(boxes))
+        bbox_head = self.detector.roi_head.bbox_head
+        if rois.shape[0] == 0:
+            scores = rois.new_zeros((0, bbox_head.num_classes))
+        else:
+            cls_score = self.detector.roi_head._bbox_forward(features, rois)['cls_score']
+            scores = bbox_head.loss_cls.get_activation(cls_score) \
+                if bbox_head.custom_cls_channels else F.softmax(cls_score, dim=-1)
+            scores = scores[:, :bbox_head.num_classes]
+        for sample, sample_labels, sample_scores in zip(
+                data_samples, labels, scores.split([len(b) for b in boxes])):
+            sample.gt_box_labels = sample_labels
+            sample.gt_box_scores = sample_scores
+
+
+def _gt_boxes_at_input_scale(sample: DetDataSample,
+                             device: torch.device) -> Tuple[Tensor, Tensor]:
+    """The evaluated GT labels and boxes of a data sample, boxes at the network input scale."""
+    source = sample.metainfo.get('img_path', f"img_id {sample.metainfo.get('img_id')}")
+    for key in ('instances', 'scale_factor'):
+        if key not in sample.metainfo:
+            raise KeyError(f'{source}: {key}: missing from the data sample; the evaluation '
+                           "pipeline must Resize and pack 'instances' and 'scale_factor' "
+                           '(PackDetInputs meta_keys)')
+    kept = [instance for instance in sample.metainfo['instances']
+            if instance['bbox_label'] >= 0 and not instance.get('ignore_flag', 0)]
+    labels = torch.tensor([instance['bbox_label'] for instance in kept], dtype=torch.long)
+    boxes = torch.tensor([instance['bbox'] for instance in kept],
+                         dtype=torch.float32, device=device).reshape(-1, 4)
+    w_scale, h_scale = sample.metainfo['scale_factor']
+    return labels, boxes * boxes.new_tensor([w_scale, h_scale, w_scale, h_scale])
+
+
+@LOOPS.register_module()
+class FewShotValLoop(ValLoop):
+    """:class:`ValLoop` whose data samples also carry GT-box class scores (for
+    ``GTBoxAccuracy``); see :class:`GTBoxScoring`. Arguments are those of ``ValLoop``."""
+
+    def run(self) -> dict:
+        """Launch validation with GT-box scoring.
+
+        Returns:
+            dict: The metrics of the evaluator.
+        """
+        with GTBoxScoring(self.runner.model):
+            return super().run()
+
+
+@LOOPS.register_module()
+class FewShotTestLoop(TestLoop):
+    """:class:`TestLoop` whose data samples also carry GT-box class scores (for
+    ``GTBoxAccuracy``); see :class:`GTBoxScoring`. Arguments are those of ``TestLoop``."""
+
+    def run(self) -> dict:
+        """Launch testing with GT-box scoring.
+
+        Returns:
+            dict: The metrics of the evaluator.
+        """
+        with GTBoxScoring(self.runner.model):
+            return super().run()

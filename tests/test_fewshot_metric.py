@@ -1,0 +1,226 @@
+"""FewShotCocoMetric: overall, base and novel COCO AP from one evaluation."""
+import contextlib
+import io
+import json
+import os
+import socket
+
+import numpy as np
+import pycocotools.mask as mask_util
+import pytest
+import torch
+import torch.distributed as torch_dist
+import torch.multiprocessing as mp
+from mmengine.evaluator import Evaluator
+from mmengine.structures import InstanceData
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from mmdet.structures import DetDataSample
+from mmfs_plugin.evaluation import FewShotCocoMetric
+
+CLASSES = ('a/crack', 'a/hole', 'b/crack', 'b/scratch', 'c/color', 'c/cut')
+BASE = ['a/crack', 'a/hole', 'b/crack', 'b/scratch']
+NOVEL = ['c/color', 'c/cut']
+META = dict(classes=CLASSES, base_classes=BASE, novel_classes=NOVEL)
+
+
+def _polygon(box, rng=None):
+    """An octagon inside a box (irregular with ``rng``), as a flat list."""
+    x1, y1, x2, y2 = box
+    cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2
+    angles = np.arange(8) * np.pi / 4 + (0 if rng is None else rng.uniform(-0.3, 0.3, 8))
+    return np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], 1).ravel().tolist()
+
+
+def _random_box(rng, width, height):
+    x1, y1 = rng.uniform(0, width - 12), rng.uniform(0, height - 12)
+    return [x1, y1, min(width, x1 + rng.uniform(8, 50)), min(height, y1 + rng.uniform(8, 50))]
+
+
+def make_dataset(seed=0, num_images=30, with_masks=True):
+    """Random images: GT instances (some ignored, some ``__ignore__`` regions, polygon or RLE
+    masks) and detections (jittered GT and random boxes, some with masks)."""
+    rng = np.random.default_rng(seed)
+    images = []
+    for img_id in range(num_images):
+        height, width = int(rng.integers(60, 120)), int(rng.integers(60, 120))
+        instances = []
+        for _ in range(rng.integers(0, 5)):
+            box = _random_box(rng, width, height)
+            label = int(rng.integers(len(CLASSES))) if rng.random() > 0.1 else -1
+            ignore = int(label == -1 or rng.random() < 0.15)
+            if rng.random() < 0.5:
+                mask = [_polygon(box, rng)]
+            else:
+                rle = mask_util.frPyObjects([_polygon(box, rng)], height, width)[0]
+                mask = dict(size=rle['size'], counts=rle['counts'].decode())
+            instances.append(dict(bbox=box, bbox_label=label, ignore_flag=ignore, mask=mask))
+        dets = []
+        for instance in instances:
+            for _ in range(rng.integers(0, 3)):
+                box = np.array(instance['bbox']) + rng.normal(0, 3, 4)
+                label = instance['bbox_label'] if rng.random() < 0.8 else int(
+                    rng.integers(len(CLASSES)))
+                dets.append((box.clip(0, [width, height, width, height]), max(label, 0)))
+        for _ in range(rng.integers(0, 6)):
+            dets.append((np.array(_random_box(rng, width, height)),
+                         int(rng.integers(len(CLASSES)))))
+        bboxes = np.array([d[0] for d in dets], dtype=np.float32).reshape(-1, 4)
+        pred = dict(bboxes=bboxes, labels=np.array([d[1] for d in dets], dtype=np.int64),
+                    scores=rng.uniform(0.05, 1, len(dets)).astype(np.float32))
+        if with_masks:
+            masks = [mask_util.decode(mask_util.frPyObjects([_polygon(box)], height, width))
+                     for box in bboxes.tolist()]
+            pred['masks'] = np.concatenate(masks, 2).transpose(2, 0, 1).astype(bool) \
+                if masks else np.zeros((0, height, width), dtype=bool)
+        images.append(dict(img_id=img_id, height=height, width=width, instances=instances,
+                           pred=pred))
+    return images
+
+
+def run_metric(images, meta=META, size=None, **kwargs):
+    """Run the metric through mmengine's Evaluator, as the loops do."""
+    evaluator = Evaluator([FewShotCocoMetric(**kwargs)])
+    evaluator.dataset_meta = meta
+    for start in range(0, len(images), 4):
+        samples = []
+        for image in images[start:start + 4]:
+            sample = DetDataSample(metainfo=dict(
+                img_id=image['img_id'], img_path=f"img/{image['img_id']}.png",
+                ori_shape=(image['height'], image['width']), instances=image['instances']))
+            sample.pred_instances = InstanceData(
+                **{key: torch.from_numpy(value) for key, value in image['pred'].items()})
+            samples.append(sample)
+        evaluator.process(samples)
+    return evaluator.evaluate(size or len(images))
+
+
+def reference_stats(images, iou_type, cat_ids, tmp_path):
+    """pycocotools on JSON files, with ``params.catIds`` restricted: one run per subset."""
+    gt = dict(images=[], annotations=[], categories=[dict(id=i, name=n)
+                                                     for i, n in enumerate(CLASSES)])
+    dets = []
+    for image in images:
+        gt['images'].append(dict(id=image['img_id'], height=image['height'],
+                                 width=image['width']))
+        for instance in image['instances']:
+            if instance['bbox_label'] < 0:
+                continue
+            x1, y1, x2, y2 = instance['bbox']
+            gt['annotations'].append(dict(
+                id=len(gt['annotations']) + 1, image_id=image['img_id'],
+                category_id=instance['bbox_label'], bbox=[x1, y1, x2 - x1, y2 - y1],
+                area=(x2 - x1) * (y2 - y1), iscrowd=instance['ignore_flag'],
+                segmentation=instance['mask']))
+        pred = image['pred']
+        for i, (x1, y1, x2, y2) in enumerate(pred['bboxes'].tolist()):
+            det = dict(image_id=image['img_id'], category_id=int(pred['labels'][i]),
+                       score=float(pred['scores'][i]))
+            if iou_type == 'bbox':
+                det['bbox'] = [x1, y1, x2 - x1, y2 - y1]
+            else:
+                rle = mask_util.encode(np.asfortranarray(pred['masks'][i].astype(np.uint8)))
+                det['segmentation'] = dict(size=rle['size'], counts=rle['counts'].decode())
+            dets.append(det)
+    gt_file = tmp_path / 'gt.json'
+    gt_file.write_text(json.dumps(gt))
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO(str(gt_file))
+        coco_eval = COCOeval(coco_gt, coco_gt.loadRes(dets), iou_type)
+        coco_eval.params.catIds = cat_ids
+        coco_eval.evaluate()
+        coco_eval.accumulate()
+        coco_eval.summarize()
+    return coco_eval.stats
+
+
+def test_overall_base_novel_equal_separate_cocoeval_runs(tmp_path):
+    images = make_dataset()
+    results = run_metric(images, classwise=True)
+    # segm is evaluated because the predictions carry masks
+    for iou_type in ('bbox', 'segm'):
+        for keys, cat_ids in [(('mAP', 'mAP_50', 'mAP_75'), [0, 1, 2, 3, 4, 5]),
+                              (('bAP', 'bAP50', 'bAP75'), [0, 1, 2, 3]),
+                              (('nAP', 'nAP50', 'nAP75'), [4, 5])]:
+            expected = reference_stats(images, iou_type, cat_ids, tmp_path)[:3]
+            got = [results[f'fs/{iou_type}_{key}'] for key in keys]
+            assert got == pytest.approx(expected, abs=1e-9), (iou_type, keys)
+            assert all(0 < value < 1 for value in got)
+        per_class = reference_stats(images, iou_type, [4], tmp_path)[0]
+        assert results[f'fs/{iou_type}_AP_c/color'] == pytest.approx(per_class, abs=1e-9)
+    assert results['fs/bbox_bAP'] != pytest.approx(results['fs/bbox_nAP'])
+
+
+def test_bbox_only_without_masks_and_no_classwise_keys():
+    results = run_metric(make_dataset(seed=1, num_images=8, with_masks=False))
+    assert set(results) == {f'fs/bbox_{key}' for key in (
+        'mAP', 'mAP_50', 'mAP_75', 'bAP', 'bAP50', 'bAP75', 'nAP', 'nAP50', 'nAP75')}
+
+
+def test_empty_subset_has_no_keys():
+    meta = dict(classes=CLASSES, base_classes=list(CLASSES), novel_classes=[])
+    results = run_metric(make_dataset(seed=2, num_images=8), meta=meta, metric='bbox')
+    assert 'fs/bbox_nAP' not in results and 'fs/bbox_nAP50' not in results
+    assert results['fs/bbox_bAP'] == pytest.approx(results['fs/bbox_mAP'], abs=1e-12)
+
+
+def _one_image(instances, boxes, labels, scores):
+    return [dict(img_id=7, height=100, width=100, instances=instances,
+                 pred=dict(bboxes=np.array(boxes, np.float32),
+                           labels=np.array(labels, np.int64),
+                           scores=np.array(scores, np.float32)))]
+
+
+@pytest.mark.parametrize('ignored_label, expected_ap50', [(0, 1.0), (-1, 0.5)])
+def test_ignored_instances_are_crowd_and_ignore_regions_left_out(ignored_label, expected_ap50):
+    """A detection on an ignored class-0 instance is neither true nor false positive; on an
+    ``__ignore__`` region (label -1) it is a false positive."""
+    instances = [dict(bbox=[10, 10, 40, 40], bbox_label=0, ignore_flag=0),
+                 dict(bbox=[60, 60, 90, 90], bbox_label=ignored_label, ignore_flag=1)]
+    images = _one_image(instances, [[10, 10, 40, 40], [60, 60, 90, 90]], [0, 0], [0.5, 0.9])
+    results = run_metric(images, metric='bbox')
+    assert results['fs/bbox_mAP_50'] == pytest.approx(expected_ap50, abs=1e-2)
+    assert results['fs/bbox_bAP50'] == results['fs/bbox_mAP_50']
+    assert results['fs/bbox_nAP50'] == -1  # no novel ground truth: COCOeval's convention
+
+
+def test_bad_instance_names_file_and_field():
+    instances = [dict(bbox=[10, 10, 40, 40], bbox_label=6, ignore_flag=0)]
+    with pytest.raises(ValueError, match=r'img/7\.png: instances\[0\]\.bbox_label'):
+        run_metric(_one_image(instances, [[10, 10, 40, 40]], [0], [0.5]))
+
+
+def test_missing_instances_and_unknown_classes_are_clear_errors():
+    metric = FewShotCocoMetric()
+    sample = dict(img_id=3, img_path='img/3.png', ori_shape=(10, 10), pred_instances={})
+    with pytest.raises(KeyError, match=r'img/3\.png: instances: .*meta_keys'):
+        metric.process({}, [sample])
+    meta = dict(classes=CLASSES, base_classes=['a/crack', 'z/none'], novel_classes=NOVEL)
+    with pytest.raises(ValueError, match=r"base_classes.*z/none"):
+        run_metric(make_dataset(seed=3, num_images=2, with_masks=False), meta=meta)
+    with pytest.raises(ValueError, match='metric'):
+        FewShotCocoMetric(metric='proposal')
+
+
+def _distributed_worker(rank, port, workdir, images):
+    """One of two gloo ranks: each processes every other image, as DefaultSampler splits."""
+    os.chdir(workdir)  # mmengine collects the parts in ./.dist_test
+    torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                                  world_size=2)
+    results = run_metric(images[rank::2], size=len(images))
+    (workdir / f'rank{rank}.json').write_text(json.dumps(results))
+    torch_dist.destroy_process_group()
+
+
+def test_distributed_evaluation_on_cpu_equals_single_process(tmp_path):
+    images = make_dataset(seed=4, num_images=10)
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    mp.start_processes(_distributed_worker, args=(port, tmp_path, images), nprocs=2,
+                       start_method='fork')  # the children inherit the imports: fast
+    expected = run_metric(images)
+    for rank in range(2):  # rank 0 computes; mmengine broadcasts the metrics
+        assert json.loads((tmp_path / f'rank{rank}.json').read_text()) == pytest.approx(
+            expected, abs=1e-12)
