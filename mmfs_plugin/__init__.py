@@ -5,7 +5,9 @@ Importing the package installs the modern-PyTorch compatibility fixes (see
 registries (scope ``mmdet``).
 """
 from .version import __version__
-from . import compat  # noqa: F401,E402  (installs the fixes before anything loads a checkpoint)
-from . import datasets, engine, evaluation, models  # noqa: F401,E402
+from . import compat  # noqa: E402
+
+compat.install()  # before anything loads a checkpoint or launches processes
+from . import datasets, engine, evaluation, models  # noqa: F401,E402  (registers classes)
 
 __all__ = ['__version__']

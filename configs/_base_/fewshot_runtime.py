@@ -3,7 +3,8 @@
 _base_ = ['mmdet::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['mmfs_plugin'], allow_failed_imports=False)
-runner_type = 'FewShotRunner'
+# mmdet's tools build runner_type from mmengine's root registry: name the mmdet scope.
+runner_type = 'mmdet.FewShotRunner'
 
 # The few-shot protocol, in one place (override with --cfg-options fewshot.seed=3 ...):
 #   setting: 'base' (base classes, all instances), 'gfsod' (k shots of base and novel
@@ -22,3 +23,6 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2),
     visualization=dict(type='DetVisualizationHook'))
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)
+
+# A fixed seed: the samplers' streams (and so a resumed run's batches) depend on it.
+randomness = dict(seed=0)

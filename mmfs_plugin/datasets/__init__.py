@@ -1,5 +1,8 @@
 """Datasets, k-shot selection and samplers for few-shot detection on labelme data."""
 from .labelme_dataset import LabelmeDataset
 from .mvtec_fs import MVTecFSDataset
+from .samplers import FewShotBalancedEpochSampler, FewShotBalancedSampler
 
-__all__ = ['LabelmeDataset', 'MVTecFSDataset']
+__all__ = [
+    'LabelmeDataset', 'MVTecFSDataset', 'FewShotBalancedSampler', 'FewShotBalancedEpochSampler'
+]
