@@ -1,1 +1,0 @@
-"""Compatibility fixes for modern PyTorch (filled in by the compat work)."""

@@ -1,0 +1,340 @@
+"""Safe checkpoint loading for mmengine on torch >= 2.6.
+
+mmengine calls ``torch.load`` without ``weights_only``; torch >= 2.6 then uses
+its weights-only unpickler, which rejects every mmengine checkpoint
+(``HistoryBuffer`` and numpy scalars in ``message_hub``), while mmengine's
+http loader goes through ``torch.hub.load_state_dict_from_url``, which still
+unpickles *anything*. :func:`install_checkpoint_loaders` registers loaders for
+local paths, ``http(s)://`` (and so ``torchvision://``, ``open-mmlab://`` and
+``mmcls://``, which resolve to http) and ``s3://``/``petrel://`` in
+:class:`mmengine.runner.CheckpointLoader`, all reading through
+:func:`safe_load_checkpoint`.
+
+Why ``weights_only=False`` is safe here: torch forbids a ``pickle_module``
+together with ``weights_only=True``, and its own weights-only unpickler cannot
+load a ``HistoryBuffer``, which pickles its statistics methods as
+``getattr(HistoryBuffer, 'min')``. So :func:`safe_load_checkpoint` passes
+``weights_only=False`` *with* :data:`RESTRICTED_PICKLE` as ``pickle_module``.
+torch then unpickles every record of the file (zip and legacy formats) with a
+subclass of :class:`RestrictedUnpickler` whose wrapper only maps storage type
+names and otherwise defers to our ``find_class``. Globals are the only way a
+pickle reaches a callable, and ``find_class`` resolves nothing but the
+explicit :data:`SAFE_GLOBALS`, torch dtypes, and ``getattr``, which it answers
+with a function that fetches only ``min``/``max``/``mean``/``current`` from
+``HistoryBuffer``. Every other global (``os.system``, ``builtins.eval``, ...)
+is refused before it can be called. TorchScript archives, which ``torch.load``
+would hand to ``torch.jit.load`` when ``weights_only=False``, are refused
+beforehand. ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is never needed.
+"""
+import importlib
+import io
+import os
+import os.path as osp
+import pickle
+import types
+from collections.abc import Callable
+from functools import lru_cache, reduce
+from typing import IO, Any, Optional, Union
+from urllib.parse import urlparse
+
+import mmengine.runner.checkpoint as mmengine_checkpoint
+import torch
+import torch.distributed as torch_dist
+from mmengine.dist import get_dist_info
+from mmengine.fileio import get_file_backend
+from mmengine.logging import HistoryBuffer
+from mmengine.runner import CheckpointLoader
+# The checks torch.load itself uses to send a file to torch.jit.load.
+from torch.serialization import (_is_torchscript_zip, _is_zipfile,
+                                 _open_file_like, _open_zipfile_reader)
+
+__all__ = [
+    'safe_load_checkpoint', 'UnsafeCheckpointError', 'RestrictedUnpickler',
+    'RESTRICTED_PICKLE', 'SAFE_GLOBALS', 'HISTORY_BUFFER_STATISTICS',
+    'load_from_local', 'load_from_http', 'load_from_ceph',
+    'install_checkpoint_loaders'
+]
+
+FileLike = Union[str, os.PathLike, IO[bytes]]
+MapLocation = Union[str, torch.device, Callable, dict, None]
+
+_HISTORY_BUFFER_MODULE = 'mmengine.logging.history_buffer'
+HISTORY_BUFFER_STATISTICS = frozenset({'min', 'max', 'mean', 'current'})
+SAFE_GLOBALS = frozenset({
+    ('collections', 'OrderedDict'),
+    ('collections', 'Counter'),  # MultiStepLR milestones
+    ('_codecs', 'encode'),  # bytes under pickle protocol 2
+    ('torch', 'Size'),
+    ('torch', 'device'),
+    ('torch._utils', '_rebuild_tensor'),
+    ('torch._utils', '_rebuild_tensor_v2'),
+    ('torch._utils', '_rebuild_parameter'),
+    ('numpy', 'dtype'),
+    ('numpy', 'ndarray'),
+    ('numpy._core.multiarray', '_reconstruct'),  # numpy >= 2
+    ('numpy._core.multiarray', 'scalar'),
+    ('numpy.core.multiarray', '_reconstruct'),  # numpy < 2
+    ('numpy.core.multiarray', 'scalar'),
+    (_HISTORY_BUFFER_MODULE, 'HistoryBuffer'),
+    # pickle protocol >= 4 names the statistics methods directly
+    *((_HISTORY_BUFFER_MODULE, f'HistoryBuffer.{name}')
+      for name in HISTORY_BUFFER_STATISTICS),
+})
+_GETATTR = frozenset({('builtins', 'getattr'), ('__builtin__', 'getattr')})
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint needs something that is not known to be harmless.
+
+    Args:
+        file (str): The checkpoint's path or URL.
+        field (str): What was refused (a global such as ``posix.system``).
+        reason (str): Why it was refused.
+    """
+
+    def __init__(self, file: str, field: str, reason: str) -> None:
+        super().__init__(f'{file}: {field}: {reason}')
+        self.file = file
+        self.field = field
+        self.reason = reason
+
+
+class _RefusedGlobal(pickle.UnpicklingError):
+    """Raised inside the unpickler; re-raised with the file name."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def _history_buffer_statistic(owner: Any, name: Any) -> Callable:
+    """Stand in for ``getattr`` while unpickling: fetch only the statistics
+    methods of ``HistoryBuffer``.
+
+    Args:
+        owner (Any): The object ``getattr`` was called on.
+        name (Any): The attribute name.
+
+    Returns:
+        Callable: ``HistoryBuffer.min``, ``max``, ``mean`` or ``current``.
+    """
+    if (owner is not HistoryBuffer or not isinstance(name, str)
+            or name not in HISTORY_BUFFER_STATISTICS):
+        raise _RefusedGlobal(f'getattr({owner!r}, {name!r})')
+    return getattr(HistoryBuffer, name)
+
+
+@lru_cache(maxsize=1)
+def _torch_dtype_names() -> frozenset:
+    """Return the names under which torch exposes its dtypes."""
+    return frozenset(name for name, value in vars(torch).items()
+                     if isinstance(value, torch.dtype))
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only harmless globals.
+
+    ``find_class`` returns :data:`SAFE_GLOBALS`, torch dtypes and, for
+    ``getattr``, a function limited to the statistics methods of
+    ``HistoryBuffer``; any other global raises
+    :class:`pickle.UnpicklingError` before it can be called.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        """Resolve an allowlisted global.
+
+        Args:
+            module (str): The module named in the pickle.
+            name (str): The (possibly dotted) attribute name.
+
+        Returns:
+            Any: The global.
+        """
+        if (module, name) in _GETATTR:
+            return _history_buffer_statistic
+        if (module, name) in SAFE_GLOBALS:
+            return reduce(getattr, name.split('.'),
+                          importlib.import_module(module))
+        if module == 'torch' and name in _torch_dtype_names():
+            return getattr(torch, name)
+        raise _RefusedGlobal(f'{module}.{name}')
+
+
+def _restricted_load(file: IO[bytes], **kwargs: Any) -> Any:
+    """``pickle.load`` with :class:`RestrictedUnpickler`.
+
+    Args:
+        file (IO[bytes]): The pickle stream.
+        **kwargs: Keyword arguments of :class:`pickle.Unpickler`.
+
+    Returns:
+        Any: The unpickled object.
+    """
+    return RestrictedUnpickler(file, **kwargs).load()
+
+
+# The ``pickle_module`` given to ``torch.load``: pickle, restricted.
+RESTRICTED_PICKLE = types.ModuleType(
+    'mmfs_plugin.compat.safe_checkpoint.RESTRICTED_PICKLE',
+    'The pickle module with RestrictedUnpickler, for torch.load.')
+RESTRICTED_PICKLE.Unpickler = RestrictedUnpickler
+RESTRICTED_PICKLE.UnpicklingError = pickle.UnpicklingError
+RESTRICTED_PICKLE.load = _restricted_load
+
+
+def _is_torchscript_archive(file: FileLike) -> bool:
+    """Tell whether ``torch.load`` would hand ``file`` to ``torch.jit.load``.
+
+    Args:
+        file (FileLike): A path or a seekable binary stream.
+
+    Returns:
+        bool: True for a TorchScript archive.
+    """
+    with _open_file_like(file, 'rb') as opened:
+        start = opened.tell()
+        try:
+            if not _is_zipfile(opened):
+                return False
+            with _open_zipfile_reader(opened) as archive:
+                return _is_torchscript_zip(archive)
+        finally:
+            opened.seek(start)
+
+
+def safe_load_checkpoint(file: FileLike,
+                         map_location: MapLocation = None,
+                         name: Optional[str] = None) -> Any:
+    """Load a checkpoint without running code it may carry.
+
+    Args:
+        file (FileLike): A path or a seekable binary stream.
+        map_location (MapLocation): As for :func:`torch.load`.
+        name (str, optional): The file's name in error messages (a URL, say).
+            Defaults to the path.
+
+    Returns:
+        Any: The checkpoint, usually a dict.
+    """
+    name = name or (os.fspath(file)
+                    if isinstance(file, (str, os.PathLike)) else repr(file))
+    if _is_torchscript_archive(file):
+        raise UnsafeCheckpointError(
+            name, 'TorchScript archive',
+            'a TorchScript archive holds code; load it with torch.jit.load '
+            'if you trust it')
+    try:
+        # weights_only=False is what lets torch use RESTRICTED_PICKLE; see
+        # the module docstring for why this is the safe route.
+        return torch.load(
+            file,
+            map_location=map_location,
+            pickle_module=RESTRICTED_PICKLE,
+            weights_only=False)
+    except _RefusedGlobal as error:
+        raise UnsafeCheckpointError(
+            name, error.field,
+            'not on the allowlist of harmless checkpoint globals '
+            '(mmfs_plugin.compat.safe_checkpoint.SAFE_GLOBALS); the '
+            'checkpoint may carry code and was not loaded') from None
+
+
+# The loaders are named load_from_<scheme> as mmengine's: CheckpointLoader
+# logs the name without its first 10 characters.
+def load_from_local(filename: str, map_location: MapLocation = None) -> Any:
+    """Load a checkpoint from a local path, safely.
+
+    Args:
+        filename (str): The path (``~`` is expanded).
+        map_location (MapLocation): As for :func:`torch.load`.
+
+    Returns:
+        Any: The checkpoint.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return safe_load_checkpoint(filename, map_location)
+
+
+def _download_to_cache(url: str, model_dir: Optional[str],
+                       progress: bool) -> str:
+    """Download ``url`` into the torch hub cache unless it is already there.
+
+    Args:
+        url (str): The URL.
+        model_dir (str, optional): The cache folder. Defaults to
+            ``<torch hub dir>/checkpoints``.
+        progress (bool): Whether to show a progress bar.
+
+    Returns:
+        str: The cached file.
+    """
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    cached_file = osp.join(model_dir, osp.basename(urlparse(url).path))
+    if not osp.exists(cached_file):
+        torch.hub.download_url_to_file(url, cached_file, progress=progress)
+    return cached_file
+
+
+def load_from_http(filename: str,
+                   map_location: MapLocation = None,
+                   model_dir: Optional[str] = None,
+                   progress: Optional[bool] = None) -> Any:
+    """Download a checkpoint (rank 0 first) and load it safely.
+
+    Args:
+        filename (str): The ``http://`` or ``https://`` URL.
+        map_location (MapLocation): As for :func:`torch.load`.
+        model_dir (str, optional): The cache folder.
+        progress (bool, optional): Whether to show a progress bar. Defaults
+            to whether stdin is a terminal.
+
+    Returns:
+        Any: The checkpoint.
+    """
+    if progress is None:
+        progress = os.isatty(0)
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        cached_file = _download_to_cache(filename, model_dir, progress)
+    if world_size > 1:
+        torch_dist.barrier()
+        if rank > 0:
+            cached_file = _download_to_cache(filename, model_dir, progress)
+    return safe_load_checkpoint(cached_file, map_location, name=filename)
+
+
+def load_from_ceph(filename: str,
+                   map_location: MapLocation = None,
+                   backend: str = 'petrel') -> Any:
+    """Load a checkpoint from ``s3://`` or ``petrel://`` safely.
+
+    Args:
+        filename (str): The path with its scheme.
+        map_location (MapLocation): As for :func:`torch.load`.
+        backend (str): The mmengine file backend. Defaults to 'petrel'.
+
+    Returns:
+        Any: The checkpoint.
+    """
+    file_backend = get_file_backend(
+        filename, backend_args={'backend': backend})
+    with io.BytesIO(file_backend.get(filename)) as buffer:
+        return safe_load_checkpoint(buffer, map_location, name=filename)
+
+
+def install_checkpoint_loaders() -> None:
+    """Route every CheckpointLoader scheme that unpickles through
+    :func:`safe_load_checkpoint`; calling it again changes nothing."""
+    CheckpointLoader.register_scheme('', load_from_local, force=True)
+    CheckpointLoader.register_scheme(('http://', 'https://'),
+                                     load_from_http,
+                                     force=True)
+    CheckpointLoader.register_scheme((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'),
+                                     load_from_ceph,
+                                     force=True)
+    # torchvision://, open-mmlab:// and mmcls:// look up a URL and call the
+    # module's load_from_http.
+    mmengine_checkpoint.load_from_http = load_from_http

@@ -1,0 +1,96 @@
+"""Atomic file writing for every file the plugin writes.
+
+A reader never sees a half-written file and a crash mid-write leaves the
+previous file intact: the content goes to a temporary file in the target's
+folder, is flushed to disk, and then replaces the target with
+:func:`os.replace`, which is atomic on POSIX and Windows.
+"""
+import json
+import os
+import os.path as osp
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import IO, Any, Optional, Union
+
+__all__ = ['atomic_write', 'dump_json_atomic']
+
+PathLike = Union[str, os.PathLike]
+_MODES = ('w', 'wt', 'wb')
+
+
+def _fsync_folder(folder: str) -> None:
+    """Flush a folder's entries to disk so a replace survives a crash.
+
+    Args:
+        folder (str): The folder.
+    """
+    if not hasattr(os, 'O_DIRECTORY'):  # Windows cannot open folders
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_write(path: PathLike,
+                 mode: str = 'w',
+                 encoding: Optional[str] = 'utf-8') -> Iterator[IO]:
+    """Open a file for writing that appears at ``path`` only when complete.
+
+    The file is a temporary one in the folder of ``path``; on leaving the
+    block without an exception it is fsynced and replaces ``path``. On an
+    exception the temporary file is removed and ``path`` keeps its previous
+    content (or stays absent).
+
+    Args:
+        path (PathLike): The file to write.
+        mode (str): ``'w'`` (text) or ``'wb'`` (bytes). Defaults to 'w'.
+        encoding (str, optional): The text encoding; ignored for ``'wb'``.
+            Defaults to 'utf-8'.
+
+    Yields:
+        IO: The open temporary file.
+
+    Examples:
+        >>> with atomic_write('results.txt') as f:
+        ...     f.write('done\\n')
+    """
+    path = os.fspath(path)
+    if mode not in _MODES:
+        raise ValueError(f'{path}: mode: expected one of {_MODES}, '
+                         f'got {mode!r}')
+    folder = osp.dirname(osp.abspath(path))
+    tmp_path = osp.join(folder,
+                        f'.{osp.basename(path)}.{uuid.uuid4().hex}.tmp')
+    binary = 'b' in mode
+    try:
+        # 'x' creates the file with the usual permissions (0o666 & ~umask).
+        with open(
+                tmp_path,
+                mode.replace('w', 'x'),
+                encoding=None if binary else encoding) as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.remove(tmp_path)
+        raise
+    _fsync_folder(folder)
+
+
+def dump_json_atomic(obj: Any, path: PathLike, indent: int = 2) -> None:
+    """Write ``obj`` as a UTF-8 JSON file, atomically.
+
+    Args:
+        obj (Any): A JSON-serialisable object.
+        path (PathLike): The file to write.
+        indent (int): JSON indentation. Defaults to 2.
+    """
+    with atomic_write(path) as file:
+        json.dump(obj, file, indent=indent, ensure_ascii=False)
+        file.write('\n')

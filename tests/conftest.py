@@ -1,0 +1,32 @@
+"""Shared pytest fixtures and markers."""
+from pathlib import Path
+
+import pytest
+
+from .tiny_coco import make_tiny_coco, write_tiny_config
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers of this test suite.
+
+    Args:
+        config (pytest.Config): The pytest config.
+    """
+    config.addinivalue_line(
+        'markers', 'slow: takes more than 30 s on 2 CPU cores; runs by '
+        'default, deselect with -m "not slow"')
+
+
+@pytest.fixture(scope='session')
+def tiny_coco_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Faster R-CNN config over a generated 4-image COCO dataset.
+
+    Args:
+        tmp_path_factory (pytest.TempPathFactory): pytest's factory.
+
+    Returns:
+        Path: The config file (training: 2 iterations, one checkpoint).
+    """
+    data_root = tmp_path_factory.mktemp('tiny_coco')
+    make_tiny_coco(data_root)
+    return write_tiny_config(data_root / 'tiny_faster_rcnn.py', data_root)

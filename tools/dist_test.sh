@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Distributed testing on one or more nodes with torchrun:
+#   tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py arguments]
+# GPUS is the number of processes per node (CPU processes on a machine without
+# GPUs). NNODES, NODE_RANK, MASTER_ADDR and PORT come from the environment.
+set -euo pipefail
+
+CONFIG=$1
+CHECKPOINT=$2
+GPUS=$3
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+
+PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
+torchrun \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$GPUS" \
+    --master_port="$PORT" \
+    "$(dirname "$0")/test.py" \
+    "$CONFIG" \
+    "$CHECKPOINT" \
+    --launcher pytorch "${@:4}"

@@ -1,0 +1,167 @@
+"""Test (and evaluate) a detector: MMDetection 3.3's ``tools/test.py`` with
+mmfs_plugin.
+
+Importing :mod:`mmfs_plugin` registers the plugin's classes into mmdet's
+registries and installs its compatibility fixes (safe checkpoint loading,
+``--launcher pytorch``/``slurm`` on CPU), so any mmdet or mmfs_plugin config
+works here.
+"""
+import argparse
+import os
+import os.path as osp
+import warnings
+from copy import deepcopy
+
+from mmdet.engine.hooks.utils import trigger_visualization_hook
+from mmdet.evaluation import DumpDetResults
+from mmdet.registry import RUNNERS
+from mmdet.utils import setup_cache_size_limit_of_dynamo
+from mmengine import ConfigDict
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
+
+
+def parse_args() -> argparse.Namespace:
+    """Parse the command line.
+
+    Returns:
+        argparse.Namespace: The arguments.
+    """
+    parser = argparse.ArgumentParser(
+        description='MMDet test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help='the directory to save the file containing evaluation metrics')
+    parser.add_argument(
+        '--out',
+        type=str,
+        help='dump predictions to a pickle file for offline evaluation')
+    parser.add_argument(
+        '--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where painted images will be saved. '
+        'If specified, it will be automatically saved '
+        'to the work_dir/timestamp/show_dir')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument(
+        '--tta', action='store_true', help='enable test-time augmentation')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
+    # --local_rank (older); torchrun sets LOCAL_RANK instead.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        parser.error(f'--out {args.out}: the dump file must end with .pkl '
+                     'or .pickle')
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_tta(cfg: Config) -> Config:
+    """Wrap the model for test-time augmentation (flip), as mmdet does.
+
+    A missing ``tta_model`` or ``tta_pipeline`` gets mmdet's default.
+
+    Args:
+        cfg (Config): The config.
+
+    Returns:
+        Config: The config, changed in place.
+    """
+    if 'tta_model' not in cfg:
+        warnings.warn('Cannot find ``tta_model`` in config, '
+                      'we will set it as default.')
+        cfg.tta_model = dict(
+            type='DetTTAModel',
+            tta_cfg=dict(
+                nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
+    if 'tta_pipeline' not in cfg:
+        warnings.warn('Cannot find ``tta_pipeline`` in config, '
+                      'we will set it as default.')
+        test_data_cfg = cfg.test_dataloader.dataset
+        while 'dataset' in test_data_cfg:
+            test_data_cfg = test_data_cfg['dataset']
+        cfg.tta_pipeline = deepcopy(test_data_cfg.pipeline)
+        flip_tta = dict(
+            type='TestTimeAug',
+            transforms=[
+                [
+                    dict(type='RandomFlip', prob=1.),
+                    dict(type='RandomFlip', prob=0.)
+                ],
+                [
+                    dict(
+                        type='PackDetInputs',
+                        meta_keys=('img_id', 'img_path', 'ori_shape',
+                                   'img_shape', 'scale_factor', 'flip',
+                                   'flip_direction'))
+                ],
+            ])
+        cfg.tta_pipeline[-1] = flip_tta
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    return cfg
+
+
+def main() -> None:
+    """Build the runner from the config and the command line, and test."""
+    args = parse_args()
+
+    # Reduce the number of repeated compilations and improve testing speed.
+    setup_cache_size_limit_of_dynamo()
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir: the command line, else the config, else the config's name
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    cfg.load_from = args.checkpoint
+
+    if args.show or args.show_dir:
+        cfg = trigger_visualization_hook(cfg, args)
+
+    if args.tta:
+        cfg = enable_tta(cfg)
+
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+
+    if args.out is not None:
+        runner.test_evaluator.metrics.append(
+            DumpDetResults(out_file_path=args.out))
+
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
