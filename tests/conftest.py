@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+from mmengine.registry import init_default_scope
 
 from .tiny_coco import make_tiny_coco, write_tiny_config
 
@@ -30,3 +31,13 @@ def tiny_coco_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_root = tmp_path_factory.mktemp('tiny_coco')
     make_tiny_coco(data_root)
     return write_tiny_config(data_root / 'tiny_faster_rcnn.py', data_root)
+
+
+@pytest.fixture(autouse=True)
+def mmdet_default_scope() -> None:
+    """Start every test in mmdet's default scope, as mmdet's tools do.
+
+    A Runner built by an earlier test leaves its own scope (e.g. ``mmengine``) as the current
+    one, and registries resolve names through the current scope.
+    """
+    init_default_scope('mmdet')

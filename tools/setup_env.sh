@@ -37,8 +37,8 @@ $pip --version >/dev/null || fail "pip missing in $VENV"
 step "installing $TORCH_SPEC, setuptools<81, wheel, ninja"
 torch_args=()
 [ -n "${TORCH_INDEX:-}" ] && torch_args+=(--extra-index-url "$TORCH_INDEX")
-$pip install -q "${torch_args[@]}" "$TORCH_SPEC" 'setuptools<81' wheel ninja 'numpy<2' \
-  || fail "torch ($TORCH_SPEC) / setuptools<81 / wheel / ninja / numpy<2"
+$pip install -q "${torch_args[@]}" "$TORCH_SPEC" 'setuptools<81' wheel ninja \
+  || fail "torch ($TORCH_SPEC) / setuptools<81 / wheel / ninja"
 
 step "installing mmengine==0.10.7"
 $pip install -q 'mmengine==0.10.7' || fail "mmengine==0.10.7"

@@ -1,0 +1,20 @@
+# 5-shot fine-tuning on your own labelme data: a folder tree of labelme JSON files for training
+# and one for testing, four classes, 'crack' novel. Start from a base checkpoint trained with the
+# same config and fewshot.setting='base'.
+#   python tools/train.py configs/examples/labelme_5shot.py --cfg-options fewshot.setting=base
+#   python tools/train.py configs/examples/labelme_5shot.py \
+#       --cfg-options fewshot.base_checkpoint=work_dirs/labelme_5shot_base/iter_12000.pth
+_base_ = ['../fsdet_5shot.py']
+
+data_root = 'data/my_parts/'
+classes = ('scratch', 'dent', 'stain', 'crack')
+fewshot = dict(class_split=dict(novel=['crack']))
+
+train_dataloader = dict(dataset=dict(
+    type='LabelmeDataset', _delete_=True, data_root=data_root, ann_file='train/',
+    metainfo=dict(classes=classes), filter_cfg=dict(filter_empty_gt=True),
+    pipeline={{_base_.train_pipeline}}))
+val_dataloader = dict(dataset=dict(
+    type='LabelmeDataset', _delete_=True, data_root=data_root, ann_file='test/',
+    metainfo=dict(classes=classes), test_mode=True, pipeline={{_base_.test_pipeline}}))
+test_dataloader = val_dataloader
