@@ -13,7 +13,7 @@ runner_type = 'mmdet.FewShotRunner'
 #   shots / base_shots / seed / unselected: the k-shot rule (training set only).
 fewshot = dict(setting='base', class_split='split1', seed=0, unselected='ignore')
 
-custom_hooks = [dict(type='KShotSelectionHook')]
+custom_hooks = [dict(type='KShotSelectionHook'), dict(type='RNGStateHook')]
 
 val_cfg = dict(type='FewShotValLoop')
 test_cfg = dict(type='FewShotTestLoop')

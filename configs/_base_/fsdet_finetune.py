@@ -20,6 +20,7 @@ model = dict(
 
 custom_hooks = [
     dict(type='KShotSelectionHook'),
+    dict(type='RNGStateHook'),
     dict(type='FewShotSurgeryHook', checkpoint='', method='randinit'),
 ]
 

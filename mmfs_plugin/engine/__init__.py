@@ -2,13 +2,14 @@
 from .fewshot_runner import FewShotRunner, apply_fewshot_settings
 from .freezing import freeze_parameters, frozen_modules
 from .kshot_selection_hook import KShotSelectionHook
+from .rng_state_hook import RNGStateHook
 from .surgery import (HEAD_PREFIX, SURGERY_METHODS, SurgeryError, SurgerySource,
                       load_surgery_source, surgery)
 from .surgery_hook import FewShotSurgeryHook
 
 __all__ = [
     'FewShotRunner', 'apply_fewshot_settings',
-    'freeze_parameters', 'frozen_modules', 'KShotSelectionHook', 'HEAD_PREFIX',
+    'freeze_parameters', 'frozen_modules', 'KShotSelectionHook', 'RNGStateHook', 'HEAD_PREFIX',
     'SURGERY_METHODS', 'SurgeryError', 'SurgerySource', 'load_surgery_source', 'surgery',
     'FewShotSurgeryHook'
 ]

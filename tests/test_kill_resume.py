@@ -1,0 +1,63 @@
+"""A training run killed with SIGKILL and resumed ends with the weights of an uninterrupted run."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from mmfs_plugin.compat import safe_load_checkpoint
+from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_ITERS = 16
+
+
+def train_cmd(data: Path, work_dir: Path, *extra: str) -> list:
+    options = [f'{loader}.dataset.data_root={data}/'
+               for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    return [sys.executable, 'tools/train.py', 'configs/demo/demo_base.py', '--work-dir',
+            str(work_dir), *extra, '--cfg-options', *options,
+            f'train_cfg.max_iters={MAX_ITERS}', f'train_cfg.val_interval={MAX_ITERS * 10}',
+            'default_hooks.checkpoint.interval=2',
+            'default_hooks.checkpoint.max_keep_ckpts=-1',
+            'train_dataloader.dataset.pipeline.3.prob=0.0',  # random flip off
+            'randomness.deterministic=True']
+
+
+def run(cmd: list) -> None:
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+def weights(path: Path) -> dict:
+    return safe_load_checkpoint(str(path), map_location='cpu')['state_dict']
+
+
+def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
+    data = tmp_path / 'data'
+    generate_synthetic_mvtecfs(str(data))
+    straight, killed = tmp_path / 'straight', tmp_path / 'killed'
+    run(train_cmd(data, straight))
+
+    proc = subprocess.Popen(train_cmd(data, killed), cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS='1'))
+    deadline = time.time() + 300
+    while not (killed / 'iter_6.pth').exists():
+        assert proc.poll() is None and time.time() < deadline, 'run ended before the kill'
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / f'iter_{MAX_ITERS}.pth').exists(), 'killed too late to test resuming'
+
+    run(train_cmd(data, killed, '--resume'))
+    expected = weights(straight / f'iter_{MAX_ITERS}.pth')
+    resumed = weights(killed / f'iter_{MAX_ITERS}.pth')
+    assert expected.keys() == resumed.keys()
+    moved = weights(straight / 'iter_2.pth')
+    assert any(not torch.equal(moved[k], expected[k]) for k in expected)  # training happened
+    for key in expected:
+        assert torch.equal(expected[key], resumed[key]), key
