@@ -8,7 +8,7 @@ _base_ = ['../fsdet_5shot.py']
 
 data_root = 'data/my_parts/'
 classes = ('scratch', 'dent', 'stain', 'crack')
-fewshot = dict(class_split=dict(novel=['crack']))
+fewshot = dict(class_split=dict(_delete_=True, novel=['crack']))
 
 train_dataloader = dict(dataset=dict(
     type='LabelmeDataset', _delete_=True, data_root=data_root, ann_file='train/',
