@@ -21,6 +21,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
+from mmfs_plugin.compat import close_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -161,6 +162,7 @@ def main() -> None:
             DumpDetResults(out_file_path=args.out))
 
     runner.test()
+    close_distributed()
 
 
 if __name__ == '__main__':

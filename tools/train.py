@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
+from mmfs_plugin.compat import close_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -115,6 +116,7 @@ def main() -> None:
         runner = RUNNERS.build(cfg)
 
     runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':

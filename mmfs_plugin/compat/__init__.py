@@ -10,12 +10,15 @@ alone changes nothing) applies them, inside this process only:
 - :mod:`.package_lookup`: ``mmdet::`` configs resolve without
   ``pkg_resources``.
 """
-from .cpu_distributed import install_cpu_distributed
+from .cpu_distributed import close_distributed, install_cpu_distributed
 from .package_lookup import install_package_lookup
 from .safe_checkpoint import (UnsafeCheckpointError,
                               install_checkpoint_loaders, safe_load_checkpoint)
 
-__all__ = ['install', 'safe_load_checkpoint', 'UnsafeCheckpointError']
+__all__ = [
+    'install', 'close_distributed', 'safe_load_checkpoint',
+    'UnsafeCheckpointError'
+]
 
 
 def install() -> None:

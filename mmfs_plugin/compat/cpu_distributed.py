@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-__all__ = ['install_cpu_distributed']
+__all__ = ['install_cpu_distributed', 'close_distributed']
 
 _MMENGINE_INIT_DIST_PYTORCH = mmengine_dist_utils._init_dist_pytorch
 _MMENGINE_INIT_DIST_SLURM = mmengine_dist_utils._init_dist_slurm
@@ -153,3 +153,19 @@ def install_cpu_distributed() -> None:
     mmengine_dist_utils._init_dist_pytorch = _init_dist_pytorch
     mmengine_dist_utils._init_dist_slurm = _init_dist_slurm
     Runner.wrap_model = _wrap_model
+
+
+def close_distributed() -> None:
+    """Leave the default process group, if any, once every rank is done.
+
+    A ``gloo`` process group left for interpreter shutdown can abort the
+    process (``terminate called without an active exception``) while its
+    worker threads are torn down, so a finished run that exits cleanly on one
+    rank is reported as a failure by ``torchrun``. The tools call this after
+    training or testing: the barrier lets the slowest rank finish its last
+    collective before any rank destroys the group.
+    """
+    if not torch_dist.is_available() or not torch_dist.is_initialized():
+        return
+    torch_dist.barrier()
+    torch_dist.destroy_process_group()

@@ -53,6 +53,7 @@ MAX_COORDINATE = 1e12
 
 _PAIR = {2}
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+_HEAD_BYTES = 24  # a PNG's signature and IHDR chunk, with the size
 _TYPE_NAMES = {str: 'not a string', int: 'not an integer'}
 _EXIF_ORIENTATION = 0x0112
 _TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}  # EXIF rotations by 90 degrees: width <-> height
@@ -244,10 +245,15 @@ def _resolve_image(path: str, data: Dict[str, Any],
         if value is not None and value <= 0:
             raise _Invalid(key, 'not a positive integer', str(value))
     folder = os.path.dirname(path)
-    img_path = None
+    read_size = check_image or height is None or width is None
+    img_path = head = None
     if image_path:
         candidate = os.path.normpath(os.path.join(folder, image_path.replace('\\', '/')))
-        img_path = candidate if os.path.isfile(candidate) else None
+        if read_size:  # one open both finds the file and reads its header
+            head = _read_head(candidate)
+            img_path = None if head is None else candidate
+        elif os.path.isfile(candidate):
+            img_path = candidate
     if img_path is None and image_data is None:
         stem = os.path.splitext(path)[0]
         img_path = next((stem + suffix for suffix in _STEM_SUFFIXES
@@ -256,8 +262,8 @@ def _resolve_image(path: str, data: Dict[str, Any],
             raise _Invalid('imagePath', 'image not found',
                            f'no file {image_path!r} in {folder or "."}, no imageData, no '
                            f'{os.path.basename(stem)}{"/".join(IMAGE_SUFFIXES)}')
-    if check_image or height is None or width is None:
-        true_height, true_width = _image_size(img_path, image_data)
+    if read_size:
+        true_height, true_width = _image_size(img_path, image_data, head)
         for key, value, truth in (('imageHeight', height, true_height),
                                   ('imageWidth', width, true_width)):
             if value is not None and value != truth:
@@ -267,13 +273,36 @@ def _resolve_image(path: str, data: Dict[str, Any],
     return img_path, None if img_path else image_data, height, width
 
 
-def _image_size(img_path: Optional[str], image_data: Optional[str]) -> Tuple[int, int]:
-    """Read ``(height, width)`` from the image header, as displayed (EXIF rotation applied)."""
+def _read_head(path: str) -> Optional[bytes]:
+    """Return the first bytes of a file (a PNG's size lies in them); None if it is no file.
+
+    A bare ``os.open``/``os.read`` costs less than ``os.path.isfile`` plus a buffered
+    ``open``; other errors (e.g. permissions) make the image unreadable.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            return os.read(fd, _HEAD_BYTES)
+        finally:
+            os.close(fd)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None  # a folder opens read-only on POSIX; reading it fails
+    except OSError as err:
+        raise _Invalid('imagePath', 'unreadable image', f'{type(err).__name__}: {err}')
+
+
+def _image_size(img_path: Optional[str], image_data: Optional[str],
+                head: Optional[bytes] = None) -> Tuple[int, int]:
+    """Read ``(height, width)`` from the image header, as displayed (EXIF rotation applied).
+
+    ``head``: the image file's first bytes when the caller has read them already.
+    """
     field_name = 'imagePath' if img_path else 'imageData'
     try:
         if img_path:
-            with open(img_path, 'rb') as f:
-                head = f.read(24)
+            if head is None:
+                with open(img_path, 'rb', buffering=0) as f:
+                    head = f.read(_HEAD_BYTES)
             if head[:8] == _PNG_SIGNATURE and head[12:16] == b'IHDR':  # PIL's open is 4x slower
                 width, height = struct.unpack('>II', head[16:24])
                 if width and height:

@@ -1,9 +1,12 @@
 """LabelmeDataset: any folder tree of labelme files as an mmdet dataset, with few-shot options."""
 import functools
+import gc
 import hashlib
 import os
 import pickle
 from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
 
 from mmdet.datasets.base_det_dataset import BaseDetDataset
 from mmdet.registry import DATASETS
@@ -273,6 +276,38 @@ class LabelmeDataset(BaseDetDataset):
         return selection.selected_keys
 
     # -- mmdet dataset API --------------------------------------------------------------------
+    def full_init(self) -> None:
+        """Load, filter and serialize the data as mmdet does, with the cyclic GC paused.
+
+        The records accumulate thousands of surviving objects, and every automatic collection
+        re-walks them: build time per file grew 1.6x from 1x to 16x the MVTec-FS tree. Nothing
+        built here forms a cycle, so pausing the collector frees nothing later than before.
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            super().full_init()
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _serialize_data(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Serialize ``data_list`` as mmengine does, without its full-heap ``gc.collect()``.
+
+        mmengine collects garbage after clearing ``data_list``; that pass walks every object
+        of the process (torch's included) and costs more than reading the whole tree. The
+        entries hold no reference cycles, so they are freed when cleared: freezing the heap
+        around the call leaves that collection nothing to walk and changes nothing else.
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: The serialized entries and their end offsets.
+        """
+        gc.freeze()
+        try:
+            return super()._serialize_data()
+        finally:
+            gc.unfreeze()
+
     def filter_data(self) -> List[dict]:
         """Filter images by ``filter_cfg`` (``filter_empty_gt``, ``min_size``), as mmdet does.
 

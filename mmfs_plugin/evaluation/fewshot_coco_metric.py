@@ -246,7 +246,7 @@ def build_coco_dt(coco_gt: COCO, gts: Sequence[dict], preds: Sequence[dict],
     annotations = []
     for gt, pred in zip(gts, preds):
         if iou_type == 'bbox':
-            boxes = np.asarray(pred['bboxes'], dtype=np.float64).reshape(-1, 4)
+            boxes = np.array(pred['bboxes'], dtype=np.float64).reshape(-1, 4)
             boxes[:, 2:] -= boxes[:, :2]
             areas = boxes[:, 2] * boxes[:, 3]
             regions = [dict(bbox=box) for box in boxes.tolist()]

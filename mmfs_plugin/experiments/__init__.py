@@ -1,0 +1,16 @@
+"""Multi-seed experiments: per-run result files, aggregation over seeds, reports and plots.
+
+Pure Python (no torch, no mmdet): ``tools/run_seeds.py`` runs the experiments, this package
+records and summarises them.
+"""
+from .report import aggregate_results, write_results_csv, write_results_markdown
+from .run_result import (RESULT_FORMAT, RunResult, load_run_result, run_dir_name,
+                         save_run_result)
+from .shots_plot import plot_metrics_against_shots
+from .stats import MetricSummary, summarize
+
+__all__ = [
+    'MetricSummary', 'summarize', 'RESULT_FORMAT', 'RunResult', 'run_dir_name',
+    'save_run_result', 'load_run_result', 'aggregate_results', 'write_results_csv',
+    'write_results_markdown', 'plot_metrics_against_shots'
+]

@@ -1,0 +1,91 @@
+"""Tables of a multi-seed experiment: one CSV row per run, a Markdown summary per shots.
+
+``results.csv`` has the columns ``shots``, ``seed`` and every metric of any run (sorted by
+name; empty where a run lacks a metric), one row per run sorted by shots then seed.
+``results.md`` has one row per (metric, shots): the number of seeds ``n``, the mean, the sample
+standard deviation and the 95% confidence half-width (see :mod:`.stats`), written with 4
+decimals (``n/a`` where undefined: a single seed).
+"""
+import csv
+import math
+from typing import Dict, List, Sequence
+
+from ..fileio import atomic_write
+from .run_result import RunResult
+from .stats import MetricSummary, summarize
+
+#: shots -> metric name -> summary over the seeds.
+Summary = Dict[int, Dict[str, MetricSummary]]
+
+
+def _metric_names(results: Sequence[RunResult]) -> List[str]:
+    """Every metric name of any run, sorted."""
+    return sorted({name for result in results for name in result.metrics})
+
+
+def aggregate_results(results: Sequence[RunResult]) -> Summary:
+    """Summarise every metric over the seeds of each number of shots.
+
+    Args:
+        results (Sequence[RunResult]): The finished runs.
+
+    Returns:
+        dict[int, dict[str, MetricSummary]]: Shots (ascending) -> metric (sorted) -> summary
+        over the runs with that number of shots that report the metric.
+    """
+    summary: Summary = {}
+    for shots in sorted({result.shots for result in results}):
+        runs = [result for result in results if result.shots == shots]
+        summary[shots] = {
+            name: summarize([run.metrics[name] for run in runs if name in run.metrics])
+            for name in _metric_names(runs)
+        }
+    return summary
+
+
+def write_results_csv(results: Sequence[RunResult], path: str) -> None:
+    """Write one row per run (shots, seed, every metric), atomically.
+
+    Args:
+        results (Sequence[RunResult]): The finished runs.
+        path (str): The CSV file to write.
+    """
+    names = _metric_names(results)
+    with atomic_write(path) as file:
+        writer = csv.writer(file, lineterminator='\n')
+        writer.writerow(['shots', 'seed', *names])
+        for result in sorted(results, key=lambda run: (run.shots, run.seed)):
+            writer.writerow([result.shots, result.seed] +
+                            [repr(result.metrics[name]) if name in result.metrics else ''
+                             for name in names])
+
+
+def _number(value: float) -> str:
+    """A table cell: 4 decimals, or ``n/a`` for an undefined value."""
+    return 'n/a' if math.isnan(value) else f'{value:.4f}'
+
+
+def write_results_markdown(summary: Summary, path: str) -> None:
+    """Write the mean, std and 95% CI of every metric per shots as a Markdown table.
+
+    Args:
+        summary (dict[int, dict[str, MetricSummary]]): From :func:`aggregate_results`.
+        path (str): The Markdown file to write.
+    """
+    lines = [
+        '# Results over seeds',
+        '',
+        'std: sample standard deviation (ddof=1); 95% CI: 1.96 * std / sqrt(n).',
+        '',
+        '| metric | shots | n | mean | std | 95% CI |',
+        '|---|---:|---:|---:|---:|---:|',
+    ]
+    names = sorted({name for per_shots in summary.values() for name in per_shots})
+    for name in names:
+        for shots, per_shots in summary.items():
+            if name in per_shots:
+                stat = per_shots[name]
+                lines.append(f'| {name} | {shots} | {stat.n} | {_number(stat.mean)} | '
+                             f'{_number(stat.std)} | {_number(stat.ci95)} |')
+    with atomic_write(path) as file:
+        file.write('\n'.join(lines) + '\n')

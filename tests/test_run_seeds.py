@@ -1,0 +1,232 @@
+"""Tests of multi-seed experiments: mmfs_plugin.experiments (hand numbers) and
+tools/run_seeds.py on the demo config (tiny schedules, killed midway and run again)."""
+import csv
+import json
+import math
+import os
+import runpy
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs
+from mmfs_plugin.experiments import (RunResult, aggregate_results, load_run_result,
+                                     plot_metrics_against_shots, save_run_result, summarize,
+                                     write_results_csv, write_results_markdown)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS, SEEDS = (1, 2), (0, 1, 2)
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+
+
+def read_markdown_table(path: Path) -> dict:
+    """(metric, shots) -> (n, mean, std, ci) of a results.md (``n/a`` read as NaN)."""
+    rows = {}
+    for line in path.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip('|').split('|')]
+        if len(cells) == 6 and cells[1].isdigit():
+            numbers = [math.nan if cell == 'n/a' else float(cell) for cell in cells[3:]]
+            rows[cells[0], int(cells[1])] = (int(cells[2]), *numbers)
+    return rows
+
+
+# --- aggregation, by hand -------------------------------------------------------------------
+
+
+def test_summarize_equals_hand_numbers() -> None:
+    stat = summarize([0.2, 0.4, 0.6])
+    # mean 0.4; squared deviations 0.04 + 0 + 0.04 over n - 1 = 2 -> std 0.2
+    assert stat.n == 3
+    assert stat.mean == pytest.approx(0.4)
+    assert stat.std == pytest.approx(0.2)
+    assert stat.ci95 == pytest.approx(1.96 * 0.2 / math.sqrt(3))
+
+
+def test_summarize_single_value_has_no_spread_and_rejects_bad_input() -> None:
+    stat = summarize([0.5])
+    assert (stat.n, stat.mean) == (1, 0.5)
+    assert math.isnan(stat.std) and math.isnan(stat.ci95)
+    with pytest.raises(ValueError, match='at least one'):
+        summarize([])
+    with pytest.raises(ValueError, match='finite'):
+        summarize([0.1, math.nan])
+
+
+def test_csv_and_markdown_equal_hand_numbers(tmp_path: Path) -> None:
+    results = [
+        RunResult(shots=3, seed=1, metrics={'fs/acc': 0.5, 'fs/bbox_nAP50': 0.1}),
+        RunResult(shots=1, seed=0, metrics={'fs/acc': 0.3}),
+        RunResult(shots=3, seed=0, metrics={'fs/acc': 0.7, 'fs/bbox_nAP50': 0.3}),
+    ]
+    summary = aggregate_results(results)
+    write_results_csv(results, str(tmp_path / 'results.csv'))
+    write_results_markdown(summary, str(tmp_path / 'results.md'))
+
+    with open(tmp_path / 'results.csv', newline='') as file:
+        rows = list(csv.reader(file))
+    assert rows == [['shots', 'seed', 'fs/acc', 'fs/bbox_nAP50'], ['1', '0', '0.3', ''],
+                    ['3', '0', '0.7', '0.3'], ['3', '1', '0.5', '0.1']]
+    table = read_markdown_table(tmp_path / 'results.md')
+    assert set(table) == {('fs/acc', 1), ('fs/acc', 3), ('fs/bbox_nAP50', 3)}
+    # 3 shots, acc: mean 0.6, std sqrt(0.02 / 1) = 0.141421, CI 1.96 * 0.141421 / sqrt(2) = 0.196
+    assert table['fs/acc', 3] == pytest.approx((2, 0.6, 0.1414, 0.196), abs=1e-4)
+    assert table['fs/bbox_nAP50', 3] == pytest.approx((2, 0.2, 0.1414, 0.196), abs=1e-4)
+    n, mean, std, ci = table['fs/acc', 1]
+    assert (n, mean) == (1, 0.3) and math.isnan(std) and math.isnan(ci)
+
+
+def test_plot_draws_the_available_metrics(tmp_path: Path) -> None:
+    summary = aggregate_results([
+        RunResult(shots=1, seed=0, metrics={'fs/acc': 0.3}),
+        RunResult(shots=5, seed=0, metrics={'fs/acc': 0.6}),
+        RunResult(shots=5, seed=1, metrics={'fs/acc': 0.8}),
+    ])
+    drawn = plot_metrics_against_shots(summary, str(tmp_path / 'plot.png'))
+    assert drawn == ['fs/acc']
+    assert (tmp_path / 'plot.png').read_bytes()[:8] == PNG_MAGIC
+    with pytest.raises(ValueError, match='fs/bbox_nAP50'):
+        plot_metrics_against_shots(summary, str(tmp_path / 'none.png'), ['fs/bbox_nAP50'])
+
+
+def test_run_result_round_trip_and_invalid_files(tmp_path: Path) -> None:
+    assert load_run_result(str(tmp_path), 1, 0) is None  # not finished
+    result = RunResult(shots=1, seed=0, metrics={'fs/acc': 0.25})
+    save_run_result(str(tmp_path), result)
+    assert load_run_result(str(tmp_path), 1, 0) == result
+    with pytest.raises(ValueError, match=r'result\.json: seed: expected 4'):
+        load_run_result(str(tmp_path), 1, 4)  # the file of another run
+    path = tmp_path / 'result.json'
+    path.write_text(path.read_text()[:20])  # a truncated file
+    with pytest.raises(ValueError, match=r'result\.json: <file>: not readable JSON'):
+        load_run_result(str(tmp_path), 1, 0)
+    path.write_text(json.dumps(dict(format='mmfs_plugin.seed_run/1', shots=1, seed=0,
+                                    metrics={'fs/acc': 'high'})))
+    with pytest.raises(ValueError, match=r'result\.json: metrics\.fs/acc: expected a finite'):
+        load_run_result(str(tmp_path), 1, 0)
+    with pytest.raises(ValueError, match='metrics.fs/acc'):
+        save_run_result(str(tmp_path), RunResult(1, 0, {'fs/acc': math.nan}))
+
+
+# --- tools/run_seeds.py ---------------------------------------------------------------------
+
+
+def test_seed_ranges_and_iteration_scaling() -> None:
+    tool = runpy.run_path(str(ROOT / 'tools' / 'run_seeds.py'))
+    assert tool['parse_seeds'](['0-2', '5', '1']) == [0, 1, 2, 5]
+    args = tool['parse_args'](['configs/demo/demo_5shot.py', '--shots', '3', '--seeds', '0',
+                               '--iters-per-shot', '50', '--split', 'split2'])
+    cfg = tool['build_run_config'](args, 3, 7, '/tmp/unused')
+    assert cfg.train_cfg.max_iters == 150
+    assert cfg.param_scheduler[1].milestones == [120]  # 160 of 200 -> 120 of 150
+    assert cfg.param_scheduler[0].end == 10  # warm-up kept
+    assert (cfg.fewshot.shots, cfg.fewshot.seed, cfg.fewshot.class_split) == (3, 7, 'split2')
+    with pytest.raises(SystemExit):
+        tool['parse_args'](['configs/demo/demo_5shot.py', '--shots', '1', '--seeds', '3-1'])
+
+
+@pytest.fixture(scope='module')
+def demo_setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A demo tree and a 4-iteration base checkpoint on it."""
+    tmp = tmp_path_factory.mktemp('run_seeds')
+    data = tmp / 'demo_mvtec_fs'
+    generate_synthetic_mvtecfs(str(data))
+    env = dict(os.environ, OMP_NUM_THREADS='1', MMFS_CACHE_DIR=str(tmp / 'cache'))
+    data_options = [f'{loader}_dataloader.dataset.data_root={data}/'
+                    for loader in ('train', 'val', 'test')]
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', 'configs/demo/demo_base.py', '--work-dir',
+         str(tmp / 'base'), '--cfg-options', *data_options, 'train_cfg.max_iters=4',
+         'train_cfg.val_interval=100'],
+        cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return dict(tmp=tmp, env=env, options=data_options + [
+        f'fewshot.base_checkpoint={tmp / "base" / "iter_4.pth"}', 'train_cfg.max_iters=4',
+        'train_cfg.val_interval=100'
+    ])
+
+
+def run_seeds_cmd(work_dir: Path, options: list, *extra: str, shots: tuple = SHOTS,
+                  seeds: str = f'{SEEDS[0]}-{SEEDS[-1]}') -> list:
+    return [sys.executable, 'tools/run_seeds.py', 'configs/demo/demo_5shot.py', '--shots',
+            *map(str, shots), '--seeds', seeds, '--work-dir', str(work_dir), *extra,
+            '--cfg-options', *options]
+
+
+@pytest.mark.slow
+def test_killed_midway_then_rerun_finishes_only_missing_runs(demo_setup: dict) -> None:
+    work = demo_setup['tmp'] / 'experiment'
+    results = [work / f'{shots}shot_seed{seed}' / 'result.json'
+               for shots in SHOTS for seed in SEEDS]
+    proc = subprocess.Popen(run_seeds_cmd(work, demo_setup['options']), cwd=ROOT,
+                            env=demo_setup['env'], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while sum(path.exists() for path in results) < 2:
+        assert proc.poll() is None and time.time() < deadline, 'ended before the kill'
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {path: path.stat().st_mtime_ns for path in results if path.exists()}
+    assert 2 <= len(finished) < len(results), 'killed too late to test resuming'
+    assert not (work / 'results.csv').exists()
+
+    proc = subprocess.run(run_seeds_cmd(work, demo_setup['options'], '--max-runs', '1'),
+                          cwd=ROOT, env=demo_setup['env'], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]  # runs missing
+    assert proc.stdout.count('training and testing') == 1
+    with open(work / 'results.csv', newline='') as file:  # a partial report
+        assert len(list(csv.DictReader(file))) == len(finished) + 1
+    finished = {path: path.stat().st_mtime_ns for path in results if path.exists()}
+
+    proc = subprocess.run(run_seeds_cmd(work, demo_setup['options']), cwd=ROOT,
+                          env=demo_setup['env'], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count('finished before, skipped') == len(finished)
+    assert proc.stdout.count('training and testing') == len(results) - len(finished)
+    assert all(path.stat().st_mtime_ns == finished[path] for path in finished)
+    assert all(path.exists() for path in results)
+
+    with open(work / 'results.csv', newline='') as file:
+        rows = list(csv.DictReader(file))
+    assert [(int(row['shots']), int(row['seed'])) for row in rows] == [
+        (shots, seed) for shots in SHOTS for seed in SEEDS]
+    for row in rows:  # the CSV holds each run's result file
+        run = json.loads((work / f'{row["shots"]}shot_seed{row["seed"]}' /
+                          'result.json').read_text())
+        assert {key: float(value) for key, value in row.items()
+                if key.startswith('fs/')} == pytest.approx(run['metrics'])
+    for key in ('fs/bbox_nAP50', 'fs/bbox_mAP', 'fs/bbox_bAP', 'fs/acc'):
+        assert key in rows[0]
+
+    table = read_markdown_table(work / 'results.md')
+    for shots in SHOTS:  # the table equals a recomputation from the CSV
+        for metric in ('fs/bbox_nAP50', 'fs/acc', 'fs/acc_novel'):
+            values = [float(row[metric]) for row in rows if int(row['shots']) == shots]
+            mean = sum(values) / len(values)
+            std = math.sqrt(sum((value - mean)**2 for value in values) / (len(values) - 1))
+            assert table[metric, shots] == pytest.approx(
+                (len(SEEDS), mean, std, 1.96 * std / math.sqrt(len(SEEDS))), abs=6e-5)
+    assert (work / 'results.png').read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.slow
+def test_distributed_run_equals_in_process_run(demo_setup: dict) -> None:
+    with socket.socket() as sock:  # a free port for torchrun
+        sock.bind(('127.0.0.1', 0))
+        env = dict(demo_setup['env'], PORT=str(sock.getsockname()[1]))
+    metrics = {}
+    for launcher in ('none', 'pytorch'):
+        work = demo_setup['tmp'] / f'launcher_{launcher}'
+        proc = subprocess.run(
+            run_seeds_cmd(work, demo_setup['options'], '--launcher', launcher, shots=(1, ),
+                          seeds='0'), cwd=ROOT, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        metrics[launcher] = json.loads(
+            (work / '1shot_seed0' / 'result.json').read_text())['metrics']
+    assert 'fs/bbox_nAP50' in metrics['pytorch']
+    assert metrics['pytorch'] == pytest.approx(metrics['none'], abs=1e-4)

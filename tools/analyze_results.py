@@ -1,0 +1,179 @@
+"""Pictures of a test run: per-class AP bars and the confusion matrix between defect classes.
+
+Reads the predictions that ``tools/test.py CONFIG CKPT --out PRED_PKL`` dumped and the ground
+truth of the config's test dataset (``fewshot`` applied), and writes
+``DIR/per_class_ap.png`` (AP and AP50 per class, base/novel coloured; FewShotCocoMetric's COCO
+evaluation) and ``DIR/confusion_matrix.png`` (rows: ground-truth class; columns: the class of
+the highest-scoring detection with IoU >= --iou-thr and score >= --score-thr, or missed)::
+
+    python tools/analyze_results.py configs/demo/demo_5shot.py work_dirs/demo/test/predictions.pkl \\
+        --out-dir work_dirs/demo/pictures
+"""
+import argparse
+import contextlib
+import io
+import os.path as osp
+import sys
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import mmengine
+import numpy as np
+from mmengine.config import DictAction
+from mmengine.dataset import BaseDataset
+from pycocotools.cocoeval import COCOeval
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from browse_dataset import build_dataset  # noqa: E402  (the sibling tool)
+
+from mmfs_plugin.evaluation.fewshot_coco_metric import (  # noqa: E402
+    build_coco_dt, build_coco_gt, per_class_ap)
+from mmfs_plugin.visualization import (  # noqa: E402
+    confusion_matrix, plot_confusion_matrix, plot_per_class_ap)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line.
+
+    Args:
+        argv (Sequence[str], optional): The arguments; None reads ``sys.argv``.
+
+    Returns:
+        argparse.Namespace: The arguments.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config', help='the config the predictions were made with')
+    parser.add_argument('pred_pkl', metavar='PRED_PKL',
+                        help='the predictions pickle of tools/test.py --out')
+    parser.add_argument('--out-dir', required=True, help='where the PNGs go')
+    parser.add_argument('--iou-thr', type=float, default=0.5,
+                        help='least IoU of a detection matching a GT box (default: 0.5)')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='least score of a detection in the confusion matrix '
+                        '(default: 0.3)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value (as tools/test.py)')
+    return parser.parse_args(argv)
+
+
+def _numpy(value: object) -> np.ndarray:
+    """A tensor or array-like as a numpy array."""
+    return value.cpu().numpy() if hasattr(value, 'cpu') else np.asarray(value)
+
+
+def load_predictions(pred_pkl: str, dataset: BaseDataset) -> Tuple[List[dict], List[dict]]:
+    """Pair each dumped prediction with its image's ground truth.
+
+    Args:
+        pred_pkl (str): The pickle of ``tools/test.py --out``.
+        dataset (BaseDataset): The test dataset the predictions were made on.
+
+    Returns:
+        tuple[list[dict], list[dict]]: Ground truths (``img_id``, ``source``, ``height``,
+        ``width``, ``instances``) and predictions (``bboxes``, ``scores``, ``labels``), aligned.
+
+    Raises:
+        ValueError: The pickle is not a list of predictions of the dataset's images; the
+            message names the file and the field.
+    """
+    samples = mmengine.load(pred_pkl)
+    if not isinstance(samples, list):
+        raise ValueError(f'{pred_pkl}: expected a list of data samples (tools/test.py --out), '
+                         f'got {type(samples).__name__}')
+    infos: Dict[int, dict] = {}
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        infos[info['img_id']] = info
+    gts, preds = [], []
+    for index, sample in enumerate(samples):
+        pred = sample.get('pred_instances') if isinstance(sample, dict) else None
+        if pred is None:
+            raise ValueError(f'{pred_pkl}: [{index}].pred_instances: missing')
+        info = infos.get(sample.get('img_id'))
+        if info is None:
+            raise ValueError(f"{pred_pkl}: [{index}].img_id: {sample.get('img_id')!r} is not "
+                             'an image of the test dataset')
+        gts.append(dict(img_id=info['img_id'], source=info['img_path'], height=info['height'],
+                        width=info['width'], instances=info['instances']))
+        preds.append({key: _numpy(pred[key]) for key in ('bboxes', 'scores', 'labels')})
+    return gts, preds
+
+
+def class_ap(gts: Sequence[dict], preds: Sequence[dict], num_classes: int) -> np.ndarray:
+    """Per-class box AP and AP50, as FewShotCocoMetric computes them.
+
+    Args:
+        gts (Sequence[dict]): Ground truths, as :func:`load_predictions` returns.
+        preds (Sequence[dict]): Predictions, aligned with ``gts``.
+        num_classes (int): Number of classes.
+
+    Returns:
+        np.ndarray: Shape (num_classes, 2); ``nan`` for a class without ground truth.
+    """
+    coco_gt = build_coco_gt(gts, num_classes, with_masks=False)
+    # build_coco_dt turns float64 boxes into xywh in place: hand it copies
+    preds = [dict(pred, bboxes=np.array(pred['bboxes'], dtype=np.float64)) for pred in preds]
+    coco_eval = COCOeval(coco_gt, build_coco_dt(coco_gt, gts, preds, 'bbox'), 'bbox')
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_eval.evaluate()
+        coco_eval.accumulate()
+    return per_class_ap(coco_eval)[:, :2]
+
+
+def class_confusion(gts: Sequence[dict], preds: Sequence[dict], num_classes: int,
+                    iou_thr: float, score_thr: float) -> np.ndarray:
+    """Confusion matrix of the non-ignored ground-truth boxes.
+
+    Args:
+        gts (Sequence[dict]): Ground truths, as :func:`load_predictions` returns.
+        preds (Sequence[dict]): Predictions, aligned with ``gts``.
+        num_classes (int): Number of classes.
+        iou_thr (float): Least IoU of a matching detection.
+        score_thr (float): Least score of a considered detection.
+
+    Returns:
+        np.ndarray: Shape (num_classes, num_classes + 1), the last column counting misses.
+    """
+    images = []
+    for gt, pred in zip(gts, preds):
+        kept = [inst for inst in gt['instances']
+                if inst['bbox_label'] >= 0 and not inst.get('ignore_flag', 0)]
+        images.append((np.array([inst['bbox'] for inst in kept]).reshape(-1, 4),
+                       np.array([inst['bbox_label'] for inst in kept], dtype=np.int64),
+                       pred['bboxes'], pred['scores'], pred['labels']))
+    return confusion_matrix(images, num_classes, iou_thr=iou_thr, score_thr=score_thr)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Write both PNGs and print their paths.
+
+    Args:
+        argv (Sequence[str], optional): The arguments; None reads ``sys.argv``.
+
+    Returns:
+        int: The exit status.
+    """
+    args = parse_args(argv)
+    dataset = build_dataset(args.config, 'test', args.cfg_options)
+    try:
+        gts, preds = load_predictions(args.pred_pkl, dataset)
+    except (OSError, ValueError) as error:
+        print(f'analyze_results: error: {error}', file=sys.stderr)
+        return 1
+    classes = list(dataset.metainfo['classes'])
+    novel = dataset.metainfo.get('novel_classes', ())
+    run = osp.basename(osp.dirname(osp.abspath(args.pred_pkl)))
+    ap_file = osp.join(args.out_dir, 'per_class_ap.png')
+    plot_per_class_ap(classes, class_ap(gts, preds, len(classes)), novel, ap_file,
+                      title=f'Per-class box AP ({run}, {len(gts)} test images)')
+    matrix_file = osp.join(args.out_dir, 'confusion_matrix.png')
+    plot_confusion_matrix(
+        class_confusion(gts, preds, len(classes), args.iou_thr, args.score_thr), classes,
+        novel, matrix_file,
+        title=f'GT boxes by predicted class (IoU >= {args.iou_thr}, score >= {args.score_thr})')
+    print(ap_file)
+    print(matrix_file)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""Multi-seed few-shot experiments: fine-tune and evaluate every (shots, seed), then report.
+
+Examples::
+
+    # 1/3/5 shots x seeds 0..4 of the 5-shot fine-tuning config, on one process
+    python tools/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
+        --cfg-options fewshot.base_checkpoint=work_dirs/fsdet_base/iter_12000.pth
+    # the same on 8 GPUs (each run through tools/dist_train.sh and tools/dist_test.sh)
+    python tools/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
+        --launcher pytorch --gpus 8 --iters-per-shot 1000
+
+Every run (``shots``, ``seed``) is the config with ``fewshot.shots``, ``fewshot.seed`` (and
+``--split``, ``--setting``) set, trained in ``WORK_DIR/<shots>shot_seed<seed>/`` and then tested
+(the config's ``test_dataloader`` and ``test_evaluator``). Its last step writes the test metrics
+to ``result.json`` in that folder, atomically (:mod:`mmfs_plugin.experiments.run_result`).
+
+Resuming: a run whose ``result.json`` is valid is skipped; an invalid one is reported and the
+run is done again; a run killed during training continues from its latest checkpoint
+(mmengine's auto-resume; :class:`FewShotSurgeryHook` and :class:`RNGStateHook` make it exact).
+Just run the same command again.
+
+Iteration schedule: the config's (``train_cfg.max_iters`` and ``param_scheduler``, after
+``--cfg-options``) for every number of shots, unless ``--iters-per-shot N`` is given: then a
+k-shot run trains ``k * N`` iterations, the ``milestones`` of every parameter scheduler are
+scaled by the same factor (new / old ``max_iters``, rounded, at least 1) and warm-up lengths are
+kept.
+
+Reports, rewritten after every invocation from the finished runs: ``WORK_DIR/results.csv`` (one
+row per run: shots, seed, every metric), ``WORK_DIR/results.md`` (mean, sample std and 95% CI
+= 1.96 * std / sqrt(n) per shots and metric) and ``WORK_DIR/results.png`` (novel AP50 and
+GT-box accuracy against shots, with 95% CI bars).
+"""
+import argparse
+import gc
+import glob
+import json
+import math
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
+from mmfs_plugin.experiments import (RunResult, aggregate_results, load_run_result,
+                                     plot_metrics_against_shots, run_dir_name,
+                                     save_run_result, write_results_csv,
+                                     write_results_markdown)
+from mmfs_plugin.experiments.shots_plot import DEFAULT_PLOT_METRICS
+
+TOOLS = osp.dirname(osp.abspath(__file__))
+#: what mmengine's LogProcessor adds to the test metrics in the logged JSON
+TIMING_KEYS = ('data_time', 'time', 'memory')
+
+
+def parse_seeds(tokens: Sequence[str]) -> List[int]:
+    """Expand seed tokens: integers and inclusive ranges ``A-B``.
+
+    Args:
+        tokens (Sequence[str]): E.g. ``['0-4']`` or ``['0', '3', '7-8']``.
+
+    Returns:
+        list[int]: The seeds, in order, without repeats.
+    """
+    seeds: List[int] = []
+    for token in tokens:
+        first, _, last = token.partition('-')
+        try:
+            span = range(int(first), int(last or first) + 1)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f'--seeds: expected integers or ranges like 0-4, got {token!r}') from None
+        if not span:
+            raise argparse.ArgumentTypeError(f'--seeds: empty range {token!r}')
+        seeds += [seed for seed in span if seed not in seeds]
+    return seeds
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line.
+
+    Args:
+        argv (Sequence[str], optional): The arguments; None reads ``sys.argv``.
+
+    Returns:
+        argparse.Namespace: The arguments, ``seeds`` expanded to a list of integers.
+    """
+    parser = argparse.ArgumentParser(
+        description='Fine-tune and evaluate a few-shot config for every shots x seed; '
+        'resumable; writes results.csv, results.md and results.png to the work dir.')
+    parser.add_argument('config', help='a few-shot fine-tuning config (with `fewshot`)')
+    parser.add_argument('--shots', type=int, nargs='+', required=True,
+                        help='numbers of shots, e.g. 1 3 5')
+    parser.add_argument('--seeds', nargs='+', required=True,
+                        help='seeds: integers and inclusive ranges, e.g. 0-4 or 0 2 5-6')
+    parser.add_argument('--split', help='the class split (fewshot.class_split), e.g. split2')
+    parser.add_argument('--setting', choices=['gfsod', 'fsod'],
+                        help='the few-shot setting (fewshot.setting; default: the config\'s)')
+    parser.add_argument('--work-dir',
+                        help='the experiment folder (default: work_dirs/seeds/<config name>)')
+    parser.add_argument('--iters-per-shot', type=int,
+                        help='train shots * N iterations, milestones scaled (default: the '
+                        "config's schedule for every shots)")
+    parser.add_argument('--max-runs', type=int,
+                        help='do at most N of the missing runs, then report (default: all)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
+                        help='none: every run in this process; pytorch: every run through '
+                        'tools/dist_train.sh and tools/dist_test.sh with --gpus processes')
+    parser.add_argument('--gpus', type=int, default=1,
+                        help='processes per run with --launcher pytorch (default: 1)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings (xxx=yyy), as in tools/train.py')
+    args = parser.parse_args(argv)
+    try:
+        args.seeds = parse_seeds(args.seeds)
+    except argparse.ArgumentTypeError as error:
+        parser.error(str(error))
+    counts = dict(shots=min(args.shots), iters_per_shot=args.iters_per_shot,
+                  max_runs=args.max_runs, gpus=args.gpus)
+    for name, value in counts.items():
+        if value is not None and value < 1:
+            parser.error(f'--{name.replace("_", "-")}: expected positive integers, got {value}')
+    if args.launcher == 'none' and args.gpus != 1:
+        parser.error('--gpus needs --launcher pytorch')
+    if args.work_dir is None:
+        args.work_dir = osp.join('work_dirs', 'seeds',
+                                 osp.splitext(osp.basename(args.config))[0])
+    return args
+
+
+def scale_schedule(cfg: Config, max_iters: int, source: str) -> None:
+    """Set ``train_cfg.max_iters`` and scale the schedulers' milestones by the same factor.
+
+    Args:
+        cfg (Config): The run's config, changed in place.
+        max_iters (int): The new number of iterations.
+        source (str): The config file, for error messages.
+    """
+    old_iters = cfg.get('train_cfg', {}).get('max_iters')
+    if not old_iters:
+        raise ValueError(f'{source}: train_cfg.max_iters: --iters-per-shot needs an '
+                         'iteration-based schedule')
+    cfg.train_cfg.max_iters = max_iters
+    schedulers = cfg.get('param_scheduler') or []
+    for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+        if 'milestones' in scheduler:
+            scheduler['milestones'] = [
+                max(1, round(milestone * max_iters / old_iters))
+                for milestone in scheduler['milestones']
+            ]
+
+
+def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: str) -> Config:
+    """The config of one run: the config file, ``--cfg-options``, then the run's settings.
+
+    Args:
+        args (argparse.Namespace): The command line.
+        shots (int): The number of shots.
+        seed (int): The k-shot seed.
+        run_dir (str): The run's work dir.
+
+    Returns:
+        Config: The run's config (auto-resuming from ``run_dir``).
+    """
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if not cfg.get('fewshot'):
+        raise ValueError(f'{args.config}: fewshot: the config has no few-shot settings '
+                         '(use a fine-tuning config such as configs/fsdet_5shot.py)')
+    cfg.fewshot.update(shots=shots, seed=seed)
+    if args.split:
+        cfg.fewshot.class_split = args.split
+    if args.setting:
+        cfg.fewshot.setting = args.setting
+    if args.iters_per_shot:
+        scale_schedule(cfg, shots * args.iters_per_shot, args.config)
+    cfg.work_dir = run_dir
+    cfg.experiment_name = run_dir_name(shots, seed)
+    cfg.launcher = args.launcher
+    cfg.resume, cfg.load_from = True, None  # continue a killed run from its checkpoint
+    return cfg
+
+
+def finite_metrics(metrics: Dict[str, object]) -> Dict[str, float]:
+    """The metrics that are finite numbers (evaluators may also return tables or NaN)."""
+    return {
+        name: float(value)
+        for name, value in metrics.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        and math.isfinite(value)
+    }
+
+
+def train_and_test_here(cfg: Config) -> Dict[str, float]:
+    """Train and test a run in this process.
+
+    Args:
+        cfg (Config): The run's config.
+
+    Returns:
+        dict[str, float]: The test metrics.
+    """
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.test()
+    del runner
+    gc.collect()
+    return finite_metrics(metrics)
+
+
+def train_and_test_distributed(cfg: Config, gpus: int) -> Dict[str, float]:
+    """Train and test a run with tools/dist_train.sh and tools/dist_test.sh.
+
+    Args:
+        cfg (Config): The run's config; it is written to ``<work_dir>/run_config.py``.
+        gpus (int): Processes per run.
+
+    Returns:
+        dict[str, float]: The test metrics (from the JSON file tools/test.py logs, without
+        the timings).
+    """
+    run_dir = cfg.work_dir
+    config_file = osp.join(run_dir, 'run_config.py')
+    cfg.dump(config_file)
+    # the scripts call `torchrun`: the one installed with this interpreter comes first
+    env = dict(os.environ, PATH=os.pathsep.join(
+        [osp.dirname(sys.executable), os.environ.get('PATH', '')]))
+    subprocess.run(['bash', osp.join(TOOLS, 'dist_train.sh'), config_file, str(gpus),
+                    '--work-dir', run_dir, '--resume'], check=True, env=env)
+    with open(osp.join(run_dir, 'last_checkpoint'), encoding='utf-8') as file:
+        checkpoint = file.read().strip()
+    test_dir = osp.join(run_dir, 'test')
+    subprocess.run(['bash', osp.join(TOOLS, 'dist_test.sh'), config_file, checkpoint,
+                    str(gpus), '--work-dir', test_dir], check=True, env=env)
+    logs = glob.glob(osp.join(test_dir, '*', '*.json'))
+    if not logs:
+        raise FileNotFoundError(f'{test_dir}: no metrics file <timestamp>/<timestamp>.json')
+    with open(max(logs, key=osp.getmtime), encoding='utf-8') as file:
+        logged = json.load(file)
+    return finite_metrics({name: value for name, value in logged.items()
+                           if name not in TIMING_KEYS})
+
+
+def write_reports(work_dir: str, results: List[RunResult]) -> None:
+    """Write results.csv, results.md and results.png from the finished runs.
+
+    Args:
+        work_dir (str): The experiment folder.
+        results (list[RunResult]): The finished runs.
+    """
+    summary = aggregate_results(results)
+    write_results_csv(results, osp.join(work_dir, 'results.csv'))
+    write_results_markdown(summary, osp.join(work_dir, 'results.md'))
+    if any(name in stats for stats in summary.values() for name in DEFAULT_PLOT_METRICS):
+        plot_metrics_against_shots(summary, osp.join(work_dir, 'results.png'))
+    else:
+        print(f'run_seeds: no plot: none of {list(DEFAULT_PLOT_METRICS)} in the results')
+    print(f'run_seeds: {len(results)} runs reported in {work_dir}/results.csv and results.md')
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Do the missing runs, then write the reports.
+
+    Args:
+        argv (Sequence[str], optional): The arguments; None reads ``sys.argv``.
+
+    Returns:
+        int: The exit status (0: every run finished; 1: runs are missing or an input is bad).
+    """
+    args = parse_args(argv)
+    os.makedirs(args.work_dir, exist_ok=True)
+    results: List[RunResult] = []
+    runs_done = missing = 0
+    for shots in args.shots:
+        for seed in args.seeds:
+            name = run_dir_name(shots, seed)
+            run_dir = osp.join(args.work_dir, name)
+            try:
+                result = load_run_result(run_dir, shots, seed)
+            except ValueError as error:
+                print(f'run_seeds: {error}; the run is done again')
+                result = None
+            if result is None and (args.max_runs is None or runs_done < args.max_runs):
+                print(f'run_seeds: {name}: training and testing in {run_dir}')
+                os.makedirs(run_dir, exist_ok=True)
+                try:
+                    cfg = build_run_config(args, shots, seed, run_dir)
+                except ValueError as error:
+                    print(f'run_seeds: error: {error}', file=sys.stderr)
+                    return 1
+                metrics = (train_and_test_here(cfg) if args.launcher == 'none' else
+                           train_and_test_distributed(cfg, args.gpus))
+                result = RunResult(shots=shots, seed=seed, metrics=metrics)
+                save_run_result(run_dir, result)  # the run's last step
+                runs_done += 1
+            elif result is not None:
+                print(f'run_seeds: {name}: finished before, skipped')
+            if result is None:
+                missing += 1
+            else:
+                results.append(result)
+    if results:
+        write_reports(args.work_dir, results)
+    if missing:
+        print(f'run_seeds: {missing} runs missing; run the same command again to do them')
+    return 1 if missing else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
