@@ -13,6 +13,7 @@ import pycocotools.mask as mask_util
 import pytest
 
 from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs
+from mmfs_plugin.engine import build_fewshot_dataset
 from mmfs_plugin.visualization import confusion_matrix, draw_instances
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,8 +113,7 @@ def test_browse_dataset_writes_one_png_per_image(data_options: dict, tmp_path: P
 @pytest.fixture
 def perfect_predictions(data_options: dict, tmp_path: Path) -> str:
     """A predictions pickle (tools/test.py --out layout) equal to the test GT."""
-    dataset = tool('browse_dataset')['build_dataset'](CONFIG, 'test',
-                                                       data_options)
+    dataset = build_fewshot_dataset(CONFIG, 'test', data_options)
     samples = []
     for index in range(len(dataset)):
         info = dataset.get_data_info(index)
@@ -138,8 +138,7 @@ def test_analyze_results_writes_both_pngs(data_options: dict, perfect_prediction
     for name in ('per_class_ap.png', 'confusion_matrix.png'):
         assert mmcv.imread(str(out_dir / name)) is not None
     # the numbers behind the pictures: perfect predictions give AP 1 and a diagonal matrix
-    dataset = tool('browse_dataset')['build_dataset'](CONFIG, 'test',
-                                                       data_options)
+    dataset = build_fewshot_dataset(CONFIG, 'test', data_options)
     gts, preds = analyze['load_predictions'](perfect_predictions, dataset)
     num_classes = len(dataset.metainfo['classes'])
     np.testing.assert_allclose(analyze['class_ap'](gts, preds, num_classes), 1.0)

@@ -1,6 +1,10 @@
 """Tests of mmfs_plugin.fileio: atomic writes."""
 import json
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -37,6 +41,32 @@ def test_exception_mid_write_keeps_the_previous_file(tmp_path: Path) -> None:
             raise RuntimeError('crash')
     assert path.read_text() == 'old'
     assert os.listdir(tmp_path) == ['state.txt']
+
+
+def test_process_killed_mid_write_keeps_the_previous_file(tmp_path: Path) -> None:
+    """SIGKILL (no Python cleanup at all) in the middle of a write."""
+    path = tmp_path / 'selection.json'
+    path.write_text('{"old": true}')
+    writer = subprocess.Popen(
+        [sys.executable, '-c', textwrap.dedent(f"""
+            import time
+            from mmfs_plugin.fileio import atomic_write
+            with atomic_write({str(path)!r}) as file:
+                file.write('{{"new": ' + 'x' * 1_000_000)
+                file.flush()
+                print('writing', flush=True)
+                time.sleep(60)
+            """)],
+        stdout=subprocess.PIPE,
+        text=True)
+    try:
+        assert writer.stdout.readline() == 'writing\n'
+        writer.send_signal(signal.SIGKILL)
+        assert writer.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        writer.kill()
+        writer.stdout.close()
+    assert json.loads(path.read_text()) == {'old': True}
 
 
 def test_exception_before_first_write_leaves_no_file(tmp_path: Path) -> None:

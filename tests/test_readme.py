@@ -6,6 +6,7 @@ commands themselves run for real, in tiny form, in the end-to-end, distributed, 
 demo tests.
 """
 import re
+import runpy
 import shlex
 import subprocess
 import sys
@@ -72,3 +73,27 @@ def test_cfg_options_keys_exist_in_their_configs():
                 node = node[part]
             checked += 1
     assert checked >= 3
+
+
+def tool_command_lines() -> list:
+    """``(tool, arguments)`` of every README command that runs a Python tool."""
+    lines = []
+    for cmd in COMMANDS:
+        tokens = shlex.split(cmd)
+        tools = [i for i, tok in enumerate(tokens)
+                 if tok.startswith('tools/') and tok.endswith('.py')]
+        if tools:
+            lines.append((tokens[tools[0]], tokens[tools[0] + 1:]))
+    return lines
+
+
+@pytest.mark.parametrize('tool, arguments', tool_command_lines())
+def test_tool_command_lines_parse(tool: str, arguments: list,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each documented command line is accepted by its tool's own argument parser."""
+    namespace = runpy.run_path(str(ROOT / tool), run_name='readme_dry_run')
+    monkeypatch.setattr(sys, 'argv', [tool, *arguments])
+    try:
+        namespace['parse_args']()
+    except SystemExit as error:
+        pytest.fail(f'README: {tool} {shlex.join(arguments)}: rejected ({error.code})')

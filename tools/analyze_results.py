@@ -22,12 +22,11 @@ from mmengine.config import DictAction
 from mmengine.dataset import BaseDataset
 from pycocotools.cocoeval import COCOeval
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from browse_dataset import build_dataset  # noqa: E402  (the sibling tool)
-
-from mmfs_plugin.evaluation.fewshot_coco_metric import (  # noqa: E402
-    build_coco_dt, build_coco_gt, per_class_ap)
-from mmfs_plugin.visualization import (  # noqa: E402
+import mmfs_plugin  # noqa: F401  (registers the plugin)
+from mmfs_plugin.engine import build_fewshot_dataset
+from mmfs_plugin.evaluation.fewshot_coco_metric import (build_coco_dt, build_coco_gt,
+                                                         per_class_ap)
+from mmfs_plugin.visualization import (
     confusion_matrix, plot_confusion_matrix, plot_per_class_ap)
 
 
@@ -153,7 +152,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         int: The exit status.
     """
     args = parse_args(argv)
-    dataset = build_dataset(args.config, 'test', args.cfg_options)
+    dataset = build_fewshot_dataset(args.config, 'test', args.cfg_options)
     try:
         gts, preds = load_predictions(args.pred_pkl, dataset)
     except (OSError, ValueError) as error:

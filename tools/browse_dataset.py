@@ -14,13 +14,11 @@ from typing import List, Optional, Sequence
 
 import mmcv
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import BaseDataset
-from mmengine.registry import init_default_scope
 
 import mmfs_plugin  # noqa: F401  (registers the plugin)
-from mmdet.registry import DATASETS
-from mmfs_plugin.engine.fewshot_runner import apply_fewshot_settings, iter_dataset_cfgs
+from mmfs_plugin.engine import build_fewshot_dataset
 from mmfs_plugin.visualization import draw_instances
 
 
@@ -48,31 +46,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if args.num < 1:
         parser.error(f'--num {args.num}: must be at least 1')
     return args
-
-
-def build_dataset(config: str, split: str,
-                  cfg_options: Optional[dict] = None) -> BaseDataset:
-    """Build the plain (pipeline-less) dataset of a config's split, ``fewshot`` applied.
-
-    Args:
-        config (str): The config file.
-        split (str): ``'train'`` or ``'test'``.
-        cfg_options (dict, optional): Overrides merged into the config. Defaults to None.
-
-    Returns:
-        BaseDataset: The dataset (the few-shot one inside any wrapper), fully initialised.
-    """
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    cfg = apply_fewshot_settings(cfg)
-    dataset_cfg = cfg[f'{split}_dataloader'].dataset
-    dataset_cfg = next(iter_dataset_cfgs(dataset_cfg), dataset_cfg)
-    dataset_cfg.update(pipeline=[])
-    dataset = DATASETS.build(dataset_cfg)
-    dataset.full_init()
-    return dataset
 
 
 def browse(dataset: BaseDataset, out_dir: str, num: int, prefix: str) -> List[str]:
@@ -119,7 +92,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         int: The exit status.
     """
     args = parse_args(argv)
-    dataset = build_dataset(args.config, args.split, args.cfg_options)
+    dataset = build_fewshot_dataset(args.config, args.split, args.cfg_options)
     if not len(dataset):
         print(f'browse_dataset: error: {args.config}: {args.split}_dataloader.dataset: '
               'the dataset is empty', file=sys.stderr)

@@ -1,5 +1,5 @@
 """Training-time machinery: weight surgery, parameter freezing and the plugin's hooks."""
-from .fewshot_runner import FewShotRunner, apply_fewshot_settings
+from .fewshot_runner import FewShotRunner, apply_fewshot_settings, build_fewshot_dataset
 from .freezing import freeze_parameters, frozen_modules
 from .kshot_selection_hook import KShotSelectionHook
 from .rng_state_hook import RNGStateHook
@@ -8,7 +8,7 @@ from .surgery import (HEAD_PREFIX, SURGERY_METHODS, SurgeryError, SurgerySource,
 from .surgery_hook import FewShotSurgeryHook
 
 __all__ = [
-    'FewShotRunner', 'apply_fewshot_settings',
+    'FewShotRunner', 'apply_fewshot_settings', 'build_fewshot_dataset',
     'freeze_parameters', 'frozen_modules', 'KShotSelectionHook', 'RNGStateHook', 'HEAD_PREFIX',
     'SURGERY_METHODS', 'SurgeryError', 'SurgerySource', 'load_surgery_source', 'surgery',
     'FewShotSurgeryHook'

@@ -18,7 +18,9 @@ from typing import Any, Iterator, MutableMapping, Optional
 
 from mmdet.registry import DATASETS, RUNNERS
 from mmengine.config import Config, ConfigDict
+from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
+from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from ..datasets import LabelmeDataset
@@ -115,6 +117,34 @@ def set_num_classes(model_cfg: ConfigDict, num_classes: int) -> None:
             print_log(f'FewShotRunner: num_classes of {head.get("type")} set to '
                       f'{num_classes} (the label space of the dataset)', logger='current')
             head['num_classes'] = num_classes
+
+
+def build_fewshot_dataset(config: str, split: str,
+                          cfg_options: Optional[dict] = None) -> BaseDataset:
+    """Build the plain (pipeline-less) dataset of a config's split, ``fewshot`` applied.
+
+    What the tools that draw or analyse a config's data use: the same labels, k-shot selection
+    and ignore flags as training and testing see, without loading images.
+
+    Args:
+        config (str): The config file.
+        split (str): ``'train'``, ``'val'`` or ``'test'`` (the dataloader's name).
+        cfg_options (dict, optional): Overrides merged into the config. Defaults to None.
+
+    Returns:
+        BaseDataset: The dataset (the few-shot one inside any wrapper), fully initialised.
+    """
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    cfg = apply_fewshot_settings(cfg)
+    dataset_cfg = cfg[f'{split}_dataloader'].dataset
+    dataset_cfg = next(iter_dataset_cfgs(dataset_cfg), dataset_cfg)
+    dataset_cfg.update(pipeline=[])
+    dataset = DATASETS.build(dataset_cfg)
+    dataset.full_init()
+    return dataset
 
 
 @RUNNERS.register_module()
