@@ -5,22 +5,4 @@
 # GPUs). NNODES, NODE_RANK, MASTER_ADDR and PORT come from the environment.
 set -euo pipefail
 
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
-PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
-torchrun \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$(dirname "$0")/test.py" \
-    "$CONFIG" \
-    "$CHECKPOINT" \
-    --launcher pytorch "${@:4}"
+exec "$(dirname "$0")/torchrun_tool.sh" test.py "$3" "$1" "$2" --launcher pytorch "${@:4}"

@@ -5,20 +5,4 @@
 # GPUs). NNODES, NODE_RANK, MASTER_ADDR and PORT come from the environment.
 set -euo pipefail
 
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
-PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
-torchrun \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$(dirname "$0")/train.py" \
-    "$CONFIG" \
-    --launcher pytorch "${@:3}"
+exec "$(dirname "$0")/torchrun_tool.sh" train.py "$2" "$1" --launcher pytorch "${@:3}"
