@@ -3,16 +3,20 @@
 On an MVTec-FS-shaped tree (generated at ``--scale`` into a temporary folder unless ``--root``
 is given) the script prints medians over ``--repeats`` runs of:
 
-- build: both splits built end to end (``cache=False``: listing, reading, ``data_list``,
-  mmengine's serialization) against a bare ``json.load`` of the same files (target <= 2.0x);
-- cache: the second build with ``cache=True`` against the first (target >= 5x);
+- build: both splits built end to end with the dataset's defaults but ``cache=False``
+  (listing, reading, ``data_list``, serialization; the cache has rows of its own) against a
+  bare ``json.load`` of the same files, the runs alternating (target <= 2.0x); for reference,
+  the same build with ``check_images=True`` (every image header read: not the default);
+- cache: the second build with the defaults (``cache=True``) against the first, which starts
+  from an empty cache folder and writes it (target >= 5x);
+- scaling: the tree replicated 1x, 4x, 16x (category folders symlinked under new names);
+  build time per file must stay flat (target: 16x / 1x <= 1.25);
 - memory: the private (USS), proportional (PSS) and resident (RSS) memory of 4 DataLoader
   workers after a pass over the 16x tree, ``serialize_data`` True vs False (target: the
-  serialized workers hold less private memory, i.e. no per-worker copy of ``data_list``);
-- scaling: the tree replicated 1x, 4x, 16x (category folders symlinked under new names);
-  build time per file must stay flat (target: 16x / 1x <= 1.25).
+  serialized workers hold less private memory, i.e. no per-worker copy of ``data_list``).
 
     python bench/data_load.py [--root DIR] [--scale 0.25] [--repeats 5]
+                              [--parts build cache scaling memory]
 """
 import argparse
 import gc
@@ -38,6 +42,7 @@ CACHE_TARGET = 5.0
 SCALING_TARGET = 1.25
 REPLICAS = (1, 4, 16)
 NUM_WORKERS = 4
+PARTS = ('build', 'cache', 'scaling', 'memory')
 
 
 def median_seconds(fn: Callable[[], object], repeats: int,
@@ -52,6 +57,19 @@ def median_seconds(fn: Callable[[], object], repeats: int,
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def alternating_medians(fns: Sequence[Callable[[], object]], repeats: int) -> List[float]:
+    """Median wall time of each of ``fns`` over ``repeats`` rounds that run each once.
+
+    The order reverses every round, so that machine drift and the order hit all alike.
+    """
+    times: List[List[float]] = [[] for _ in fns]
+    for round_index in range(repeats):
+        order = range(len(fns)) if round_index % 2 == 0 else reversed(range(len(fns)))
+        for index in order:
+            times[index].append(median_seconds(fns[index], 1))
+    return [statistics.median(t) for t in times]
 
 
 def replicate(root: str, copies: int, out: str) -> Tuple[str, List[str]]:
@@ -129,39 +147,43 @@ def verdict(ok: bool) -> str:
     return 'PASS' if ok else 'FAIL'
 
 
-def run(tree: Tree, work: str, repeats: int) -> List[Tuple[str, str, str]]:
-    """Measure everything; return the table rows (measure, value, verdict)."""
-    rows = []
-    json_s = median_seconds(tree.json_load_all, repeats)
-    build_s = median_seconds(lambda: tree.build_all(cache=False), repeats)
+Row = Tuple[str, str, str]
+
+
+def measure_build(tree: Tree, repeats: int) -> List[Row]:
+    """The build (cache off) against ``json.load`` of the same files, runs alternating."""
+    json_s, build_s, checked_s = alternating_medians(
+        [tree.json_load_all, lambda: tree.build_all(cache=False),
+         lambda: tree.build_all(cache=False, check_images=True)], repeats)
     ratio = build_s / json_s
-    rows.append(('json.load, both splits', f'{json_s * 1e3:8.1f} ms', ''))
-    rows.append(('dataset build (cache off)', f'{build_s * 1e3:8.1f} ms', ''))
-    rows.append(('build / json.load', f'{ratio:8.2f} x', f'{verdict(ratio <= BUILD_TARGET)} '
-                 f'(<= {BUILD_TARGET})'))
+    return [('json.load, both splits', f'{json_s * 1e3:8.1f} ms', ''),
+            ('dataset build (cache off)', f'{build_s * 1e3:8.1f} ms', ''),
+            ('build / json.load', f'{ratio:8.2f} x',
+             f'{verdict(ratio <= BUILD_TARGET)} (<= {BUILD_TARGET})'),
+            ('build, check_images=True', f'{checked_s * 1e3:8.1f} ms',
+             f'{checked_s / json_s:.2f} x json.load (not the default)')]
 
-    counter = iter(range(10**6))
-    cache_dir = {}
 
-    def fresh_cache() -> None:
-        cache_dir['path'] = os.path.join(work, f'cache{next(counter)}')
-
-    def first_then_second() -> Tuple[float, float]:
-        fresh_cache()
-        first = median_seconds(lambda: tree.build_all(cache_dir=cache_dir['path']), 1)
-        second = median_seconds(lambda: tree.build_all(cache_dir=cache_dir['path']), 1)
-        return first, second
-
-    pairs = [first_then_second() for _ in range(repeats)]
+def measure_cache(tree: Tree, work: str, repeats: int) -> List[Row]:
+    """The first build into an empty cache folder against the second (a cache hit)."""
+    pairs = []
+    for index in range(repeats):
+        cache_dir = os.path.join(work, f'cache{index}')
+        first = median_seconds(lambda: tree.build_all(cache_dir=cache_dir), 1)
+        second = median_seconds(lambda: tree.build_all(cache_dir=cache_dir), 1)
+        pairs.append((first, second))
     first_s = statistics.median(p[0] for p in pairs)
     second_s = statistics.median(p[1] for p in pairs)
-    rows.append(('first build (cache on, cold)', f'{first_s * 1e3:8.1f} ms', ''))
-    rows.append(('second build (cache hit)', f'{second_s * 1e3:8.1f} ms', ''))
     speedup = first_s / second_s
-    rows.append(('cache speed-up', f'{speedup:8.2f} x',
-                 f'{verdict(speedup >= CACHE_TARGET)} (>= {CACHE_TARGET})'))
+    return [('first build (cache on, cold)', f'{first_s * 1e3:8.1f} ms', ''),
+            ('second build (cache hit)', f'{second_s * 1e3:8.1f} ms', ''),
+            ('cache speed-up', f'{speedup:8.2f} x',
+             f'{verdict(speedup >= CACHE_TARGET)} (>= {CACHE_TARGET})')]
 
-    per_file = {}
+
+def measure_scaling(tree: Tree, work: str, repeats: int) -> Tuple[List[Row], Tree]:
+    """Build time per file on the tree replicated; also returns the largest replica."""
+    rows, per_file = [], {}
     for copies in REPLICAS:
         replica = tree if copies == 1 else Tree(
             *replicate(tree.root, copies, os.path.join(work, f'x{copies}')))
@@ -170,22 +192,42 @@ def run(tree: Tree, work: str, repeats: int) -> List[Tuple[str, str, str]]:
         per_file[copies] = seconds / len(replica.files)
         rows.append((f'{copies:>2}x tree: {len(replica.files)} files',
                      f'{per_file[copies] * 1e6:8.1f} us/file', ''))
-        if copies == REPLICAS[-1]:
-            largest = replica
     growth = per_file[REPLICAS[-1]] / per_file[1]
     rows.append((f'{REPLICAS[-1]}x / 1x time per file', f'{growth:8.2f} x',
                  f'{verdict(growth <= SCALING_TARGET)} (<= {SCALING_TARGET})'))
+    return rows, replica
 
+
+def measure_memory(largest: Tree) -> List[Row]:
+    """DataLoader workers' memory with and without ``serialize_data``."""
     memory = {serialize: worker_memory(largest.build('train', cache=False,
                                                      serialize_data=serialize))
               for serialize in (True, False)}
-    for serialize, usage in memory.items():
-        rows.append((f'{NUM_WORKERS} workers, serialize_data={serialize}',
-                     f'USS {usage["uss"]:.1f} / PSS {usage["pss"]:.1f} / RSS {usage["rss"]:.1f} '
-                     'MiB', ''))
+    rows = [(f'{NUM_WORKERS} workers, serialize_data={serialize}',
+             f'USS {usage["uss"]:.1f} / PSS {usage["pss"]:.1f} / RSS {usage["rss"]:.1f} MiB', '')
+            for serialize, usage in memory.items()]
     ok = memory[True]['uss'] < memory[False]['uss']
-    rows.append(('worker USS, serialized < not', f'{memory[True]["uss"] - memory[False]["uss"]:+8.1f} MiB',
-                 verdict(ok)))
+    rows.append(('worker USS, serialized < not',
+                 f'{memory[True]["uss"] - memory[False]["uss"]:+8.1f} MiB', verdict(ok)))
+    return rows
+
+
+def run(tree: Tree, work: str, repeats: int, parts: Sequence[str] = PARTS) -> List[Row]:
+    """Measure the chosen parts; return the table rows (measure, value, verdict)."""
+    rows = []
+    if 'build' in parts:
+        rows += measure_build(tree, repeats)
+    if 'cache' in parts:
+        rows += measure_cache(tree, work, repeats)
+    largest = None
+    if 'scaling' in parts:
+        scaling_rows, largest = measure_scaling(tree, work, repeats)
+        rows += scaling_rows
+    if 'memory' in parts:
+        if largest is None:
+            largest = Tree(*replicate(tree.root, REPLICAS[-1],
+                                      os.path.join(work, f'x{REPLICAS[-1]}')))
+        rows += measure_memory(largest)
     return rows
 
 
@@ -195,6 +237,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--scale', type=float, default=0.25,
                         help='image scale of the generated tree (default: 0.25)')
     parser.add_argument('--repeats', type=int, default=5, help='runs per median (default: 5)')
+    parser.add_argument('--parts', nargs='+', choices=PARTS, default=list(PARTS),
+                        help='what to measure (default: all)')
     return parser.parse_args(argv)
 
 
@@ -208,7 +252,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             generate_synthetic_mvtecfs(root, like_mvtec_fs=True, scale=args.scale)
         tree = Tree(root)
         print(f'{root}: {len(tree.files)} annotation files, medians of {args.repeats} runs')
-        rows = run(tree, work, args.repeats)
+        rows = run(tree, work, args.repeats, args.parts)
     width = max(len(row[0]) for row in rows)
     for name, value, result in rows:
         print(f'{name:<{width}}  {value:<40}  {result}')

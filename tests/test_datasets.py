@@ -9,7 +9,7 @@ from mmengine.registry import init_default_scope
 
 import mmfs_plugin  # noqa: F401  (registers the datasets)
 from mmfs_plugin.datasets.kshot import KShotSelection
-from mmfs_plugin.datasets.labelme import LabelmeError
+from mmfs_plugin.datasets.labelme_records import LabelmeError
 
 from .labelme_tree import small_tree_spec, square, write_tree
 
@@ -147,20 +147,117 @@ def test_pipeline_loads_images_and_boxes(tree, tmp_path):
     assert gt.labels.tolist() == [0, 1]
 
 
-def test_cached_reload_equals_first_load(tree, tmp_path):
+def infos(ds):
+    return [ds.get_data_info(i) for i in range(len(ds))]
+
+
+def cache_files(cache_dir):
+    return sorted(name for name in os.listdir(cache_dir) if name.startswith('dataset-'))
+
+
+def test_cached_reload_equals_first_load_and_reads_no_file(tree, tmp_path, monkeypatch):
+    first = build(tree, str(tmp_path / 'c'), class_split='split1', shots=2, on_error='skip')
+    assert len(cache_files(tmp_path / 'c')) == 1
+
+    def no_read(*args, **kwargs):
+        raise AssertionError('a cached reload read an annotation file')
+
+    monkeypatch.setattr('mmfs_plugin.datasets.labelme_dataset.read_labelme', no_read)
+    second = build(tree, str(tmp_path / 'c'), class_split='split1', shots=2, on_error='skip')
+    assert infos(second) == infos(first)
+    assert second.metainfo == first.metainfo
+    assert second.kshot_selection == first.kshot_selection
+    assert second.skip_summary == first.skip_summary
+    monkeypatch.undo()
+    for _ in range(2):  # built, then read from its own cache entry
+        unserialized = build(tree, str(tmp_path / 'c'), class_split='split1', shots=2,
+                             on_error='skip', serialize_data=False)
+        assert infos(unserialized) == infos(first)
+    assert len(cache_files(tmp_path / 'c')) == 2
+
+
+def test_cache_rebuilds_when_a_file_changes(tree, tmp_path):
     first = build(tree, str(tmp_path / 'c'))
-    assert any(name.startswith('records-') for name in os.listdir(tmp_path / 'c'))
-    second = build(tree, str(tmp_path / 'c'))
-    assert [second.get_data_info(i) for i in range(len(second))] == \
-        [first.get_data_info(i) for i in range(len(first))]
-    # touching a file invalidates the cache
     path = os.path.join(tree, first.get_data_info(0)['json_path'])
     doc = json.load(open(path))
     doc['shapes'][0]['points'] = square(2, 2, 30)
     json.dump(doc, open(path, 'w'))
     os.utime(path, ns=(1, 10**18))
+    second = build(tree, str(tmp_path / 'c'))
+    assert second.get_data_info(0)['instances'][0]['bbox'] == [2.0, 2.0, 32.0, 32.0]
+    assert len(cache_files(tmp_path / 'c')) == 1  # replaced, not added
+    stat = os.stat(path)  # the same size, another mtime
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    doc['shapes'][0]['points'] = square(3, 3, 30)
+    with open(path, 'r+') as f:
+        f.write(json.dumps(doc).ljust(stat.st_size))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert os.stat(path).st_size == stat.st_size
     third = build(tree, str(tmp_path / 'c'))
-    assert third.get_data_info(0)['instances'][0]['bbox'] == [2.0, 2.0, 32.0, 32.0]
+    assert third.get_data_info(0)['instances'][0]['bbox'] == [3.0, 3.0, 33.0, 33.0]
+
+
+def test_cache_rebuilds_when_a_file_is_added_or_removed(tree, tmp_path):
+    first = build(tree, str(tmp_path / 'c'), split='test')
+    extra = {('bottle', 'testing', 'broken_large', '099'): [('broken_large', square(1, 1, 9))]}
+    write_tree(tree, extra)
+    added = build(tree, str(tmp_path / 'c'), split='test')
+    assert len(added) == len(first) + 1
+    assert 'image/bottle/testing/broken_large/099.json' in {
+        info['json_path'] for info in infos(added)}
+    os.remove(os.path.join(tree, 'image/bottle/testing/broken_large/099.json'))
+    removed = build(tree, str(tmp_path / 'c'), split='test')
+    assert infos(removed) == infos(first)
+
+
+def test_cache_rebuilds_when_an_image_beside_the_files_is_removed(tree, tmp_path):
+    path = os.path.join(tree, 'image/bottle/testing/broken_large/010.json')
+    doc = json.load(open(path))
+    doc['imagePath'] = 'elsewhere.png'  # the image is then found by the JSON's stem
+    json.dump(doc, open(path, 'w'))
+    assert build(tree, str(tmp_path / 'c'), split='test').get_data_info(0)['img_path'] \
+        .endswith('010.png')
+    os.rename(path[:-len('.json')] + '.png', os.path.join(tree, 'moved.png'))
+    with pytest.raises(LabelmeError, match='image not found'):
+        build(tree, str(tmp_path / 'c'), split='test')
+
+
+def test_cache_rebuilds_when_arguments_change(tree, tmp_path):
+    one = build(tree, str(tmp_path / 'c'), class_split='split1', shots=1, seed=0)
+    other = build(tree, str(tmp_path / 'c'), class_split='split1', shots=1, seed=3)
+    assert one.kshot_selection.seed == 0 and other.kshot_selection.seed == 3
+    base = build(tree, str(tmp_path / 'c'), class_split='split1', subset='base')
+    assert base.metainfo['classes'] == CLASSES[2:]
+    merged = build(tree, str(tmp_path / 'c'), merge_same_names=True,
+                   metainfo=dict(classes=('broken_large', 'broken_small', 'scratch_head',
+                                          'thread_side')))
+    assert merged.metainfo['classes'][0] == 'broken_large'
+    assert len(cache_files(tmp_path / 'c')) == 4
+    assert infos(build(tree, str(tmp_path / 'c'), class_split='split1', shots=1, seed=0)) == \
+        infos(one)
+
+
+def test_damaged_cache_file_is_rebuilt(tree, tmp_path):
+    first = build(tree, str(tmp_path / 'c'))
+    cache_file = os.path.join(tmp_path / 'c', cache_files(tmp_path / 'c')[0])
+    with open(cache_file, 'r+b') as f:
+        f.truncate(100)
+    assert infos(build(tree, str(tmp_path / 'c'))) == infos(first)
+    assert os.path.getsize(cache_file) > 100
+
+
+def test_image_sizes_are_checked_when_asked(tree, tmp_path):
+    path = os.path.join(tree, 'image/screw/testing/scratch_head/010.json')
+    doc = json.load(open(path))
+    doc['imageHeight'] = 65
+    json.dump(doc, open(path, 'w'))
+    trusted = build(tree, str(tmp_path / 'c'), split='test')  # the JSON's size, no image read
+    assert {(info['height'], info['width']) for info in infos(trusted)} == {(64, 64), (65, 64)}
+    with pytest.raises(LabelmeError, match=r'010\.json: imageHeight: disagrees with the image'):
+        build(tree, str(tmp_path / 'c'), split='test', check_images=True)
+    checked = build(tree, str(tmp_path / 'c'), split='test', check_images=True, on_error='skip')
+    assert checked.skip_summary.by_reason == {'disagrees with the image': 2}
+    assert len(checked) == len(trusted) - 1
 
 
 def test_unknown_label_names_file_and_field(tree, tmp_path):

@@ -16,8 +16,9 @@ import pytest
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from mmfs_plugin.datasets.labelme import (LabelmeError, LabelmeRecord, SkippedShape, SkipSummary,
-                                          check_labels, read_labelme, write_embedded_image)
+from mmfs_plugin.datasets.labelme import check_labels, read_labelme, write_embedded_image
+from mmfs_plugin.datasets.labelme_records import (LabelmeError, LabelmeRecord, SkippedShape,
+                                                  SkipSummary)
 
 HEIGHT, WIDTH = 40, 50
 #: Pass as a field value to :func:`write_labelme` to leave the field out.
@@ -170,6 +171,19 @@ def test_mask_and_polygon_parts_merge_into_one_rle(tmp_path):
     assert inst.shape_type == 'mask' and inst.shape_indices == (0, 1)
 
 
+def test_mask_parts_alone_merge_into_one_rle(tmp_path):
+    record = read_one(tmp_path,
+                      shape('stain', [[0, 0], [1, 1]], 'mask', group_id=3,
+                            mask=mask_b64(np.ones((2, 2), bool))),
+                      shape('stain', [[10, 5], [11, 6]], 'mask', group_id=3,
+                            mask=mask_b64(np.ones((3, 4), bool))))
+    (inst,) = record.instances
+    expected = np.zeros((HEIGHT, WIDTH), bool)
+    expected[:2, :2] = expected[5:8, 10:14] = True
+    assert (mask_utils.decode(inst.segmentation).astype(bool) == expected).all()
+    assert inst.bbox == (0.0, 0.0, 14.0, 8.0) and inst.shape_indices == (0, 1)
+
+
 def test_far_outside_polygon_part_merges_with_a_mask_part(tmp_path):
     record = read_one(tmp_path,
                       shape('stain', [[0, 0], [1, 1]], 'mask', group_id=1,
@@ -303,15 +317,16 @@ def test_skip_summary_counts_and_formats():
         summary.add([SkippedShape('b.json', None, 'json', 'x')])
 
 
-def test_reader_module_imports_neither_torch_nor_mmdet():
-    # Load the module without the package __init__ (which registers the mmdet classes).
+def test_reader_modules_import_neither_torch_nor_mmdet():
+    # Load the modules without the package __init__ (which registers the mmdet classes).
     code = '\n'.join([
         'import sys, types, importlib',
         'for name in ("mmfs_plugin", "mmfs_plugin.datasets"):',
         '    module = types.ModuleType(name)',
         '    module.__path__ = [sys.argv[1] + "/" + name.replace(".", "/")]',
         '    sys.modules[name] = module',
-        'importlib.import_module("mmfs_plugin.datasets.labelme")',
+        'for name in ("labelme", "labelme_records", "labelme_shapes", "tree_cache"):',
+        '    importlib.import_module("mmfs_plugin.datasets." + name)',
         'print(sorted(m for m in ("torch", "mmdet", "mmengine", "numpy") if m in sys.modules))',
     ])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -25,8 +25,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
-from mmfs_plugin.datasets.labelme import (IGNORE_LABEL, LabelmeRecord, SkipSummary, check_labels,
-                                          read_labelme, write_embedded_image)
+from mmfs_plugin.datasets.labelme import check_labels, read_labelme, write_embedded_image
+from mmfs_plugin.datasets.labelme_records import IGNORE_LABEL, LabelmeRecord, SkipSummary
 from mmfs_plugin.datasets.splits import get_split
 from mmfs_plugin.fileio import dump_json_atomic
 

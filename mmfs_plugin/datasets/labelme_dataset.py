@@ -1,24 +1,26 @@
 """LabelmeDataset: any folder tree of labelme files as an mmdet dataset, with few-shot options."""
 import functools
 import gc
-import hashlib
 import os
 import pickle
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from mmdet.datasets.base_det_dataset import BaseDetDataset
 from mmdet.registry import DATASETS
+from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
 from .kshot import KShotSelection, Shots, instance_key, select_kshot, shots_per_class
-from .labelme import (LabelmeInstance, LabelmeRecord, SkipSummary, check_labels, read_labelme,
-                      write_embedded_image)
+from .labelme import check_labels, read_labelme, write_embedded_image
+from .labelme_records import LabelmeInstance, LabelmeRecord, SkipSummary
 from .splits import SplitSpec, get_split
+from .tree_cache import BuildCache, list_json_files
 
-#: Bump when the cached records' meaning changes.
-CACHE_VERSION = 1
+#: What a built dataset is: the attributes :meth:`LabelmeDataset.full_init` sets, and caches.
+_BUILT_STATE = ('data_list', 'data_bytes', 'data_address', '_metainfo', 'kshot_selection',
+                'skip_summary', 'embedded_images')
 BASE_HUES = [(31, 119, 180), (44, 160, 44), (23, 190, 207), (148, 103, 189), (127, 127, 127),
              (188, 189, 34), (140, 86, 75), (0, 0, 139)]
 NOVEL_HUES = [(214, 39, 40), (255, 127, 14), (227, 119, 194), (255, 187, 120), (178, 34, 34),
@@ -31,7 +33,7 @@ def _hue(hues: List[Tuple[int, int, int]], index: int) -> Tuple[int, int, int]:
 
 
 def default_cache_dir() -> str:
-    """Where parsed annotation records are cached: ``$MMFS_CACHE_DIR`` or ``~/.cache``."""
+    """Where built datasets are cached: ``$MMFS_CACHE_DIR`` or ``~/.cache/mmfs_plugin``."""
     return os.environ.get('MMFS_CACHE_DIR',
                           os.path.join(os.path.expanduser('~'), '.cache', 'mmfs_plugin'))
 
@@ -63,10 +65,14 @@ class LabelmeDataset(BaseDetDataset):
         load_selection (str, optional): A selection file to use instead of drawing one.
         on_error (str): ``'raise'`` on bad input, or ``'skip'`` the bad shape or file and
             count it in :attr:`skip_summary`. Defaults to ``'raise'``.
-        check_images (bool): Read each image's header to check ``imageHeight/imageWidth``.
-            Defaults to True.
-        cache (bool): Cache parsed records, keyed on the files' sizes and mtimes.
-            Defaults to True.
+        check_images (bool): Read each image's header and fail (or skip, with
+            ``on_error='skip'``) where ``imageHeight``/``imageWidth`` disagree with it.
+            Defaults to False: the sizes in the JSON are trusted, as mmdet's ``CocoDataset``
+            trusts its JSON, and a build opens no image (a header is still read where the JSON
+            lacks the size; each image's existence is checked). One open per image is slow on
+            network storage; ``tools/dataset_stats.py`` checks every header of a tree.
+        cache (bool): Cache the built dataset (see :meth:`full_init`), keyed on the
+            annotation files' sizes and mtimes and on the arguments. Defaults to True.
         cache_dir (str, optional): Cache folder. Defaults to :func:`default_cache_dir`.
         **kwargs: Arguments of :class:`~mmdet.datasets.BaseDetDataset` (``data_root``,
             ``ann_file``, ``metainfo=dict(classes=...)``, ``filter_cfg``, ``indices``,
@@ -86,7 +92,7 @@ class LabelmeDataset(BaseDetDataset):
                  unselected: str = 'ignore',
                  load_selection: Optional[str] = None,
                  on_error: str = 'raise',
-                 check_images: bool = True,
+                 check_images: bool = False,
                  cache: bool = True,
                  cache_dir: Optional[str] = None,
                  **kwargs) -> None:
@@ -109,6 +115,8 @@ class LabelmeDataset(BaseDetDataset):
         self.cache_dir = cache_dir or default_cache_dir()
         self.kshot_selection: Optional[KShotSelection] = None
         self.skip_summary = SkipSummary()
+        #: The image files written for embedded images (``imageData``) of the entries.
+        self.embedded_images: List[str] = []
         super().__init__(*args, **kwargs)
 
     # -- the tree ---------------------------------------------------------------------------
@@ -132,13 +140,12 @@ class LabelmeDataset(BaseDetDataset):
                           for p in listed)
         if not os.path.isdir(source):
             raise FileNotFoundError(f'{source}: ann_file: no such folder or list file')
-        files = []
-        for dirpath, dirnames, filenames in os.walk(source):
-            dirnames.sort()
-            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, '/')
-            prefix = '' if rel_dir == '.' else f'{rel_dir}/'
-            files.extend(prefix + name for name in filenames if name.endswith('.json'))
-        return sorted(files)
+        return list_json_files(source, root)
+
+    @functools.cached_property
+    def _files(self) -> List[str]:
+        """:meth:`annotation_files`, listed once for the cache key and the build."""
+        return self.annotation_files()
 
     def class_name(self, relpath: str, label: str) -> str:
         """Return the class name of an instance labelled ``label`` in file ``relpath``."""
@@ -150,38 +157,40 @@ class LabelmeDataset(BaseDetDataset):
                        for relpath, record in records.items() for inst in record.instances
                        if not inst.ignore})
 
-    # -- reading ----------------------------------------------------------------------------
-    def _read_records(self, files: Sequence[str]) -> Dict[str, LabelmeRecord]:
-        """Read every file, through the cache when it is valid."""
-        root = self.tree_root
-        paths = [os.path.join(root, relpath) for relpath in files]
-        cache_file = None
-        if self.cache:
-            digest = hashlib.sha1(repr((CACHE_VERSION, self.on_error, self.check_images,
-                                        os.path.abspath(root))).encode())
-            for path in paths:
-                stat = os.stat(path)
-                digest.update(f'\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}'.encode())
-            cache_file = os.path.join(self.cache_dir, f'records-{digest.hexdigest()}.pkl')
-            if os.path.isfile(cache_file):
-                with open(cache_file, 'rb') as f:
-                    return pickle.load(f)
-        records = {relpath: read_labelme(path, on_error=self.on_error,
-                                         check_image=self.check_images)
-                   for relpath, path in zip(files, paths)}
-        if cache_file is not None:
-            os.makedirs(self.cache_dir, exist_ok=True)
-            tmp = f'{cache_file}.{os.getpid()}.tmp'
-            with open(tmp, 'wb') as f:
-                pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache_file)
-        return records
+    # -- the cache ----------------------------------------------------------------------------
+    def cache_args(self) -> Dict[str, Any]:
+        """Return what the built dataset depends on besides the input files (the cache key).
+
+        Subclasses whose own arguments change the data add them.
+
+        Returns:
+            dict: The dataset type and every argument that shapes ``data_list`` or metainfo.
+        """
+        return dict(type=f'{type(self).__module__}.{type(self).__qualname__}',
+                    root=os.path.abspath(self.tree_root), ann_file=self.ann_file,
+                    metainfo=self._metainfo, filter_cfg=self.filter_cfg, indices=self._indices,
+                    serialize_data=self.serialize_data, test_mode=self.test_mode,
+                    proposal_file=self.proposal_file, class_split=self.class_split,
+                    subset=self.subset, shots=self.shots, base_shots=self.base_shots,
+                    seed=self.seed, unselected=self.unselected,
+                    load_selection=self.load_selection, on_error=self.on_error,
+                    check_images=self.check_images)
+
+    def _build_cache(self) -> BuildCache:
+        """The cache entry of this dataset: its arguments, its files and their folders."""
+        prefix = os.path.join(self.tree_root, '')
+        paths = [prefix + relpath for relpath in self._files]
+        paths += sorted({os.path.dirname(path) for path in paths})
+        paths += [path for path in (self.load_selection, self.proposal_file) if path]
+        return BuildCache(self.cache_dir, 'dataset', self.cache_args(), paths)
 
     def _image_path(self, record: LabelmeRecord) -> str:
         """Return an image file for a record, writing an embedded image out when needed."""
         if record.img_path is not None:
             return record.img_path
-        return write_embedded_image(record, os.path.join(self.cache_dir, 'embedded_images'))
+        path = write_embedded_image(record, os.path.join(self.cache_dir, 'embedded_images'))
+        self.embedded_images.append(path)
+        return path
 
     # -- building data_list -----------------------------------------------------------------
     def load_data_list(self) -> List[dict]:
@@ -190,9 +199,12 @@ class LabelmeDataset(BaseDetDataset):
         Returns:
             list[dict]: One entry per image, in mmdet's schema (see docs/architecture.md).
         """
-        files = self.annotation_files()
-        records = self._read_records(files)
-        for record in records.values():
+        files = self._files
+        prefix = os.path.join(self.tree_root, '')  # + relpath: os.path.join(root, relpath)
+        records = {}
+        for relpath in files:
+            record = records[relpath] = read_labelme(prefix + relpath, on_error=self.on_error,
+                                                     check_image=self.check_images)
             self.skip_summary.add(record)
 
         all_classes = list(self._metainfo.get('classes') or self.default_classes(records))
@@ -207,52 +219,52 @@ class LabelmeDataset(BaseDetDataset):
         label_of = {name: i for i, name in enumerate(classes)}
         known = set(all_classes)
 
-        # Every instance with its class name (None: an __ignore__ region); unknown labels fail.
+        # Every instance with its key and class name (None: an __ignore__ region); unknown
+        # labels fail.
         named = {
-            relpath: check_labels(record, known, self.on_error, self.skip_summary,
-                                  class_name=functools.partial(self.class_name, relpath))
+            relpath: [(instance_key(relpath, inst.shape_indices[0]), name, inst)
+                      for name, inst in check_labels(
+                          record, known, self.on_error, self.skip_summary,
+                          class_name=functools.partial(self.class_name, relpath))]
             for relpath, record in records.items()
         }
 
         selected = self._select(named, classes, base, novel)
         data_list = []
+        keep_unselected = self.unselected == 'keep'
+        drop_unselected = self.unselected == 'drop'
         for relpath in files:
             record = records[relpath]
-            if selected is not None and not any(
-                    instance_key(relpath, inst.shape_indices[0]) in selected
-                    for _, inst in named[relpath]):
+            keyed = named[relpath]
+            if selected is not None and not any(key in selected for key, _, _ in keyed):
                 continue
-            if any(skip.shape_index is None for skip in record.skipped):
+            if record.skipped and any(skip.shape_index is None for skip in record.skipped):
                 continue  # a file skipped whole (on_error='skip')
             instances = []
-            for name, inst in named[relpath]:
-                key = instance_key(relpath, inst.shape_indices[0])
-                in_space = name in label_of
-                if in_space and (selected is None or key in selected
-                                 or self.unselected == 'keep'):
+            for key, name, inst in keyed:
+                if name in label_of and (selected is None or keep_unselected
+                                         or key in selected):
                     ignore_flag = 0
-                elif name is not None and self.unselected == 'drop':
+                elif name is not None and drop_unselected:
                     continue
                 else:  # an __ignore__ region, or an instance the policy turns into one
                     ignore_flag = 1
-                instances.append(dict(
-                    bbox=list(inst.bbox),
-                    bbox_label=label_of.get(name, -1),
-                    ignore_flag=ignore_flag,
-                    mask=inst.segmentation,
-                    instance_key=key))
-            data_list.append(dict(
-                img_path=self._image_path(record), img_id=len(data_list),
-                json_path=relpath, height=record.height, width=record.width,
-                seg_map_path=None, instances=instances))
-        if self.skip_summary.num_skipped:
-            print_log(f'{type(self).__name__}: skipped input:\n{self.skip_summary.format()}',
-                      logger='current')
+                instances.append({'bbox': list(inst.bbox), 'bbox_label': label_of.get(name, -1),
+                                  'ignore_flag': ignore_flag, 'mask': inst.segmentation,
+                                  'instance_key': key})
+            data_list.append({'img_path': self._image_path(record), 'img_id': len(data_list),
+                              'json_path': relpath, 'height': record.height,
+                              'width': record.width, 'seg_map_path': None,
+                              'instances': instances})
         return data_list
 
-    def _select(self, named: Dict[str, List[Tuple[Optional[str], LabelmeInstance]]], classes: List[str],
-                base: List[str], novel: List[str]) -> Optional[Dict[str, str]]:
-        """Draw or load the k-shot selection; None when every instance is used."""
+    def _select(self, named: Dict[str, List[Tuple[str, Optional[str], LabelmeInstance]]],
+                classes: List[str], base: List[str],
+                novel: List[str]) -> Optional[Dict[str, str]]:
+        """Draw or load the k-shot selection; None when every instance is used.
+
+        ``named``: per file, its instances as ``(instance key, class name, instance)``.
+        """
         if self.shots is None and self.base_shots is None and self.load_selection is None:
             return None
         if self.load_selection is not None:
@@ -262,10 +274,10 @@ class LabelmeDataset(BaseDetDataset):
                                  f'{selection.classes}, this dataset has {classes}')
         else:
             candidates: Dict[str, List[str]] = {name: [] for name in classes}
-            for relpath, kept in named.items():
-                for name, inst in kept:
+            for kept in named.values():
+                for key, name, _ in kept:
                     if name in candidates:
-                        candidates[name].append(instance_key(relpath, inst.shape_indices[0]))
+                        candidates[name].append(key)
             shots = shots_per_class([c for c in base if c in classes],
                                     [c for c in novel if c in classes], self.shots,
                                     self.base_shots)
@@ -277,36 +289,64 @@ class LabelmeDataset(BaseDetDataset):
 
     # -- mmdet dataset API --------------------------------------------------------------------
     def full_init(self) -> None:
-        """Load, filter and serialize the data as mmdet does, with the cyclic GC paused.
+        """Load, filter and serialize the data as mmdet does, or take it from the cache.
 
-        The records accumulate thousands of surviving objects, and every automatic collection
-        re-walks them: build time per file grew 1.6x from 1x to 16x the MVTec-FS tree. Nothing
-        built here forms a cycle, so pausing the collector frees nothing later than before.
+        With ``cache=True`` the built state (``data_list`` serialized or not, metainfo, k-shot
+        selection, skip summary) is saved in one file, keyed on :meth:`cache_args` and on the
+        size and ``mtime_ns`` of every annotation file, of the folders holding them (files
+        added or removed) and of ``load_selection``. When they all match, a reload lists and
+        stats the files and reads that one file; in a distributed run only the main process
+        writes it. Image files replaced in place are not seen:
+        pass ``cache=False`` (or touch the JSON files) after resizing images.
+
+        The cyclic GC is paused meanwhile: the records accumulate thousands of surviving
+        objects, and every automatic collection re-walks them (build time per file grew 1.6x
+        from 1x to 16x the MVTec-FS tree). Nothing built here forms a cycle, so pausing the
+        collector frees nothing later than before.
         """
+        if self._fully_initialized:
+            return
         enabled = gc.isenabled()
         gc.disable()
         try:
-            super().full_init()
+            cache = self._build_cache() if self.cache else None
+            if cache is None or not self._restore(cache.load()):
+                super().full_init()
+                if cache is not None and is_main_process():  # ranks share one cache file
+                    cache.save({name: getattr(self, name) for name in _BUILT_STATE
+                                if hasattr(self, name)})
         finally:
             if enabled:
                 gc.enable()
+        self._fully_initialized = True
+        if self.skip_summary.num_skipped:
+            print_log(f'{type(self).__name__}: skipped input:\n{self.skip_summary.format()}',
+                      logger='current')
+
+    def _restore(self, state: Optional[Dict[str, Any]]) -> bool:
+        """Take a cached built state; False (nothing taken) if it is None or incomplete."""
+        if state is None or not all(map(os.path.isfile, state['embedded_images'])):
+            return False
+        for name, value in state.items():
+            setattr(self, name, value)
+        return True
 
     def _serialize_data(self) -> Tuple[np.ndarray, np.ndarray]:
-        """Serialize ``data_list`` as mmengine does, without its full-heap ``gc.collect()``.
+        """Serialize ``data_list`` as mmengine does, joining the entries once, with no GC pass.
 
-        mmengine collects garbage after clearing ``data_list``; that pass walks every object
-        of the process (torch's included) and costs more than reading the whole tree. The
-        entries hold no reference cycles, so they are freed when cleared: freezing the heap
-        around the call leaves that collection nothing to walk and changes nothing else.
+        Each entry is pickled (protocol 4) as in mmengine, whose ``get_data_info`` reads them
+        back; the bytes are joined at once instead of through one array per entry. mmengine's
+        full-heap ``gc.collect()`` after clearing ``data_list`` is left out: it walks every
+        object of the process (torch's included) and costs more than reading the whole tree,
+        while the entries hold no reference cycles and are freed when cleared.
 
         Returns:
             tuple[np.ndarray, np.ndarray]: The serialized entries and their end offsets.
         """
-        gc.freeze()
-        try:
-            return super()._serialize_data()
-        finally:
-            gc.unfreeze()
+        buffers = [pickle.dumps(info, protocol=4) for info in self.data_list]
+        self.data_list.clear()
+        data_address = np.cumsum([len(buffer) for buffer in buffers], dtype=np.int64)
+        return np.frombuffer(b''.join(buffers), dtype=np.uint8), data_address
 
     def filter_data(self) -> List[dict]:
         """Filter images by ``filter_cfg`` (``filter_empty_gt``, ``min_size``), as mmdet does.

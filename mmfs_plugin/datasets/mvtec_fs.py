@@ -1,10 +1,10 @@
 """MVTecFSDataset: the MVTec-FS layout and ``<category>/<defect>`` class naming."""
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from mmdet.registry import DATASETS
 
-from .labelme import LabelmeRecord
 from .labelme_dataset import LabelmeDataset
+from .labelme_records import LabelmeRecord
 from .mvtec_fs_layout import category_of, list_annotation_files
 from .splits import mvtec_fs_classes
 
@@ -50,6 +50,11 @@ class MVTecFSDataset(LabelmeDataset):
     def annotation_files(self) -> List[str]:
         """Return the split's labelme files relative to the root, sorted."""
         return list_annotation_files(self.data_root, self.split, self.categories)
+
+    def cache_args(self) -> Dict[str, Any]:
+        """Return :class:`LabelmeDataset`'s cache key arguments and this layout's."""
+        return dict(super().cache_args(), categories=self.categories, split=self.split,
+                    merge_same_names=self.merge_same_names)
 
     def class_name(self, relpath: str, label: str) -> str:
         """Return ``'<category>/<label>'`` (or ``label`` with ``merge_same_names``)."""

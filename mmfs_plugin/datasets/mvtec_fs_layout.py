@@ -6,6 +6,8 @@ beside its image. Pure: imports neither torch nor mmdet.
 import os
 from typing import Dict, List, Optional, Sequence
 
+from .tree_cache import list_json_files
+
 #: The data split name -> the folder that holds it inside each category.
 SPLIT_FOLDERS: Dict[str, str] = {'train': 'training', 'test': 'testing'}
 IMAGE_FOLDER = 'image'
@@ -31,18 +33,15 @@ def list_annotation_files(root: str,
     if not os.path.isdir(image_dir):
         raise FileNotFoundError(f'{image_dir}: not an MVTec-FS tree (no "{IMAGE_FOLDER}/" folder)')
     if categories is None:
-        categories = sorted(name for name in os.listdir(image_dir)
-                            if os.path.isdir(os.path.join(image_dir, name)))
+        with os.scandir(image_dir) as entries:
+            categories = sorted(entry.name for entry in entries if entry.is_dir())
     files = []
     for category in categories:
         split_dir = os.path.join(image_dir, category, SPLIT_FOLDERS[split])
         if not os.path.isdir(split_dir):
             raise FileNotFoundError(f'{split_dir}: category {category!r} has no '
                                     f'{SPLIT_FOLDERS[split]!r} folder')
-        for dirpath, dirnames, filenames in os.walk(split_dir):
-            dirnames.sort()
-            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, '/')
-            files.extend(f'{rel_dir}/{name}' for name in filenames if name.endswith('.json'))
+        files += list_json_files(split_dir, root)
     return sorted(files)
 
 
@@ -55,7 +54,7 @@ def category_of(relpath: str) -> str:
     Returns:
         str: The category folder name, e.g. ``'bottle'``.
     """
-    parts = relpath.replace(os.sep, '/').split('/')
+    parts = relpath.replace(os.sep, '/').split('/', 2)
     if len(parts) < 3 or parts[0] != IMAGE_FOLDER:
         raise ValueError(f'{relpath}: not inside "{IMAGE_FOLDER}/<category>/"')
     return parts[1]

@@ -1,0 +1,172 @@
+"""What the labelme reader returns and raises, and the count of what it skipped.
+
+:class:`LabelmeRecord` (one file) holds :class:`LabelmeInstance` objects and the
+:class:`SkippedShape` entries of what was left out; bad input raises :class:`LabelmeError`.
+:class:`SkipSummary` counts reads and skips over many files. See docs/architecture.md for the
+contract. Pure: imports neither torch nor mmdet (pycocotools only for a mask's area).
+"""
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from operator import mul
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+
+#: The label of the regions that are neither objects nor background (``ignore_flag=1``).
+IGNORE_LABEL = '__ignore__'
+#: Flat polygons ``[[x1, y1, x2, y2, ...], ...]``, or a COCO RLE ``{'size', 'counts'}``.
+Segmentation = Union[List[List[float]], Dict[str, Any]]
+
+
+class LabelmeError(ValueError):
+    """Bad labelme input; ``str(e) == f'{file}: {field}: {reason}'``.
+
+    Args:
+        file (str): The JSON file.
+        field (str): The offending field, e.g. ``'shapes[3].points'`` or ``'imageHeight'``.
+        reason (str): What is wrong with it.
+    """
+
+    def __init__(self, file: str, field: str, reason: str) -> None:
+        super().__init__(f'{file}: {field}: {reason}')
+        self.file = file
+        self.field = field
+        self.reason = reason
+
+    def __reduce__(self) -> Tuple[type, Tuple[str, str, str]]:
+        return type(self), (self.file, self.field, self.reason)
+
+
+class InvalidInput(Exception):
+    """A problem found while reading one file, before its file name is attached.
+
+    The reader turns it into a :class:`LabelmeError` or a :class:`SkippedShape`.
+
+    Args:
+        field (str): The offending field.
+        reason (str): The canonical (countable) reason.
+        detail (str): What exactly was found, appended to the reason in error messages.
+            Defaults to ''.
+    """
+
+    def __init__(self, field: str, reason: str, detail: str = '') -> None:
+        super().__init__(field, reason, detail)
+        self.field = field
+        self.reason = reason
+        self.message = f'{reason} ({detail})' if detail else reason
+
+
+@dataclass(frozen=True)
+class LabelmeInstance:
+    """One object (or ignore region) of a labelme file; see docs/architecture.md."""
+    label: str
+    bbox: Tuple[float, float, float, float]
+    segmentation: Segmentation
+    shape_indices: Tuple[int, ...]
+    shape_type: str
+    group_id: Optional[int]
+    ignore: bool
+
+    @cached_property
+    def area(self) -> float:
+        """The polygons' shoelace areas summed, or the RLE's pixel count."""
+        if isinstance(self.segmentation, dict):
+            from pycocotools import mask as mask_utils
+            return float(mask_utils.area(self.segmentation))
+        total = 0.0
+        for flat in self.segmentation:
+            xs, ys = flat[0::2], flat[1::2]
+            total += abs(sum(map(mul, xs, ys[1:] + ys[:1])) - sum(map(mul, xs[1:] + xs[:1], ys)))
+        return total / 2
+
+
+@dataclass(frozen=True)
+class SkippedShape:
+    """A shape (``shape_index`` set) or a whole file (``shape_index`` None) left out."""
+    file: str
+    shape_index: Optional[int]
+    field: str
+    reason: str
+
+
+@dataclass
+class LabelmeRecord:
+    """One labelme file: its image and its instances; see docs/architecture.md."""
+    json_path: str
+    img_path: Optional[str]
+    image_data: Optional[str]
+    height: int
+    width: int
+    instances: List[LabelmeInstance]
+    skipped: List[SkippedShape]
+    num_shapes: int
+
+
+@dataclass
+class SkipSummary:
+    """Counts of the shapes read, parsed into instances and skipped, over many files.
+
+    ``num_parsed + num_skipped == num_read`` always holds. A whole-file skip counts every
+    shape the file had (0 when the file could not be parsed at all) and one file.
+    """
+    num_files: int = 0
+    num_read: int = 0
+    num_parsed: int = 0
+    num_skipped: int = 0
+    by_reason: Counter = field(default_factory=Counter)
+    by_file: Counter = field(default_factory=Counter)
+    files_by_reason: Dict[str, set] = field(default_factory=partial(defaultdict, set))
+    entries: List[SkippedShape] = field(default_factory=list)
+
+    def add(self, record_or_skips: Union[LabelmeRecord, Iterable[SkippedShape]]) -> None:
+        """Count a record, or further skips of shapes of records already added.
+
+        Args:
+            record_or_skips (LabelmeRecord | Iterable[SkippedShape]): A record (its shapes are
+                read, and parsed or skipped), or shape-level skips of shapes that an added
+                record counted as parsed (e.g. from
+                :func:`~mmfs_plugin.datasets.labelme.check_labels`).
+        """
+        if isinstance(record_or_skips, LabelmeRecord):
+            record = record_or_skips
+            self.num_files += 1
+            self.num_read += record.num_shapes
+            self.num_parsed += sum([len(inst.shape_indices) for inst in record.instances])
+            for skip in record.skipped:
+                self._count(skip, record.num_shapes if skip.shape_index is None else 1)
+            return
+        for skip in record_or_skips:
+            if skip.shape_index is None:
+                raise ValueError(f'{skip.file}: a whole-file skip must come with its record')
+            self.num_parsed -= 1
+            self._count(skip, 1)
+
+    def _count(self, skip: SkippedShape, num_shapes: int) -> None:
+        self.num_skipped += num_shapes
+        self.by_reason[skip.reason] += num_shapes
+        self.by_file[skip.file] += num_shapes
+        self.files_by_reason[skip.reason].add(skip.file)
+        self.entries.append(skip)
+
+    def format(self, max_files: int = 20) -> str:
+        """Return a printable table: per reason, then the files with the most skips.
+
+        Args:
+            max_files (int): How many files to list. Defaults to 20.
+
+        Returns:
+            str: The table.
+        """
+        width = max([len('reason')] + [len(reason) for reason in self.files_by_reason])
+        lines = [f'{"reason":<{width}}  shapes  files']
+        for reason in sorted(self.files_by_reason, key=lambda r: (-self.by_reason[r], r)):
+            lines.append(f'{reason:<{width}}  {self.by_reason[reason]:>6}  '
+                         f'{len(self.files_by_reason[reason]):>5}')
+        skipped_files = {skip.file for skip in self.entries}
+        lines.append(f'{self.num_skipped} of {self.num_read} shapes skipped '
+                     f'({self.num_parsed} parsed) in {len(skipped_files)} of {self.num_files} '
+                     'files')
+        ranked = sorted(skipped_files, key=lambda f: (-self.by_file[f], f))
+        lines += [f'  {self.by_file[file]:>6}  {file}' for file in ranked[:max_files]]
+        if len(ranked) > max_files:
+            lines.append(f'  ... and {len(ranked) - max_files} more files')
+        return '\n'.join(lines)
