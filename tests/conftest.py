@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from mmengine.registry import init_default_scope
 
+from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs
+
 from .tiny_coco import make_tiny_coco, write_tiny_config
 
 
@@ -31,6 +33,23 @@ def tiny_coco_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_root = tmp_path_factory.mktemp('tiny_coco')
     make_tiny_coco(data_root)
     return write_tiny_config(data_root / 'tiny_faster_rcnn.py', data_root)
+
+
+@pytest.fixture(scope='session')
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic demo set (tools/make_synthetic_mvtecfs.py's default), made once a session.
+
+    Tests read it and must not change it.
+
+    Args:
+        tmp_path_factory (pytest.TempPathFactory): pytest's factory.
+
+    Returns:
+        Path: The data root (an MVTec-FS labelme tree).
+    """
+    data_root = tmp_path_factory.mktemp('demo_mvtec_fs')
+    generate_synthetic_mvtecfs(str(data_root))
+    return data_root
 
 
 @pytest.fixture(autouse=True)

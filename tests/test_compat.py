@@ -2,7 +2,6 @@
 pkg_resources."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,13 +17,17 @@ import mmengine.dist.utils as mmengine_dist_utils
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.evaluator import BaseMetric
+from mmengine.hooks import LoggerHook
 from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import CheckpointLoader, Runner
 from torch import nn
 
 import mmfs_plugin
-from mmfs_plugin.compat import UnsafeCheckpointError
+from mmfs_plugin.compat import UnsafeCheckpointError, rank_zero_dump
+
+from .tool_runs import free_port
 
 MAX_ITERS = 4
 
@@ -99,12 +102,6 @@ PAYLOADS = {
     lambda command: Reduce(eval, f'__import__("os").system({command!r})'),
     'getattr': lambda command: Reduce(getattr, HistoryBuffer, '__init__'),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _toy_runner(work_dir: Path,
@@ -263,11 +260,42 @@ def test_install_twice_changes_nothing() -> None:
         return (dict(CheckpointLoader._schemes), Runner.wrap_model,
                 mmengine_dist_utils._init_dist_pytorch,
                 mmengine_dist_utils._init_dist_slurm,
-                mmengine_config.get_installed_path)
+                mmengine_config.get_installed_path, LoggerHook.after_test_epoch)
 
     before = snapshot()
     mmfs_plugin.compat.install()
     assert snapshot() == before
+
+
+class _CountMetric(BaseMetric):
+    """Counts the predictions."""
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(len(data_samples))
+
+    def compute_metrics(self, results: list) -> dict:
+        return dict(predictions=sum(results))
+
+
+@pytest.mark.parametrize('main_process', [True, False])
+def test_only_the_main_process_writes_the_test_metrics_file(
+        main_process: bool, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rank_zero_dump, 'is_main_process', lambda: main_process)
+    runner = Runner(
+        model=ToyModel(),
+        work_dir=str(tmp_path),
+        test_dataloader=dict(
+            dataset=[dict(inputs=torch.tensor([float(i), 1.0])) for i in range(4)],
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=dict(type='default_collate'),
+            batch_size=2),
+        test_cfg=dict(),
+        test_evaluator=[_CountMetric()],
+        log_level='WARNING')
+    assert runner.test() == dict(predictions=4)
+    metrics_file = Path(runner.log_dir) / f'{runner.timestamp}.json'
+    assert metrics_file.exists() == main_process
 
 
 def _launcher_env(launcher: str) -> dict:
@@ -275,7 +303,7 @@ def _launcher_env(launcher: str) -> dict:
         os.environ,
         OMP_NUM_THREADS='1',
         MASTER_ADDR='127.0.0.1',
-        MASTER_PORT=str(_free_port()))
+        MASTER_PORT=free_port())
     if launcher == 'pytorch':
         env.update(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1')
     else:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs
+from .tool_runs import ROOT, data_root_options
 
-ROOT = Path(__file__).resolve().parents[1]
 NOVEL_AP50_FLOOR = 0.3
 
 
@@ -31,24 +30,17 @@ def run_tool(*args: str) -> subprocess.CompletedProcess:
     return proc
 
 
-def data_root_options(root: Path) -> list:
-    return [f'{loader}.dataset.data_root={root}/'
-            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
-
-
 @pytest.mark.slow
-def test_base_surgery_finetune_test(tmp_path):
-    data = tmp_path / 'demo_mvtec_fs'
-    generate_synthetic_mvtecfs(str(data))
+def test_base_surgery_finetune_test(demo_data: Path, tmp_path: Path) -> None:
     base_dir, ft_dir = tmp_path / 'base', tmp_path / '5shot'
 
     run_tool('tools/train.py', 'configs/demo/demo_base.py', '--work-dir', str(base_dir),
-             '--cfg-options', *data_root_options(data))
+             '--cfg-options', *data_root_options(demo_data))
     base_ckpt = base_dir / 'iter_300.pth'
     assert base_ckpt.is_file()
 
     run_tool('tools/train.py', 'configs/demo/demo_5shot.py', '--work-dir', str(ft_dir),
-             '--cfg-options', f'fewshot.base_checkpoint={base_ckpt}', *data_root_options(data))
+             '--cfg-options', f'fewshot.base_checkpoint={base_ckpt}', *data_root_options(demo_data))
     ft_ckpt = ft_dir / 'iter_200.pth'
     assert ft_ckpt.is_file()
     selection = json.loads((ft_dir / 'kshot_selection.json').read_text())
@@ -56,7 +48,7 @@ def test_base_surgery_finetune_test(tmp_path):
 
     test_dir = tmp_path / 'test'
     proc = run_tool('tools/test.py', 'configs/demo/demo_5shot.py', str(ft_ckpt), '--work-dir',
-                    str(test_dir), '--cfg-options', *data_root_options(data))
+                    str(test_dir), '--cfg-options', *data_root_options(demo_data))
     print(proc.stdout[-2000:])
     [metrics_file] = test_dir.glob('*/*.json')
     metrics = json.loads(metrics_file.read_text())

@@ -168,6 +168,26 @@ def test_loop_scoring_matches_roi_head_on_input_scale_boxes(records):
         GTBoxScoring(torch.nn.Linear(2, 2))
 
 
+def test_scores_of_an_image_do_not_depend_on_its_batch(records):
+    """An image's GT-box scores are bit for bit those of the image scored alone, whatever
+    else is in its batch (batch size and number of processes then change nothing)."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_faster_rcnn()).eval()
+    dataset = TinyDataset(records, test_mode=True, pipeline=[
+        dict(type='LoadImageFromFile'), dict(type='Resize', scale=(80, 80), keep_ratio=True),
+        dict(type='LoadAnnotations', with_bbox=True),
+        dict(type='PackDetInputs', meta_keys=META_KEYS)])
+    with torch.no_grad():
+        data = model.data_preprocessor(pseudo_collate([dataset[i] for i in range(4)]), False)
+        features = model.extract_feat(data['inputs'])
+    scoring, samples = GTBoxScoring(model), data['data_samples']
+    scoring.score(features, samples)
+    in_batch = [sample.gt_box_scores for sample in samples]
+    for index, sample in enumerate(samples):
+        scoring.score(tuple(level[index:index + 1] for level in features), [sample])
+        assert torch.equal(sample.gt_box_scores, in_batch[index])
+
+
 def test_runner_validates_tests_and_saves_best_on_novel_ap(records, tmp_path):
     pipeline = [dict(type='LoadImageFromFile'),
                 dict(type='Resize', scale=(80, 80), keep_ratio=True),

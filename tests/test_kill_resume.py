@@ -9,17 +9,15 @@ from pathlib import Path
 import torch
 
 from mmfs_plugin.compat import safe_load_checkpoint
-from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs
 
-ROOT = Path(__file__).resolve().parents[1]
+from .tool_runs import ROOT, data_root_options
+
 MAX_ITERS = 16
 
 
 def train_cmd(data: Path, work_dir: Path, *extra: str) -> list:
-    options = [f'{loader}.dataset.data_root={data}/'
-               for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
     return [sys.executable, 'tools/train.py', 'configs/demo/demo_base.py', '--work-dir',
-            str(work_dir), *extra, '--cfg-options', *options,
+            str(work_dir), *extra, '--cfg-options', *data_root_options(data),
             f'train_cfg.max_iters={MAX_ITERS}', f'train_cfg.val_interval={MAX_ITERS * 10}',
             'default_hooks.checkpoint.interval=2',
             'default_hooks.checkpoint.max_keep_ckpts=-1',
@@ -37,13 +35,11 @@ def weights(path: Path) -> dict:
     return safe_load_checkpoint(str(path), map_location='cpu')['state_dict']
 
 
-def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
-    data = tmp_path / 'data'
-    generate_synthetic_mvtecfs(str(data))
+def test_sigkill_then_resume_matches_uninterrupted_run(demo_data, tmp_path):
     straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    run(train_cmd(data, straight))
+    run(train_cmd(demo_data, straight))
 
-    proc = subprocess.Popen(train_cmd(data, killed), cwd=ROOT, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(train_cmd(demo_data, killed), cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS='1'))
     deadline = time.time() + 300
     while not (killed / 'iter_6.pth').exists():
@@ -53,7 +49,7 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
     proc.wait()
     assert not (killed / f'iter_{MAX_ITERS}.pth').exists(), 'killed too late to test resuming'
 
-    run(train_cmd(data, killed, '--resume'))
+    run(train_cmd(demo_data, killed, '--resume'))
     expected = weights(straight / f'iter_{MAX_ITERS}.pth')
     resumed = weights(killed / f'iter_{MAX_ITERS}.pth')
     assert expected.keys() == resumed.keys()

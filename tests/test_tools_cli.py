@@ -4,45 +4,12 @@ import json
 import os
 import pickle
 import runpy
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-TOOLS = Path(__file__).resolve().parents[1] / 'tools'
-
-
-def _env(**extra: str) -> dict:
-    """The environment for a tool: ``extra`` added, one thread per process,
-    this interpreter's bin folder (torchrun) first on PATH."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', **extra)
-    env['PATH'] = os.pathsep.join(
-        [os.path.dirname(sys.executable),
-         env.get('PATH', '')])
-    return env
-
-
-def _run(args: list,
-         cwd: Path,
-         timeout: int = 300,
-         **env: str) -> subprocess.CompletedProcess:
-    """Run a tool and fail with the end of its output if it fails."""
-    result = subprocess.run([str(arg) for arg in args],
-                            cwd=cwd,
-                            env=_env(**env),
-                            capture_output=True,
-                            text=True,
-                            timeout=timeout)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    return result
-
-
-def _free_port() -> str:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return str(sock.getsockname()[1])
+from .tool_runs import TOOLS, free_port, run_command
 
 
 @pytest.fixture(scope='module')
@@ -50,10 +17,10 @@ def trained(tiny_coco_config: Path,
             tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The work dir of a 2-process CPU run of tools/dist_train.sh."""
     work_dir = tmp_path_factory.mktemp('dist_train')
-    _run(
+    run_command(
         [TOOLS / 'dist_train.sh', tiny_coco_config, 2, '--work-dir', work_dir],
         cwd=work_dir,
-        PORT=_free_port())
+        PORT=free_port())
     return work_dir
 
 
@@ -83,11 +50,11 @@ def test_test_py_reports_metrics_and_dumps_predictions(tiny_coco_config: Path,
                                                        trained: Path,
                                                        tmp_path: Path) -> None:
     predictions = tmp_path / 'predictions.pkl'
-    _run([
+    run_command([
         sys.executable, TOOLS / 'test.py', tiny_coco_config,
         trained / 'iter_2.pth', '--work-dir', tmp_path, '--out', predictions
     ],
-         cwd=tmp_path)
+                cwd=tmp_path)
     [metrics_file] = tmp_path.glob('*/*.json')
     metrics = json.loads(metrics_file.read_text())
     assert {'coco/bbox_mAP', 'coco/bbox_mAP_50'} <= metrics.keys()
@@ -124,11 +91,11 @@ def test_slurm_scripts_launch_the_tool_with_srun(fake_srun: tuple,
                                                  gpus_per_node: str,
                                                  slurm_options: list) -> None:
     bin_dir, record = fake_srun
-    _run([TOOLS / script, 'part', 'job', *positional, '--cfg-options', 'a=1'],
-         cwd=tmp_path,
-         PATH=f'{bin_dir}{os.pathsep}{os.environ.get("PATH", "")}',
-         GPUS='2',
-         GPUS_PER_NODE=gpus_per_node)
+    run_command([TOOLS / script, 'part', 'job', *positional, '--cfg-options', 'a=1'],
+                cwd=tmp_path,
+                PATH=f'{bin_dir}{os.pathsep}{os.environ.get("PATH", "")}',
+                GPUS='2',
+                GPUS_PER_NODE=gpus_per_node)
     args = record.read_text().splitlines()
     tool = args.index('python')
     assert args[:2] == ['-p', 'part'] and '--job-name=job' in args[:tool]

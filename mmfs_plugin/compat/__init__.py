@@ -8,10 +8,13 @@ alone changes nothing) applies them, inside this process only:
 - :mod:`.cpu_distributed`: ``--launcher pytorch``/``slurm`` work on CPU
   (``gloo``, DDP with ``device_ids=None``);
 - :mod:`.package_lookup`: ``mmdet::`` configs resolve without
-  ``pkg_resources``.
+  ``pkg_resources``;
+- :mod:`.rank_zero_dump`: a distributed test writes its metrics file from
+  the main process only.
 """
 from .cpu_distributed import close_distributed, install_cpu_distributed
 from .package_lookup import install_package_lookup
+from .rank_zero_dump import install_rank_zero_test_dump
 from .safe_checkpoint import (UnsafeCheckpointError,
                               install_checkpoint_loaders, safe_load_checkpoint)
 
@@ -26,3 +29,4 @@ def install() -> None:
     install_checkpoint_loaders()
     install_cpu_distributed()
     install_package_lookup()
+    install_rank_zero_test_dump()

@@ -38,8 +38,9 @@ class KShotSelectionHook(Hook):
     def __init__(self, filename: str = 'kshot_selection.json') -> None:
         self.filename = filename
 
-    def before_run(self, runner: Runner) -> None:
-        """Write the selections before training starts."""
+    def before_train(self, runner: Runner) -> None:
+        """Write the selections before training starts (not when only testing or validating:
+        a test's work dir gets no selection file, and no training set is built for it)."""
         if not is_main_process():
             return
         selections = [ds.kshot_selection for ds in iter_leaf_datasets(

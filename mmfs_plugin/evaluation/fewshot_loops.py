@@ -2,8 +2,8 @@
 
 While a loop runs, two forward hooks sit on the two-stage detector: one keeps the features of
 ``extract_feat`` (the neck's output, or the backbone's without a neck), the other, after each
-``predict`` forward, feeds the ground-truth boxes of the batch as RoIs to the RoI head and
-attaches their class scores to the data samples. The backbone runs once per batch; the
+``predict`` forward, feeds each image's ground-truth boxes as RoIs to the RoI head and attaches
+their class scores to the data samples. The backbone runs once per batch; the
 detections are those of the normal ``val_step``/``test_step``.
 """
 from types import TracebackType
@@ -85,26 +85,39 @@ class GTBoxScoring:
     def score(self, features: Tuple[Tensor, ...], data_samples: Sequence[DetDataSample]) -> None:
         """Attach ``gt_box_labels`` and ``gt_box_scores`` to each data sample.
 
+        The box head runs on one image's boxes at a time, so an image's scores depend on its
+        own features and boxes only, as its detections do, and not on how many boxes the other
+        images of its batch have (a matrix product over all the boxes of a batch rounds
+        differently with their number): a 2-process test scores each image as a 1-process
+        test does.
+
         Args:
             features (tuple[Tensor]): Multi-level features of the batch (``extract_feat``).
             data_samples (Sequence[DetDataSample]): The batch's data samples, in batch order.
         """
-        device = features[0].device
-        labels, boxes = zip(*(_gt_boxes_at_input_scale(sample, device)
-                              for sample in data_samples))
-        rois = bbox2roi(list(boxes))
+        for index, sample in enumerate(data_samples):
+            labels, boxes = _gt_boxes_at_input_scale(sample, features[0].device)
+            sample.gt_box_labels = labels
+            sample.gt_box_scores = self._box_scores(
+                tuple(level[index:index + 1] for level in features), boxes)
+
+    def _box_scores(self, features: Tuple[Tensor, ...], boxes: Tensor) -> Tensor:
+        """The box head's class scores (background left out) of one image's boxes.
+
+        Args:
+            features (tuple[Tensor]): Multi-level features of the image (batch of one).
+            boxes (Tensor): Shape (n, 4), the boxes at the network input scale.
+
+        Returns:
+            Tensor: Shape (n, num_classes).
+        """
         bbox_head = self.detector.roi_head.bbox_head
-        if rois.shape[0] == 0:
-            scores = rois.new_zeros((0, bbox_head.num_classes))
-        else:
-            cls_score = self.detector.roi_head._bbox_forward(features, rois)['cls_score']
-            scores = bbox_head.loss_cls.get_activation(cls_score) \
-                if bbox_head.custom_cls_channels else F.softmax(cls_score, dim=-1)
-            scores = scores[:, :bbox_head.num_classes]
-        for sample, sample_labels, sample_scores in zip(
-                data_samples, labels, scores.split([len(b) for b in boxes])):
-            sample.gt_box_labels = sample_labels
-            sample.gt_box_scores = sample_scores
+        if boxes.shape[0] == 0:
+            return boxes.new_zeros((0, bbox_head.num_classes))
+        cls_score = self.detector.roi_head._bbox_forward(features, bbox2roi([boxes]))['cls_score']
+        scores = bbox_head.loss_cls.get_activation(cls_score) \
+            if bbox_head.custom_cls_channels else F.softmax(cls_score, dim=-1)
+        return scores[:, :bbox_head.num_classes]
 
 
 def _gt_boxes_at_input_scale(sample: DetDataSample,
