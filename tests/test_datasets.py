@@ -222,6 +222,19 @@ def test_cache_rebuilds_when_an_image_beside_the_files_is_removed(tree, tmp_path
         build(tree, str(tmp_path / 'c'), split='test')
 
 
+def test_images_are_found_through_the_listing_and_a_missing_one_is_named(tree, tmp_path,
+                                                                           monkeypatch):
+    # An unnormalised data_root: the listing and the reader must still agree on the image paths.
+    monkeypatch.chdir(os.path.dirname(tree))
+    root = f'./{os.path.basename(tree)}/../{os.path.basename(tree)}/'
+    ds = build(root, str(tmp_path / 'c'), split='test', cache=False)
+    assert all(os.path.isfile(ds.get_data_info(i)['img_path']) for i in range(len(ds)))
+    image = os.path.join(tree, 'image/bottle/testing/broken_large/010.png')
+    os.remove(image)
+    with pytest.raises(LabelmeError, match=r'010\.json.*imagePath.*image not found'):
+        build(root, str(tmp_path / 'c'), split='test', cache=False)
+
+
 def test_cache_rebuilds_when_arguments_change(tree, tmp_path):
     one = build(tree, str(tmp_path / 'c'), class_split='split1', shots=1, seed=0)
     other = build(tree, str(tmp_path / 'c'), class_split='split1', shots=1, seed=3)

@@ -20,7 +20,7 @@ import json
 import os
 import struct
 from functools import lru_cache
-from typing import Any, Callable, Collection, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Collection, Container, Dict, List, Optional, Tuple, Union
 
 from PIL import Image
 
@@ -45,7 +45,8 @@ _TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}  # EXIF rotations by 90 degrees: width <
 
 def read_labelme(json_path: Union[str, 'os.PathLike[str]'],
                  on_error: str = 'raise',
-                 check_image: bool = True) -> LabelmeRecord:
+                 check_image: bool = True,
+                 known_files: Container[str] = frozenset()) -> LabelmeRecord:
     """Read one labelme file.
 
     The image is ``imagePath`` (relative to the JSON's folder), else the embedded
@@ -58,6 +59,10 @@ def read_labelme(json_path: Union[str, 'os.PathLike[str]'],
             Defaults to ``'raise'``.
         check_image (bool): Read the image header and check ``imageHeight``/``imageWidth``
             against it. The header is read anyway when the JSON lacks them. Defaults to True.
+        known_files (Container[str]): Paths known to be files (e.g. from a listing of the
+            tree): an image path found in it is not checked on disk. Paths are compared as
+            the reader forms them: the JSON's folder, normalised, joined with ``imagePath``.
+            Defaults to none.
 
     Returns:
         LabelmeRecord: The image and its instances, in order of their first shape.
@@ -71,7 +76,7 @@ def read_labelme(json_path: Union[str, 'os.PathLike[str]'],
         if type(shapes) is not list:
             raise InvalidInput('shapes', 'missing field' if shapes is None else 'not a list')
         num_shapes = len(shapes)
-        img_path, image_data, height, width = _resolve_image(path, data, check_image)
+        img_path, image_data, height, width = _resolve_image(path, data, check_image, known_files)
     except InvalidInput as err:
         if on_error == 'raise':
             raise LabelmeError(path, err.field, err.message) from None
@@ -169,8 +174,8 @@ def _folder_prefix(folder: str) -> str:
     return '' if folder == os.curdir else os.path.join(folder, '')
 
 
-def _resolve_image(path: str, data: Dict[str, Any],
-                   check_image: bool) -> Tuple[Optional[str], Optional[str], int, int]:
+def _resolve_image(path: str, data: Dict[str, Any], check_image: bool,
+                   known_files: Container[str]) -> Tuple[Optional[str], Optional[str], int, int]:
     """Find the image and its size: ``(img_path, image_data, height, width)``."""
     image_path = data.get('imagePath')
     image_data = data.get('imageData')
@@ -187,7 +192,7 @@ def _resolve_image(path: str, data: Dict[str, Any],
         if read_size:  # one open both finds the file and reads its header
             head = _read_head(candidate)
             img_path = None if head is None else candidate
-        elif os.path.isfile(candidate):
+        elif candidate in known_files or os.path.isfile(candidate):
             img_path = candidate
     if img_path is None and image_data is None:
         stem = os.path.splitext(path)[0]

@@ -3,7 +3,7 @@ import functools
 import gc
 import os
 import pickle
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import numpy as np
 
@@ -127,8 +127,17 @@ class LabelmeDataset(BaseDetDataset):
             return self.data_root
         return self.ann_file if os.path.isdir(self.ann_file) else os.path.dirname(self.ann_file)
 
-    def annotation_files(self) -> List[str]:
-        """Return the labelme files to read, relative to :attr:`tree_root`, sorted."""
+    def annotation_files(self, other_files: Optional[Set[str]] = None) -> List[str]:
+        """Return the labelme files to read, relative to :attr:`tree_root`, sorted.
+
+        Args:
+            other_files (set[str], optional): Receives the other files a folder listing
+                found (see :func:`~.tree_cache.list_json_files`); left as it is for a list
+                file.
+
+        Returns:
+            list[str]: The files' paths with ``/`` separators.
+        """
         source = self.ann_file or self.data_root
         if not source:
             raise ValueError(f'{type(self).__name__}: set data_root and/or ann_file')
@@ -140,12 +149,14 @@ class LabelmeDataset(BaseDetDataset):
                           for p in listed)
         if not os.path.isdir(source):
             raise FileNotFoundError(f'{source}: ann_file: no such folder or list file')
-        return list_json_files(source, root)
+        return list_json_files(source, root, other_files)
 
     @functools.cached_property
-    def _files(self) -> List[str]:
-        """:meth:`annotation_files`, listed once for the cache key and the build."""
-        return self.annotation_files()
+    def _listing(self) -> Tuple[List[str], Set[str]]:
+        """:meth:`annotation_files` and the other files listed, once for the cache key and
+        the build."""
+        other_files: Set[str] = set()
+        return self.annotation_files(other_files), other_files
 
     def class_name(self, relpath: str, label: str) -> str:
         """Return the class name of an instance labelled ``label`` in file ``relpath``."""
@@ -179,7 +190,7 @@ class LabelmeDataset(BaseDetDataset):
     def _build_cache(self) -> BuildCache:
         """The cache entry of this dataset: its arguments, its files and their folders."""
         prefix = os.path.join(self.tree_root, '')
-        paths = [prefix + relpath for relpath in self._files]
+        paths = [prefix + relpath for relpath in self._listing[0]]
         paths += sorted({os.path.dirname(path) for path in paths})
         paths += [path for path in (self.load_selection, self.proposal_file) if path]
         return BuildCache(self.cache_dir, 'dataset', self.cache_args(), paths)
@@ -199,12 +210,13 @@ class LabelmeDataset(BaseDetDataset):
         Returns:
             list[dict]: One entry per image, in mmdet's schema (see docs/architecture.md).
         """
-        files = self._files
+        files, listed_files = self._listing
         prefix = os.path.join(self.tree_root, '')  # + relpath: os.path.join(root, relpath)
         records = {}
         for relpath in files:
             record = records[relpath] = read_labelme(prefix + relpath, on_error=self.on_error,
-                                                     check_image=self.check_images)
+                                                     check_image=self.check_images,
+                                                     known_files=listed_files)
             self.skip_summary.add(record)
 
         all_classes = list(self._metainfo.get('classes') or self.default_classes(records))

@@ -1,5 +1,5 @@
 """MVTecFSDataset: the MVTec-FS layout and ``<category>/<defect>`` class naming."""
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Set
 
 from mmdet.registry import DATASETS
 
@@ -47,9 +47,16 @@ class MVTecFSDataset(LabelmeDataset):
         """The MVTec-FS root (``data_root``)."""
         return self.data_root
 
-    def annotation_files(self) -> List[str]:
-        """Return the split's labelme files relative to the root, sorted."""
-        return list_annotation_files(self.data_root, self.split, self.categories)
+    def annotation_files(self, other_files: Optional[Set[str]] = None) -> List[str]:
+        """Return the split's labelme files relative to the root, sorted.
+
+        Args:
+            other_files (set[str], optional): Receives the other files listed (the images).
+
+        Returns:
+            list[str]: The files' paths with ``/`` separators.
+        """
+        return list_annotation_files(self.data_root, self.split, self.categories, other_files)
 
     def cache_args(self) -> Dict[str, Any]:
         """Return :class:`LabelmeDataset`'s cache key arguments and this layout's."""

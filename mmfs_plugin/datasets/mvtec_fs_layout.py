@@ -4,7 +4,7 @@
 beside its image. Pure: imports neither torch nor mmdet.
 """
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Set
 
 from .tree_cache import list_json_files
 
@@ -15,7 +15,8 @@ IMAGE_FOLDER = 'image'
 
 def list_annotation_files(root: str,
                           split: str,
-                          categories: Optional[Sequence[str]] = None) -> List[str]:
+                          categories: Optional[Sequence[str]] = None,
+                          other_files: Optional[Set[str]] = None) -> List[str]:
     """List the labelme files of one data split of an MVTec-FS tree.
 
     Args:
@@ -23,6 +24,8 @@ def list_annotation_files(root: str,
         split (str): ``'train'`` or ``'test'``.
         categories (Sequence[str], optional): Categories to list. Defaults to every category
             folder found under ``<root>/image``.
+        other_files (set[str], optional): Receives the other files found (the images), as
+            :func:`~.tree_cache.list_json_files` does.
 
     Returns:
         list[str]: JSON paths relative to ``root`` (POSIX separators), sorted.
@@ -41,7 +44,7 @@ def list_annotation_files(root: str,
         if not os.path.isdir(split_dir):
             raise FileNotFoundError(f'{split_dir}: category {category!r} has no '
                                     f'{SPLIT_FOLDERS[split]!r} folder')
-        files += list_json_files(split_dir, root)
+        files += list_json_files(split_dir, root, other_files)
     return sorted(files)
 
 

@@ -8,7 +8,7 @@ arguments, valid while every input path (file or folder) keeps its size and ``mt
 import hashlib
 import os
 import pickle
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Set, Tuple
 
 from ..fileio import atomic_write
 
@@ -18,7 +18,7 @@ CACHE_VERSION = 2
 Stamp = Tuple[str, Optional[int], Optional[int]]
 
 
-def list_json_files(folder: str, root: str) -> List[str]:
+def list_json_files(folder: str, root: str, other_files: Optional[Set[str]] = None) -> List[str]:
     """List the ``*.json`` files under ``folder``, as :func:`os.walk` finds them.
 
     Symlinked folders below ``folder`` are not followed; unreadable folders are passed over.
@@ -26,18 +26,22 @@ def list_json_files(folder: str, root: str) -> List[str]:
     Args:
         folder (str): The folder to list.
         root (str): The folder the returned paths are relative to (``folder`` or above it).
+        other_files (set[str], optional): Receives every other file found (images...), as
+            ``os.path.normpath(folder)`` joined with its path below it: the files a reader
+            may take as existing without a ``stat`` each.
 
     Returns:
         list[str]: Paths relative to ``root`` with ``/`` separators, sorted.
     """
     prefix = os.path.relpath(folder, root).replace(os.sep, '/')
     files: List[str] = []
-    _scan(folder, '' if prefix == '.' else f'{prefix}/', files)
+    _scan(os.path.normpath(folder), '' if prefix == '.' else f'{prefix}/', files, other_files)
     return sorted(files)
 
 
-def _scan(folder: str, prefix: str, files: List[str]) -> None:
-    """Append the JSON files under ``folder`` to ``files``, each as ``prefix`` + its path."""
+def _scan(folder: str, prefix: str, files: List[str], other_files: Optional[Set[str]]) -> None:
+    """Append the JSON files under ``folder`` to ``files``, each as ``prefix`` + its path,
+    and add the paths of the other files to ``other_files``."""
     try:
         with os.scandir(folder) as entries:
             listed = list(entries)
@@ -46,9 +50,11 @@ def _scan(folder: str, prefix: str, files: List[str]) -> None:
     for entry in listed:
         if entry.is_dir():
             if not entry.is_symlink():
-                _scan(entry.path, f'{prefix}{entry.name}/', files)
+                _scan(entry.path, f'{prefix}{entry.name}/', files, other_files)
         elif entry.name.endswith('.json'):
             files.append(prefix + entry.name)
+        elif other_files is not None and entry.is_file():
+            other_files.add(entry.path)
 
 
 class BuildCache:
