@@ -12,8 +12,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mmfs_plugin.datasets.mvtec_fs_table import load_table
-from mmfs_plugin.datasets.synthetic import (class_shapes, distribute_instances,
-                                            generate_synthetic_mvtecfs, target_table)
+from mmfs_plugin.datasets.synthetic import (distribute_instances, generate_synthetic_mvtecfs,
+                                            target_table)
+from mmfs_plugin.datasets.synthetic_defects import class_shapes
 
 DEMO_CLASSES = {
     'bottle': ['broken_large', 'broken_small', 'contamination'],
