@@ -1,6 +1,7 @@
 """Weight surgery: rows mapped by class name, random novel rows, errors, the command line."""
 import importlib.util
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -96,8 +97,10 @@ def test_combine_refuses_a_class_in_no_checkpoint():
 
 
 def test_missing_base_class_is_named_with_the_checkpoint():
-    with pytest.raises(SurgeryError, match=r"^base\.pth: .*class 'bee' is not in the "):
+    with pytest.raises(SurgeryError, match=r"^base\.pth: .*class 'bee' is not in the ") as info:
         surgery([source(['a', 'b'])], ['a', 'bee', 'n'], 'randinit', novel_classes=['n'])
+    copy = pickle.loads(pickle.dumps(info.value))  # crosses processes whole
+    assert (type(copy), str(copy), copy.file) == (SurgeryError, str(info.value), 'base.pth')
 
 
 def test_head_shape_not_fitting_the_classes_is_named():

@@ -11,13 +11,15 @@ from functools import cached_property, partial
 from operator import mul
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
+from ..errors import FieldError
+
 #: The label of the regions that are neither objects nor background (``ignore_flag=1``).
 IGNORE_LABEL = '__ignore__'
 #: Flat polygons ``[[x1, y1, x2, y2, ...], ...]``, or a COCO RLE ``{'size', 'counts'}``.
 Segmentation = Union[List[List[float]], Dict[str, Any]]
 
 
-class LabelmeError(ValueError):
+class LabelmeError(FieldError):
     """Bad labelme input; ``str(e) == f'{file}: {field}: {reason}'``.
 
     Args:
@@ -25,15 +27,6 @@ class LabelmeError(ValueError):
         field (str): The offending field, e.g. ``'shapes[3].points'`` or ``'imageHeight'``.
         reason (str): What is wrong with it.
     """
-
-    def __init__(self, file: str, field: str, reason: str) -> None:
-        super().__init__(f'{file}: {field}: {reason}')
-        self.file = file
-        self.field = field
-        self.reason = reason
-
-    def __reduce__(self) -> Tuple[type, Tuple[str, str, str]]:
-        return type(self), (self.file, self.field, self.reason)
 
 
 class InvalidInput(Exception):

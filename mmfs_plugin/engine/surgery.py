@@ -26,26 +26,22 @@ from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 from torch import Tensor
 
+from ..errors import FieldError
+
 HEAD_PREFIX = 'roi_head.bbox_head'
 SURGERY_METHODS = ('randinit', 'combine', 'remove')
 
 
-class SurgeryError(ValueError):
+class SurgeryError(FieldError):
     """A checkpoint or class list that weight surgery cannot use.
 
-    ``str(error)`` is ``f'{source}: {field}: {reason}'``.
+    ``str(error)`` is ``f'{file}: {field}: {reason}'``.
 
     Args:
-        source (str): The checkpoint file (or what else holds the faulty value).
+        file (str): The checkpoint file (or what else holds the faulty value).
         field (str): The checkpoint key or argument at fault.
         reason (str): What is wrong with it.
     """
-
-    def __init__(self, source: str, field: str, reason: str) -> None:
-        super().__init__(f'{source}: {field}: {reason}')
-        self.source = source
-        self.field = field
-        self.reason = reason
 
 
 @dataclass(frozen=True)
