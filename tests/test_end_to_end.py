@@ -16,18 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from .tool_runs import ROOT, data_root_options
+from .tool_runs import ROOT, data_root_options, run_command
 
 NOVEL_AP50_FLOOR = 0.3
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess:
-    """Run a tool of the repo with the test's interpreter; fail with its output."""
-    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '2'))
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True)
-    assert proc.returncode == 0, f'{args[0]} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}'
-    return proc
+    """Run a tool of the repo with the test's interpreter and two threads; fail with its
+    output."""
+    return run_command([sys.executable, *args], ROOT,
+                       OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '2'))
 
 
 @pytest.mark.slow

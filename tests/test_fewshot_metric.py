@@ -3,7 +3,6 @@ import contextlib
 import io
 import json
 import os
-import socket
 
 import numpy as np
 import pycocotools.mask as mask_util
@@ -18,6 +17,8 @@ from pycocotools.cocoeval import COCOeval
 
 from mmdet.structures import DetDataSample
 from mmfs_plugin.evaluation import FewShotCocoMetric
+
+from .tool_runs import free_port
 
 CLASSES = ('a/crack', 'a/hole', 'b/crack', 'b/scratch', 'c/color', 'c/cut')
 BASE = ['a/crack', 'a/hole', 'b/crack', 'b/scratch']
@@ -215,10 +216,7 @@ def _distributed_worker(rank, port, workdir, images):
 
 def test_distributed_evaluation_on_cpu_equals_single_process(tmp_path):
     images = make_dataset(seed=4, num_images=10)
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    mp.start_processes(_distributed_worker, args=(port, tmp_path, images), nprocs=2,
+    mp.start_processes(_distributed_worker, args=(free_port(), tmp_path, images), nprocs=2,
                        start_method='fork')  # the children inherit the imports: fast
     expected = run_metric(images)
     for rank in range(2):  # rank 0 computes; mmengine broadcasts the metrics

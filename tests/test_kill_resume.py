@@ -10,7 +10,7 @@ import torch
 
 from mmfs_plugin.compat import safe_load_checkpoint
 
-from .tool_runs import ROOT, data_root_options
+from .tool_runs import ROOT, data_root_options, run_command, tool_env
 
 MAX_ITERS = 16
 
@@ -25,22 +25,16 @@ def train_cmd(data: Path, work_dir: Path, *extra: str) -> list:
             'randomness.deterministic=True']
 
 
-def run(cmd: list) -> None:
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, OMP_NUM_THREADS='1'))
-    assert proc.returncode == 0, proc.stderr[-4000:]
-
-
 def weights(path: Path) -> dict:
     return safe_load_checkpoint(str(path), map_location='cpu')['state_dict']
 
 
 def test_sigkill_then_resume_matches_uninterrupted_run(demo_data, tmp_path):
     straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    run(train_cmd(demo_data, straight))
+    run_command(train_cmd(demo_data, straight), ROOT)
 
     proc = subprocess.Popen(train_cmd(demo_data, killed), cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS='1'))
+                            stderr=subprocess.DEVNULL, env=tool_env())
     deadline = time.time() + 300
     while not (killed / 'iter_6.pth').exists():
         assert proc.poll() is None and time.time() < deadline, 'run ended before the kill'
@@ -49,7 +43,7 @@ def test_sigkill_then_resume_matches_uninterrupted_run(demo_data, tmp_path):
     proc.wait()
     assert not (killed / f'iter_{MAX_ITERS}.pth').exists(), 'killed too late to test resuming'
 
-    run(train_cmd(demo_data, killed, '--resume'))
+    run_command(train_cmd(demo_data, killed, '--resume'), ROOT)
     expected = weights(straight / f'iter_{MAX_ITERS}.pth')
     resumed = weights(killed / f'iter_{MAX_ITERS}.pth')
     assert expected.keys() == resumed.keys()

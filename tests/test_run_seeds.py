@@ -6,7 +6,6 @@ import math
 import os
 import runpy
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,8 @@ from mmfs_plugin.experiments import (RunResult, aggregate_results, load_run_resu
                                      plot_metrics_against_shots, save_run_result, summarize,
                                      write_results_csv, write_results_markdown)
 
-ROOT = Path(__file__).resolve().parents[1]
+from .tool_runs import ROOT, data_root_options, free_port
+
 SHOTS, SEEDS = (1, 2), (0, 1, 2)
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
@@ -136,8 +136,7 @@ def demo_setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
     data = tmp / 'demo_mvtec_fs'
     generate_synthetic_mvtecfs(str(data))
     env = dict(os.environ, OMP_NUM_THREADS='1', MMFS_CACHE_DIR=str(tmp / 'cache'))
-    data_options = [f'{loader}_dataloader.dataset.data_root={data}/'
-                    for loader in ('train', 'val', 'test')]
+    data_options = data_root_options(data)
     proc = subprocess.run(
         [sys.executable, 'tools/train.py', 'configs/demo/demo_base.py', '--work-dir',
          str(tmp / 'base'), '--cfg-options', *data_options, 'train_cfg.max_iters=4',
@@ -216,9 +215,7 @@ def test_killed_midway_then_rerun_finishes_only_missing_runs(demo_setup: dict) -
 
 @pytest.mark.slow
 def test_distributed_run_equals_in_process_run(demo_setup: dict) -> None:
-    with socket.socket() as sock:  # a free port for torchrun
-        sock.bind(('127.0.0.1', 0))
-        env = dict(demo_setup['env'], PORT=str(sock.getsockname()[1]))
+    env = dict(demo_setup['env'], PORT=free_port())  # torchrun's port
     metrics = {}
     for launcher in ('none', 'pytorch'):
         work = demo_setup['tmp'] / f'launcher_{launcher}'
