@@ -154,7 +154,7 @@ class LabelmeDataset(BaseDetDataset):
     @functools.cached_property
     def _listing(self) -> Tuple[List[str], Set[str]]:
         """:meth:`annotation_files` and the other files listed, once for the cache key and
-        the build."""
+        the build; :meth:`full_init` drops it when done."""
         other_files: Set[str] = set()
         return self.annotation_files(other_files), other_files
 
@@ -328,6 +328,7 @@ class LabelmeDataset(BaseDetDataset):
                     cache.save({name: getattr(self, name) for name in _BUILT_STATE
                                 if hasattr(self, name)})
         finally:
+            self.__dict__.pop('_listing', None)  # used up: the workers need not carry it
             if enabled:
                 gc.enable()
         self._fully_initialized = True
