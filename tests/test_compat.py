@@ -65,6 +65,36 @@ dist.destroy_process_group()
 '''
 
 
+# Wraps a model in DDP inside a reference cycle (as a Runner holds it), drops
+# it and closes the process group; prints the number of the process's threads
+# before the group, with it, and after close_distributed.
+_CLOSE_DISTRIBUTED_SCRIPT = '''
+import json, os
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from mmfs_plugin.compat import close_distributed
+
+
+def threads():
+    return len(os.listdir('/proc/self/task'))
+
+
+def run():
+    holder = dict(model=DistributedDataParallel(torch.nn.Linear(2, 1)))
+    holder['self'] = holder
+    holder['model'](torch.ones(3, 2)).sum().backward()
+    return threads()
+
+
+before = threads()
+dist.init_process_group('gloo')
+during = run()
+close_distributed()
+print(json.dumps(dict(before=before, during=during, after=threads(),
+                      initialized=dist.is_initialized())))
+'''
+
 class ToyModel(BaseModel):
     """A linear regressor with a BatchNorm (a LongTensor buffer)."""
 
@@ -335,6 +365,21 @@ def test_distributed_runner_on_cpu_uses_gloo_and_cpu_ddp(
         world_size=1,
         wrapper='MMDistributedDataParallel',
         device_ids=None)
+
+
+@pytest.mark.skipif(not Path('/proc/self/task').is_dir(), reason='counts threads in /proc')
+def test_close_distributed_stops_gloo_threads_before_shutdown() -> None:
+    """Left to interpreter shutdown, gloo's threads can abort a finished run."""
+    result = subprocess.run([sys.executable, '-c', _CLOSE_DISTRIBUTED_SCRIPT],
+                            env=_launcher_env('pytorch'),
+                            capture_output=True,
+                            text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report['during'] > report['before']
+    assert report['after'] == report['before']
+    assert not report['initialized']
 
 
 def test_mmdet_configs_parse_without_pkg_resources(

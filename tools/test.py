@@ -129,8 +129,8 @@ def main() -> None:
             DumpDetResults(out_file_path=args.out))
 
     runner.test()
-    close_distributed()
 
 
 if __name__ == '__main__':
     main()
+    close_distributed()

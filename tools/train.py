@@ -82,8 +82,8 @@ def main() -> None:
     runner = build_runner(cfg)
 
     runner.train()
-    close_distributed()
 
 
 if __name__ == '__main__':
     main()
+    close_distributed()

@@ -7,6 +7,7 @@ mmengine's ``_init_dist_pytorch`` and ``_init_dist_slurm`` call
 the process group with ``gloo`` (``nccl`` needs CUDA) and wraps the model with
 ``device_ids=None``. With an accelerator mmengine's own code runs unchanged.
 """
+import gc
 import os
 import subprocess
 from typing import Any, Optional
@@ -158,14 +159,19 @@ def install_cpu_distributed() -> None:
 def close_distributed() -> None:
     """Leave the default process group, if any, once every rank is done.
 
-    A ``gloo`` process group left for interpreter shutdown can abort the
-    process (``terminate called without an active exception``) while its
-    worker threads are torn down, so a finished run that exits cleanly on one
-    rank is reported as a failure by ``torchrun``. The tools call this after
-    training or testing: the barrier lets the slowest rank finish its last
-    collective before any rank destroys the group.
+    Call it once the runner is gone (the tools call it after their ``main``
+    returns). A model wrapped in ``DistributedDataParallel`` keeps the
+    ``gloo`` group, and with it gloo's worker threads, alive after
+    ``destroy_process_group``; a runner sits in reference cycles, so without a
+    collection they are freed only at interpreter shutdown, where a worker
+    thread releasing its last work object aborts the process (``terminate
+    called without an active exception``) and ``torchrun`` reports a finished
+    run as failed. So the garbage is collected first, and the group then
+    destroyed with its threads while the interpreter is alive; the barrier
+    lets the slowest rank finish its last collective before any rank leaves.
     """
     if not torch_dist.is_available() or not torch_dist.is_initialized():
         return
+    gc.collect()
     torch_dist.barrier()
     torch_dist.destroy_process_group()
