@@ -48,7 +48,7 @@ class InvalidInput(Exception):
         self.message = f'{reason} ({detail})' if detail else reason
 
 
-@dataclass(frozen=True)
+@dataclass
 class LabelmeInstance:
     """One object (or ignore region) of a labelme file; see docs/architecture.md."""
     label: str

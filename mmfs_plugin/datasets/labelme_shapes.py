@@ -135,22 +135,25 @@ def merge_parts(parts: List[LabelmeInstance], height: int, width: int) -> Labelm
 
 def _flat_points(points: Any, index: int) -> List[float]:
     """Return ``[x1, y1, x2, y2, ...]`` of a list of finite ``[x, y]`` pairs."""
-    field_name = f'shapes[{index}].points'
     if type(points) is not list:
-        raise InvalidInput(field_name, 'not a list of [x, y] points', type(points).__name__)
+        raise _points_error(index, 'not a list of [x, y] points', type(points).__name__)
     try:
         if points and set(map(len, points)) != _PAIR:
-            raise InvalidInput(field_name, 'not a list of [x, y] points',
-                               'a point without 2 values')
+            raise _points_error(index, 'not a list of [x, y] points', 'a point without 2 values')
         flat = reduce(iconcat, points, [])  # list += list: faster than itertools.chain
         finite = math.isfinite(sum(flat))  # NaN and inf propagate through the sum
     except TypeError:
-        raise InvalidInput(field_name, 'not a list of [x, y] points', 'a non-numeric coordinate')
+        raise _points_error(index, 'not a list of [x, y] points', 'a non-numeric coordinate')
     except OverflowError:
         finite = False
     if not finite:
-        raise InvalidInput(field_name, 'non-finite coordinate', 'NaN, infinite or out of range')
+        raise _points_error(index, 'non-finite coordinate', 'NaN, infinite or out of range')
     return flat
+
+
+def _points_error(index: int, reason: str, detail: str) -> InvalidInput:
+    """The error of shape ``index``'s ``points`` (its field name made only when needed)."""
+    return InvalidInput(f'shapes[{index}].points', reason, detail)
 
 
 def _clip_box(x1: float, y1: float, x2: float, y2: float, height: int, width: int,
