@@ -95,6 +95,7 @@ print(json.dumps(dict(before=before, during=during, after=threads(),
                       initialized=dist.is_initialized())))
 '''
 
+
 class ToyModel(BaseModel):
     """A linear regressor with a BatchNorm (a LongTensor buffer)."""
 
