@@ -18,7 +18,7 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.9',
     packages=find_packages(include=['mmfs_plugin', 'mmfs_plugin.*']),
-    package_data={'mmfs_plugin': ['datasets/*.json', 'datasets/*.csv']},
+    package_data={'mmfs_plugin': ['fewshot/*.json', 'formats/*.csv']},
     install_requires=[
         'torch>=2.0',
         'mmengine==0.10.7',

@@ -32,9 +32,9 @@ from torch.utils.data import DataLoader
 
 import mmfs_plugin  # noqa: F401
 from mmfs_plugin.datasets import MVTecFSDataset
-from mmfs_plugin.datasets.mvtec_fs_layout import IMAGE_FOLDER, list_annotation_files
-from mmfs_plugin.datasets.splits import mvtec_fs_classes
-from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs
+from mmfs_plugin.formats.mvtec_fs_layout import IMAGE_FOLDER, list_annotation_files
+from mmfs_plugin.formats.mvtec_fs_table import mvtec_fs_classes
+from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
 
 SPLITS = ('train', 'test')
 BUILD_TARGET = 2.0

@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from mmfs_plugin.datasets.labelme import read_labelme
-from mmfs_plugin.datasets.labelme_records import LabelmeError, SkipSummary
+from mmfs_plugin.formats.labelme import read_labelme
+from mmfs_plugin.formats.labelme_records import LabelmeError, SkipSummary
 
 from .test_labelme_reader import DROP, SQUARE, image_b64, shape, write_image, write_labelme
 

@@ -6,7 +6,7 @@ from mmdet.registry import DATA_SAMPLERS, DATASETS, HOOKS, MODELS
 from mmengine.config import Config
 
 import mmfs_plugin  # noqa: F401
-from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs
+from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
 from mmfs_plugin.engine import apply_fewshot_settings
 
 ROOT = Path(__file__).resolve().parents[1]

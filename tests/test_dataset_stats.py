@@ -8,12 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from mmfs_plugin.datasets.mvtec_fs_table import (TABLE_COLUMNS, ClassRow, compute_table,
+from mmfs_plugin.formats.mvtec_fs_table import (TABLE_COLUMNS, ClassRow, compute_table,
                                                  load_table, table_to_csv)
-from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs, target_table
+from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs, target_table
 
 TOOLS = os.path.join(os.path.dirname(__file__), '..', 'tools')
-PACKAGED_CSV = os.path.join(os.path.dirname(__file__), '..', 'mmfs_plugin', 'datasets',
+PACKAGED_CSV = os.path.join(os.path.dirname(__file__), '..', 'mmfs_plugin', 'formats',
                             'mvtec_fs_classes.csv')
 COUNT_COLUMNS = TABLE_COLUMNS[:-1]
 

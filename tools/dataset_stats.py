@@ -2,7 +2,7 @@
 
 Classes are counted by the label inside each JSON (not the defect folder); ``__ignore__``
 regions are not instances. The CSV has the columns and header of the packaged
-``mmfs_plugin/datasets/mvtec_fs_classes.csv``.
+``mmfs_plugin/formats/mvtec_fs_classes.csv``.
 
 Examples::
 
@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from mmfs_plugin.datasets.mvtec_fs_table import compute_table, format_table, write_table_csv
+from mmfs_plugin.formats.mvtec_fs_table import compute_table, format_table, write_table_csv
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -12,11 +12,11 @@ from mmdet.registry import DATASETS
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
-from .kshot import KShotSelection, Shots, instance_key, select_kshot, shots_per_class
-from .labelme import check_labels, read_labelme, write_embedded_image
-from .labelme_records import LabelmeInstance, LabelmeRecord, SkipSummary
-from .splits import SplitSpec, get_split
-from .tree_cache import BuildCache, list_json_files
+from ..fewshot.kshot import KShotSelection, Shots, instance_key, select_kshot, shots_per_class
+from ..formats.labelme import check_labels, read_labelme, write_embedded_image
+from ..formats.labelme_records import LabelmeInstance, LabelmeRecord, SkipSummary
+from ..fewshot.splits import SplitSpec, get_split
+from ..formats.tree_cache import BuildCache, list_json_files
 
 #: What a built dataset is: the attributes :meth:`LabelmeDataset.full_init` sets, and caches.
 _BUILT_STATE = ('data_list', 'data_bytes', 'data_address', '_metainfo', 'kshot_selection',
@@ -43,14 +43,14 @@ class LabelmeDataset(BaseDetDataset):
     """Instances of a tree of labelme files, in mmdet's ``data_list`` schema, few-shot ready.
 
     Every ``*.json`` under ``ann_file`` (a folder, relative to ``data_root``; defaults to
-    ``data_root`` itself) is read with :func:`~mmfs_plugin.datasets.labelme.read_labelme`; or
+    ``data_root`` itself) is read with :func:`~mmfs_plugin.formats.labelme.read_labelme`; or
     ``ann_file`` is a text file listing JSON paths (relative to ``data_root``), one per line.
     Images are found as labelme does (``imagePath`` beside the JSON, then ``imageData``, then
     the JSON's stem), so ``data_prefix`` is not used.
 
     Args:
         class_split (None | str | dict): The base/novel split (see
-            :mod:`mmfs_plugin.datasets.splits`). Defaults to None: every class is base.
+            :mod:`mmfs_plugin.fewshot.splits`). Defaults to None: every class is base.
         subset (str): The label space: ``'all'`` classes (G-FSOD fine-tuning, testing),
             ``'base'`` (base training) or ``'novel'`` (FSOD fine-tuning). Instances of classes
             outside it follow ``unselected``. Defaults to ``'all'``.

@@ -7,17 +7,12 @@ from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
 from mmdet.registry import METRICS
+from ..fewshot.classes import class_category
 
 #: The group of the class names without a ``/``.
 UNGROUPED = 'ungrouped'
 #: The class subsets with their own accuracy; their names are reserved (key collision).
 SUBSETS = ('base', 'novel')
-
-
-def class_category(name: str) -> str:
-    """The category of a class name: the part before the first ``/`` (``bottle/crack`` ->
-    ``bottle``), or :data:`UNGROUPED` for a name without ``/``."""
-    return name.split('/', 1)[0] if '/' in name else UNGROUPED
 
 
 @METRICS.register_module()
@@ -70,7 +65,7 @@ class GTBoxAccuracy(BaseMetric):
             dict[str, float]: The metrics, keyed without the ``fs/`` prefix.
         """
         classes = list(self.dataset_meta['classes'])
-        categories = [class_category(name) for name in classes]
+        categories = [class_category(name) or UNGROUPED for name in classes]
         reserved = sorted(set(categories) & set(SUBSETS))
         if reserved:
             raise ValueError(f"GTBoxAccuracy: dataset_meta['classes']: categories {reserved} "

@@ -4,8 +4,8 @@ Reads labelme 3.x to 5.x files (DESIGN §2). Region shapes (``polygon``, ``recta
 ``circle``, ``mask``) become instances; shapes with the same ``label`` and the same non-null
 ``group_id`` merge into one instance; ``__ignore__`` shapes become ignore regions; the non-region
 shapes (``point``, ``points``, ``line``, ``linestrip``) are skipped and counted as skips. The
-geometry (boxes, segmentations, areas) is :mod:`~mmfs_plugin.datasets.labelme_shapes`'s; the
-record types are :mod:`~mmfs_plugin.datasets.labelme_records`'.
+geometry (boxes, segmentations, areas) is :mod:`~mmfs_plugin.formats.labelme_shapes`'s; the
+record types are :mod:`~mmfs_plugin.formats.labelme_records`'.
 
 Bad input raises :class:`LabelmeError` (``'<file>: <field>: <reason>'``) or, with
 ``on_error='skip'``, becomes a :class:`SkippedShape` (the shape, or the whole file).

@@ -2,7 +2,7 @@
 
 For each class, its training instances in a canonical order (image path relative to the root,
 then shape index) are shuffled by a generator seeded from ``(seed, class)``
-(:func:`~mmfs_plugin.datasets.stable_random.stable_shuffle`, identical on every machine and
+(:func:`~mmfs_plugin.fewshot.stable_random.stable_shuffle`, identical on every machine and
 Python version) and the first ``k`` are kept (all of them if there are fewer). The selection is
 saved as JSON and can be loaded back. Pure: imports neither torch nor mmdet.
 """

@@ -18,7 +18,9 @@ from tqdm import tqdm
 from ..fileio import atomic_write
 from .labelme import read_labelme
 from .mvtec_fs_layout import SPLIT_FOLDERS, category_of, list_annotation_files
-from .splits import MVTEC_FS_TABLE
+
+#: The packaged Table 1 of MVTec-FS.
+MVTEC_FS_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mvtec_fs_classes.csv')
 
 
 @dataclass(frozen=True)
@@ -183,3 +185,27 @@ def format_table(rows: Sequence[ClassRow]) -> str:
         f'{sum(row.test_images_in_category for row in per_category.values())} images, '
         f'{sum(row.test_instances for row in rows)} instances')
     return '\n'.join(lines)
+
+
+def mvtec_fs_classes(categories: Optional[Sequence[str]] = None,
+                     merge_same_names: bool = False) -> List[str]:
+    """Return MVTec-FS's class names in Table 1 order.
+
+    Args:
+        categories (Sequence[str], optional): Keep only these categories. Defaults to all 14.
+        merge_same_names (bool): Name classes by defect alone (``'crack'``), merging
+            same-named defects across categories (first appearance fixes the order).
+            Defaults to False: ``'<category>/<defect>'``.
+
+    Returns:
+        list[str]: The class names.
+    """
+    with open(MVTEC_FS_TABLE, newline='', encoding='utf-8') as f:
+        rows = [(row['category'], row['defect']) for row in csv.DictReader(f)]
+    if categories is not None:
+        unknown = sorted(set(categories) - {category for category, _ in rows})
+        if unknown:
+            raise ValueError(f'{MVTEC_FS_TABLE}: category: unknown MVTec-FS categories {unknown}')
+        rows = [row for row in rows if row[0] in set(categories)]
+    names = [defect if merge_same_names else f'{category}/{defect}' for category, defect in rows]
+    return list(dict.fromkeys(names))

@@ -11,7 +11,7 @@ approximation), or a COCO RLE in the image frame when a part is a mask.
 Points are checked in pure Python at C speed (``sorted``/``sum`` over the point list):
 JSON ``true``/``false`` coordinates pass as 1/0; anything else that is not a number within
 +-``MAX_COORDINATE`` is an error. Bad shapes raise
-:class:`~mmfs_plugin.datasets.labelme_records.InvalidInput`.
+:class:`~mmfs_plugin.formats.labelme_records.InvalidInput`.
 
 Pure: imports neither torch nor mmdet; numpy and pycocotools load only when a mask is read.
 """

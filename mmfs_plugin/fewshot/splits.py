@@ -1,7 +1,6 @@
 """Class tables and base/novel class splits, resolved from data.
 
-The MVTec-FS class order is Table 1's row order (``mvtec_fs_classes.csv``, packaged beside this
-module); the named splits live in ``class_splits.json``. A split is chosen in the config, never by
+The named splits live in ``class_splits.json`` beside this module. A split is chosen in the config, never by
 editing code, in one of these forms:
 
 - ``None``: every class is base (no novel class);
@@ -14,47 +13,17 @@ editing code, in one of these forms:
 
 Pure: imports neither torch nor mmdet.
 """
-import csv
 import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .classes import class_category
 from .stable_random import stable_shuffle
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-MVTEC_FS_TABLE = os.path.join(_HERE, 'mvtec_fs_classes.csv')
 NAMED_SPLITS_FILE = os.path.join(_HERE, 'class_splits.json')
 
 SplitSpec = Union[None, str, Mapping[str, Any]]
-
-
-def category_of_class(class_name: str) -> Optional[str]:
-    """Return the category of a ``<category>/<defect>`` class name, or None without one."""
-    return class_name.split('/', 1)[0] if '/' in class_name else None
-
-
-def mvtec_fs_classes(categories: Optional[Sequence[str]] = None,
-                     merge_same_names: bool = False) -> List[str]:
-    """Return MVTec-FS's class names in Table 1 order.
-
-    Args:
-        categories (Sequence[str], optional): Keep only these categories. Defaults to all 14.
-        merge_same_names (bool): Name classes by defect alone (``'crack'``), merging
-            same-named defects across categories (first appearance fixes the order).
-            Defaults to False: ``'<category>/<defect>'``.
-
-    Returns:
-        list[str]: The class names.
-    """
-    with open(MVTEC_FS_TABLE, newline='', encoding='utf-8') as f:
-        rows = [(row['category'], row['defect']) for row in csv.DictReader(f)]
-    if categories is not None:
-        unknown = sorted(set(categories) - {category for category, _ in rows})
-        if unknown:
-            raise ValueError(f'{MVTEC_FS_TABLE}: category: unknown MVTec-FS categories {unknown}')
-        rows = [row for row in rows if row[0] in set(categories)]
-    names = [defect if merge_same_names else f'{category}/{defect}' for category, defect in rows]
-    return list(dict.fromkeys(names))
 
 
 def named_splits() -> Dict[str, Dict[str, List[str]]]:
@@ -117,7 +86,7 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
         novel_set = set(stable_shuffle(sorted(classes), spec.get('seed', 0), 'split')[:num_novel])
     elif 'novel_categories' in keys:
         wanted = set(spec['novel_categories'])
-        found = {category_of_class(name) for name in classes}
+        found = {class_category(name) for name in classes}
         if None in found:
             raise ValueError(f'{where}: novel_categories needs "<category>/<defect>" class '
                              f'names (merge_same_names=False)')
@@ -125,7 +94,7 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
         if missing and not named:
             raise ValueError(f'{where}: novel_categories {missing}: none of them is among the '
                              f'dataset categories {sorted(found)}')
-        novel_set = {name for name in classes if category_of_class(name) in wanted}
+        novel_set = {name for name in classes if class_category(name) in wanted}
     elif keys & {'novel', 'novel_classes', 'base', 'base_classes'}:
         novel = list(spec.get('novel', spec.get('novel_classes', [])))
         base = spec.get('base', spec.get('base_classes'))

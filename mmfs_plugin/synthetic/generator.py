@@ -27,9 +27,9 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from .mvtec_fs_layout import IMAGE_FOLDER, SPLIT_FOLDERS
-from .mvtec_fs_table import ClassRow, load_table
-from .synthetic_defects import PALETTE, ClassStyle, class_shapes, draw_image
+from ..formats.mvtec_fs_layout import IMAGE_FOLDER, SPLIT_FOLDERS
+from ..formats.mvtec_fs_table import ClassRow, load_table
+from .defects import PALETTE, ClassStyle, class_shapes, draw_image
 
 DEMO_CATEGORIES: Tuple[str, ...] = ('bottle', 'screw', 'wood')
 DEMO_CLASSES_PER_CATEGORY = 3

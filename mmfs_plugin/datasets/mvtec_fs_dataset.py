@@ -4,9 +4,9 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 from mmdet.registry import DATASETS
 
 from .labelme_dataset import LabelmeDataset
-from .labelme_records import LabelmeRecord
-from .mvtec_fs_layout import category_of, list_annotation_files
-from .splits import mvtec_fs_classes
+from ..formats.labelme_records import LabelmeRecord
+from ..formats.mvtec_fs_layout import category_of, list_annotation_files
+from ..formats.mvtec_fs_table import mvtec_fs_classes
 
 
 @DATASETS.register_module()
@@ -16,7 +16,7 @@ class MVTecFSDataset(LabelmeDataset):
     Reads ``<data_root>/image/<category>/{training,testing}/<defect_folder>/*.json``. The class
     of an instance is ``'<category>/<label>'`` with the label taken from the JSON (the truth,
     not the folder name), or the bare label with ``merge_same_names=True``. The default class
-    order is Table 1's (:func:`~mmfs_plugin.datasets.splits.mvtec_fs_classes`) over the loaded
+    order is Table 1's (:func:`~mmfs_plugin.fewshot.splits.mvtec_fs_classes`) over the loaded
     categories; ``metainfo=dict(classes=...)`` sets another list (e.g. for a subset or for
     labelme data in this layout with other classes).
 
