@@ -1,17 +1,20 @@
-"""Tests of multi-seed experiments: mmfs_plugin.experiments (hand numbers) and
-tools/run_seeds.py on the demo config (tiny schedules, killed midway and run again)."""
+"""Tests of multi-seed experiments: mmfs_plugin.experiments (hand numbers), tools/run_seeds.py's
+reports against a Student's t recomputation from its results.csv, and run_seeds on the demo
+config (tiny schedules, killed midway and run again)."""
 import csv
 import json
 import math
 import os
 import runpy
 import signal
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from scipy import stats
 
 from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
 from mmfs_plugin.experiments import (RunResult, aggregate_results, load_run_result,
@@ -22,6 +25,8 @@ from .tool_runs import ROOT, data_root_options, free_port
 
 SHOTS, SEEDS = (1, 2), (0, 1, 2)
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+#: Two-sided 95% quantiles of Student's t with 1, 2 and 4 degrees of freedom (tables).
+T_95 = {1: 12.7062, 2: 4.3027, 4: 2.7764}
 
 
 def read_markdown_table(path: Path) -> dict:
@@ -35,6 +40,15 @@ def read_markdown_table(path: Path) -> dict:
     return rows
 
 
+def student_t_from_csv(rows: list, metric: str, shots: int) -> tuple:
+    """(n, mean, std, 95% CI half-width) of a metric at shots, recomputed from results.csv
+    rows: scipy's Student's t interval of the mean, n - 1 degrees of freedom."""
+    values = [float(row[metric]) for row in rows if int(row['shots']) == shots]
+    n, mean, std = len(values), statistics.fmean(values), statistics.stdev(values)
+    low, high = stats.t.interval(0.95, n - 1, loc=mean, scale=std / math.sqrt(n))
+    return n, mean, std, (high - low) / 2
+
+
 # --- aggregation, by hand -------------------------------------------------------------------
 
 
@@ -44,7 +58,7 @@ def test_summarize_equals_hand_numbers() -> None:
     assert stat.n == 3
     assert stat.mean == pytest.approx(0.4)
     assert stat.std == pytest.approx(0.2)
-    assert stat.ci95 == pytest.approx(1.96 * 0.2 / math.sqrt(3))
+    assert stat.ci95 == pytest.approx(T_95[2] * 0.2 / math.sqrt(3), abs=1e-4)  # 0.4968
 
 
 def test_summarize_single_value_has_no_spread_and_rejects_bad_input() -> None:
@@ -73,9 +87,11 @@ def test_csv_and_markdown_equal_hand_numbers(tmp_path: Path) -> None:
                     ['3', '0', '0.7', '0.3'], ['3', '1', '0.5', '0.1']]
     table = read_markdown_table(tmp_path / 'results.md')
     assert set(table) == {('fs/acc', 1), ('fs/acc', 3), ('fs/bbox_nAP50', 3)}
-    # 3 shots, acc: mean 0.6, std sqrt(0.02 / 1) = 0.141421, CI 1.96 * 0.141421 / sqrt(2) = 0.196
-    assert table['fs/acc', 3] == pytest.approx((2, 0.6, 0.1414, 0.196), abs=1e-4)
-    assert table['fs/bbox_nAP50', 3] == pytest.approx((2, 0.2, 0.1414, 0.196), abs=1e-4)
+    # 3 shots, acc: mean 0.6, std sqrt(0.02 / 1) = 0.141421, CI 12.7062 * 0.141421 / sqrt(2)
+    assert table['fs/acc', 3] == pytest.approx((2, 0.6, 0.1414, 1.2706), abs=1e-4)
+    assert table['fs/bbox_nAP50', 3] == pytest.approx((2, 0.2, 0.1414, 1.2706), abs=1e-4)
+    assert "Student's t with n-1 degrees of freedom: t·s/√n" in (
+        tmp_path / 'results.md').read_text(encoding='utf-8')
     n, mean, std, ci = table['fs/acc', 1]
     assert (n, mean) == (1, 0.3) and math.isnan(std) and math.isnan(ci)
 
@@ -113,6 +129,34 @@ def test_run_result_round_trip_and_invalid_files(tmp_path: Path) -> None:
 
 
 # --- tools/run_seeds.py ---------------------------------------------------------------------
+
+
+def test_run_seeds_reports_student_t_intervals_of_its_csv(tmp_path: Path) -> None:
+    """Five finished seeds per shots (the issue's case: t = 2.776, not 1.96): run_seeds skips
+    them all and its results.md equals a Student's t recomputation from its results.csv."""
+    for shots, seed in [(shots, seed) for shots in (1, 5) for seed in range(5)]:
+        run_dir = tmp_path / f'{shots}shot_seed{seed}'
+        run_dir.mkdir()
+        save_run_result(str(run_dir), RunResult(
+            shots=shots, seed=seed,
+            metrics={'fs/acc': 0.1 * shots + 0.013 * seed**2, 'fs/bbox_nAP50': 0.05 * seed}))
+    proc = subprocess.run(
+        [sys.executable, 'tools/run_seeds.py', 'configs/demo/demo_5shot.py', '--shots', '1',
+         '5', '--seeds', '0-4', '--work-dir', str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count('finished before, skipped') == 10
+    with open(tmp_path / 'results.csv', newline='') as file:
+        rows = list(csv.DictReader(file))
+    table = read_markdown_table(tmp_path / 'results.md')
+    assert set(table) == {(metric, shots) for metric in ('fs/acc', 'fs/bbox_nAP50')
+                          for shots in (1, 5)}
+    for (metric, shots), cells in table.items():
+        assert cells == pytest.approx(student_t_from_csv(rows, metric, shots), abs=6e-5)
+    # by hand: nAP50 0, .05, .1, .15, .2 -> std 0.0790569, CI 2.7764 * 0.0790569 / sqrt(5)
+    assert table['fs/bbox_nAP50', 5][3] == pytest.approx(T_95[4] * 0.0790569 / math.sqrt(5),
+                                                         abs=1e-4)
+
 
 
 def test_seed_ranges_and_iteration_scaling() -> None:
@@ -203,13 +247,10 @@ def test_killed_midway_then_rerun_finishes_only_missing_runs(demo_setup: dict) -
         assert key in rows[0]
 
     table = read_markdown_table(work / 'results.md')
-    for shots in SHOTS:  # the table equals a recomputation from the CSV
+    for shots in SHOTS:  # the table equals a Student's t recomputation from the CSV
         for metric in ('fs/bbox_nAP50', 'fs/acc', 'fs/acc_novel'):
-            values = [float(row[metric]) for row in rows if int(row['shots']) == shots]
-            mean = sum(values) / len(values)
-            std = math.sqrt(sum((value - mean)**2 for value in values) / (len(values) - 1))
             assert table[metric, shots] == pytest.approx(
-                (len(SEEDS), mean, std, 1.96 * std / math.sqrt(len(SEEDS))), abs=6e-5)
+                student_t_from_csv(rows, metric, shots), abs=6e-5)
     assert (work / 'results.png').read_bytes()[:8] == PNG_MAGIC
 
 

@@ -26,9 +26,11 @@ scaled by the same factor (new / old ``max_iters``, rounded, at least 1) and war
 kept.
 
 Reports, rewritten after every invocation from the finished runs: ``WORK_DIR/results.csv`` (one
-row per run: shots, seed, every metric), ``WORK_DIR/results.md`` (mean, sample std and 95% CI
-= 1.96 * std / sqrt(n) per shots and metric) and ``WORK_DIR/results.png`` (novel AP50 and
-GT-box accuracy against shots, with 95% CI bars).
+row per run: shots, seed, every metric), ``WORK_DIR/results.md`` (per shots and metric: the
+number of seeds n, the mean, the sample std s and the 95% CI: the half-width of the 95%
+confidence interval of the mean, Student's t with n-1 degrees of freedom: t·s/√n, e.g.
+t = 2.776 for 5 seeds) and ``WORK_DIR/results.png`` (novel AP50 and GT-box accuracy against
+shots, with those 95% CI bars).
 """
 import argparse
 import gc

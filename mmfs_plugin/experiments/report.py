@@ -3,8 +3,9 @@
 ``results.csv`` has the columns ``shots``, ``seed`` and every metric of any run (sorted by
 name; empty where a run lacks a metric), one row per run sorted by shots then seed.
 ``results.md`` has one row per (metric, shots): the number of seeds ``n``, the mean, the sample
-standard deviation and the 95% confidence half-width (see :mod:`.stats`), written with 4
-decimals (``n/a`` where undefined: a single seed).
+standard deviation ``s`` and the half-width of the 95% confidence interval of the mean, Student's
+t with ``n - 1`` degrees of freedom: ``t·s/√n`` (see :mod:`.stats`), written with 4 decimals
+(``n/a`` where undefined: a single seed); its legend says so above the table.
 """
 import csv
 import math
@@ -66,7 +67,7 @@ def _number(value: float) -> str:
 
 
 def write_results_markdown(summary: Summary, path: str) -> None:
-    """Write the mean, std and 95% CI of every metric per shots as a Markdown table.
+    """Write the mean, std and 95% CI of the mean of every metric per shots as a Markdown table.
 
     Args:
         summary (dict[int, dict[str, MetricSummary]]): From :func:`aggregate_results`.
@@ -75,7 +76,9 @@ def write_results_markdown(summary: Summary, path: str) -> None:
     lines = [
         '# Results over seeds',
         '',
-        'std: sample standard deviation (ddof=1); 95% CI: 1.96 * std / sqrt(n).',
+        'n: number of seeds; std: sample standard deviation s (ddof=1); 95% CI: half-width of '
+        "the 95% confidence interval of the mean, Student's t with n-1 degrees of freedom: "
+        't·s/√n (mean ± 95% CI).',
         '',
         '| metric | shots | n | mean | std | 95% CI |',
         '|---|---:|---:|---:|---:|---:|',

@@ -17,6 +17,9 @@ def plot_metrics_against_shots(summary: Summary, path: str,
                                metrics: Sequence[str] = DEFAULT_PLOT_METRICS) -> List[str]:
     """Plot the mean of metrics against shots, with the 95% CI as error bars, to a PNG.
 
+    The bars are the 95% confidence interval of the mean over the seeds (Student's t, see
+    :mod:`.stats`); none where a single seed leaves it undefined.
+
     Args:
         summary (dict[int, dict[str, MetricSummary]]): From
             :func:`~mmfs_plugin.experiments.aggregate_results`.
@@ -39,7 +42,7 @@ def plot_metrics_against_shots(summary: Summary, path: str,
                       for k in shots]
             axes.errorbar(shots, means, yerr=errors, marker='o', capsize=4, label=name)
         axes.set_xlabel('shots')
-        axes.set_ylabel('mean over seeds (95% CI)')
+        axes.set_ylabel("mean over seeds (95% CI, Student's t)")
         axes.set_xticks(sorted(summary))
         axes.grid(alpha=0.3)
         axes.legend()

@@ -1,16 +1,22 @@
-"""Mean, sample standard deviation and 95% confidence interval over seeds.
+"""Mean, sample standard deviation and 95% confidence interval of the mean over seeds.
 
-The spread is the **sample** standard deviation (``ddof=1``, Bessel's correction: the seeds are
-a sample of the possible k-shot draws), and the 95% confidence interval is the half-width
-``1.96 * std / sqrt(n)`` that TFA and DeFRCN report (a normal approximation). With a single
-value, std and the interval are undefined and are NaN.
+The spread is the **sample** standard deviation ``s`` (``ddof=1``, Bessel's correction: the
+seeds are a sample of the possible k-shot draws). The interval is the 95% confidence interval
+of the mean, Student's t with ``n - 1`` degrees of freedom: the half-width ``t·s/√n`` with
+``t = scipy.stats.t.ppf(0.975, n - 1)`` (12.706 for n = 2, 4.303 for n = 3, 2.776 for n = 5).
+The normal quantile 1.96 (as TFA and DeFRCN print) is only right for many seeds; with 5 seeds it
+gives an interval 1.42 times too narrow. With a single value, std and the interval are undefined
+and are NaN.
 """
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Sequence
 
-#: The two-sided 95% quantile of the standard normal distribution.
-Z_95 = 1.96
+from scipy.stats import t as student_t
+
+#: The confidence level of the interval.
+CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -20,9 +26,9 @@ class MetricSummary:
     Args:
         n (int): The number of values.
         mean (float): Their mean.
-        std (float): Their sample standard deviation (``ddof=1``); NaN when ``n == 1``.
-        ci95 (float): The 95% confidence half-width ``1.96 * std / sqrt(n)``; NaN when
-            ``n == 1``.
+        std (float): Their sample standard deviation ``s`` (``ddof=1``); NaN when ``n == 1``.
+        ci95 (float): The half-width of the 95% confidence interval of the mean, Student's t
+            with ``n - 1`` degrees of freedom: ``t·s/√n``; NaN when ``n == 1``.
     """
     n: int
     mean: float
@@ -37,15 +43,19 @@ def summarize(values: Sequence[float]) -> MetricSummary:
         values (Sequence[float]): At least one finite value.
 
     Returns:
-        MetricSummary: n, mean, sample std and 95% CI half-width.
+        MetricSummary: n, mean, sample std and the Student's t 95% CI half-width of the mean.
+
+    Raises:
+        ValueError: If ``values`` is empty or holds a value that is not finite.
     """
     if len(values) == 0:
         raise ValueError('summarize: values: expected at least one value, got none')
     if not all(math.isfinite(value) for value in values):
         raise ValueError(f'summarize: values: expected finite numbers, got {list(values)}')
     n = len(values)
-    mean = math.fsum(values) / n
+    mean = statistics.fmean(values)
     if n == 1:
         return MetricSummary(n=1, mean=mean, std=math.nan, ci95=math.nan)
-    std = math.sqrt(math.fsum((value - mean)**2 for value in values) / (n - 1))
-    return MetricSummary(n=n, mean=mean, std=std, ci95=Z_95 * std / math.sqrt(n))
+    std = statistics.stdev(values)
+    quantile = float(student_t.ppf((1 + CONFIDENCE) / 2, n - 1))
+    return MetricSummary(n=n, mean=mean, std=std, ci95=quantile * std / math.sqrt(n))
