@@ -30,6 +30,7 @@ setup(
         'tqdm',
         'setuptools<81',
     ],
-    extras_require={'tests': ['pytest', 'hypothesis']},
+    extras_require={'tests': ['pytest', 'hypothesis', 'faster-coco-eval>=1.6'],
+                    'faster_coco_eval': ['faster-coco-eval>=1.6']},
     zip_safe=False,
 )

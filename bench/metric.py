@@ -1,8 +1,10 @@
-"""Time FewShotCocoMetric against mmdet's CocoMetric on the same generated predictions.
+"""Time FewShotCocoMetric against mmdet's CocoMetric, and its faster-coco-eval backend against
+its pycocotools one, on the same generated predictions.
 
-Both metrics take the ground truth from the data samples (no annotation file) and run the whole
-``process`` + ``evaluate``; FewShotCocoMetric also accumulates the base and novel subsets.
-Each repeat builds fresh metrics; the medians and their ratio are printed::
+Every metric takes the ground truth from the data samples (no annotation file) and runs the
+whole ``process`` + ``evaluate``; FewShotCocoMetric also reads the base and novel subsets. Each
+repeat builds fresh metrics, alternating between them; the medians and the ratios are printed
+(the faster-coco-eval rows only when it is installed)::
 
     OMP_NUM_THREADS=1 python bench/metric.py --images 500 --classes 20 --dets 100
 """
@@ -10,6 +12,8 @@ import argparse
 import contextlib
 import io
 import statistics
+import functools
+import importlib.util
 import time
 from typing import Callable, Dict, List, Tuple
 
@@ -104,24 +108,41 @@ def main() -> None:
     meta = dict(classes=classes, base_classes=classes[:args.classes - args.novel],
                 novel_classes=classes[args.classes - args.novel:])
     samples = make_samples(args.images, args.classes, args.dets, args.seed)
-    timings: Dict[str, List[float]] = {'CocoMetric': [], 'FewShotCocoMetric': []}
-    for _ in range(args.repeats):  # alternate, so that both see the same machine load
-        seconds, coco = time_metric(CocoMetric, samples, meta)
-        timings['CocoMetric'].append(seconds)
-        seconds, fewshot = time_metric(FewShotCocoMetric, samples, meta)
-        timings['FewShotCocoMetric'].append(seconds)
+    builders: Dict[str, Callable[[], BaseMetric]] = {
+        'CocoMetric': CocoMetric, 'FewShotCocoMetric': FewShotCocoMetric}
+    with_faster = importlib.util.find_spec('faster_coco_eval') is not None
+    if with_faster:
+        builders['FewShotCocoMetric[faster]'] = functools.partial(
+            FewShotCocoMetric, backend='faster_coco_eval')
+    timings: Dict[str, List[float]] = {name: [] for name in builders}
+    results: Dict[str, Dict[str, float]] = {}
+    for _ in range(args.repeats):  # alternate, so that all see the same machine load
+        for name, build in builders.items():
+            seconds, results[name] = time_metric(build, samples, meta)
+            timings[name].append(seconds)
     medians = {name: statistics.median(values) for name, values in timings.items()}
 
     print(f'{args.images} images, {args.classes} classes ({args.novel} novel), '
           f'{args.dets} detections each, {args.repeats} repeats')
     for name, values in timings.items():
-        print(f'{name:>18}: median {medians[name]:.2f} CPU s  '
+        print(f'{name:>26}: median {medians[name]:.2f} CPU s  '
               f"({', '.join(f'{v:.2f}' for v in values)})")
-    print(f"{'ratio':>18}: {medians['FewShotCocoMetric'] / medians['CocoMetric']:.3f} "
+    print(f"{'ratio':>26}: {medians['FewShotCocoMetric'] / medians['CocoMetric']:.3f} "
           '(FewShotCocoMetric / CocoMetric)')
-    print(f"{'bbox mAP':>18}: CocoMetric {coco['coco/bbox_mAP']:.3f}, "
+    fewshot = results['FewShotCocoMetric']
+    print(f"{'bbox mAP':>26}: CocoMetric {results['CocoMetric']['coco/bbox_mAP']:.3f}, "
           f"FewShotCocoMetric {fewshot['fs/bbox_mAP']:.3f} "
           f"(bAP {fewshot['fs/bbox_bAP']:.3f}, nAP {fewshot['fs/bbox_nAP']:.3f})")
+    if not with_faster:
+        print(f"{'faster-coco-eval':>26}: not installed (pip install "
+              "'mmfs_plugin[faster_coco_eval]')")
+        return
+    faster = results['FewShotCocoMetric[faster]']
+    print(f"{'speed-up':>26}: "
+          f"{medians['FewShotCocoMetric'] / medians['FewShotCocoMetric[faster]']:.2f}x "
+          '(FewShotCocoMetric pycocotools / faster_coco_eval backend)')
+    largest = max(abs(faster[key] - fewshot[key]) for key in fewshot)
+    print(f"{'backends differ by':>26}: at most {largest:.1e} over {len(fewshot)} metrics")
 
 
 if __name__ == '__main__':

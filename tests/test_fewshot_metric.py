@@ -3,6 +3,7 @@ import contextlib
 import io
 import json
 import os
+import sys
 
 import numpy as np
 import pycocotools.mask as mask_util
@@ -98,7 +99,8 @@ def run_metric(images, meta=META, size=None, **kwargs):
 
 
 def reference_stats(images, iou_type, cat_ids, tmp_path):
-    """pycocotools on JSON files, with ``params.catIds`` restricted: one run per subset."""
+    """pycocotools on JSON files, with ``params.catIds`` restricted: one run per subset (or
+    class); ``__ignore__`` regions written as crowd annotations of every class."""
     gt = dict(images=[], annotations=[], categories=[dict(id=i, name=n)
                                                      for i, n in enumerate(CLASSES)])
     dets = []
@@ -106,14 +108,15 @@ def reference_stats(images, iou_type, cat_ids, tmp_path):
         gt['images'].append(dict(id=image['img_id'], height=image['height'],
                                  width=image['width']))
         for instance in image['instances']:
-            if instance['bbox_label'] < 0:
-                continue
             x1, y1, x2, y2 = instance['bbox']
-            gt['annotations'].append(dict(
-                id=len(gt['annotations']) + 1, image_id=image['img_id'],
-                category_id=instance['bbox_label'], bbox=[x1, y1, x2 - x1, y2 - y1],
-                area=(x2 - x1) * (y2 - y1), iscrowd=instance['ignore_flag'],
-                segmentation=instance['mask']))
+            # an __ignore__ region (label -1) is a crowd region of every class
+            for label in ([instance['bbox_label']] if instance['bbox_label'] >= 0
+                          else range(len(CLASSES))):
+                gt['annotations'].append(dict(
+                    id=len(gt['annotations']) + 1, image_id=image['img_id'],
+                    category_id=label, bbox=[x1, y1, x2 - x1, y2 - y1],
+                    area=(x2 - x1) * (y2 - y1), iscrowd=instance['ignore_flag'],
+                    segmentation=instance['mask']))
         pred = image['pred']
         for i, (x1, y1, x2, y2) in enumerate(pred['bboxes'].tolist()):
             det = dict(image_id=image['img_id'], category_id=int(pred['labels'][i]),
@@ -137,6 +140,8 @@ def reference_stats(images, iou_type, cat_ids, tmp_path):
 
 
 def test_overall_base_novel_equal_separate_cocoeval_runs(tmp_path):
+    """The subsets' AP, AP50, AP75 (slices of one evaluation's precision) equal separate
+    COCOeval runs with ``params.catIds`` restricted, and so does every class's AP."""
     images = make_dataset()
     results = run_metric(images, classwise=True)
     # segm is evaluated because the predictions carry masks
@@ -148,8 +153,9 @@ def test_overall_base_novel_equal_separate_cocoeval_runs(tmp_path):
             got = [results[f'fs/{iou_type}_{key}'] for key in keys]
             assert got == pytest.approx(expected, abs=1e-9), (iou_type, keys)
             assert all(0 < value < 1 for value in got)
-        per_class = reference_stats(images, iou_type, [4], tmp_path)[0]
-        assert results[f'fs/{iou_type}_AP_c/color'] == pytest.approx(per_class, abs=1e-9)
+        for label, name in enumerate(CLASSES):
+            expected = reference_stats(images, iou_type, [label], tmp_path)[0]
+            assert results[f'fs/{iou_type}_AP_{name}'] == pytest.approx(expected, abs=1e-9)
     assert results['fs/bbox_bAP'] != pytest.approx(results['fs/bbox_nAP'])
 
 
@@ -173,17 +179,35 @@ def _one_image(instances, boxes, labels, scores):
                            scores=np.array(scores, np.float32)))]
 
 
-@pytest.mark.parametrize('ignored_label, expected_ap50', [(0, 1.0), (-1, 0.5)])
-def test_ignored_instances_are_crowd_and_ignore_regions_left_out(ignored_label, expected_ap50):
-    """A detection on an ignored class-0 instance is neither true nor false positive; on an
-    ``__ignore__`` region (label -1) it is a false positive."""
+@pytest.mark.parametrize('ignored_label', [0, -1])
+def test_ignored_instances_and_ignore_regions_are_crowd(ignored_label):
+    """A detection on an ignored class-0 instance, or on an ``__ignore__`` region (label -1),
+    is neither a true nor a false positive."""
     instances = [dict(bbox=[10, 10, 40, 40], bbox_label=0, ignore_flag=0),
                  dict(bbox=[60, 60, 90, 90], bbox_label=ignored_label, ignore_flag=1)]
     images = _one_image(instances, [[10, 10, 40, 40], [60, 60, 90, 90]], [0, 0], [0.5, 0.9])
     results = run_metric(images, metric='bbox')
-    assert results['fs/bbox_mAP_50'] == pytest.approx(expected_ap50, abs=1e-2)
+    assert results['fs/bbox_mAP_50'] == pytest.approx(1.0)
     assert results['fs/bbox_bAP50'] == results['fs/bbox_mAP_50']
     assert results['fs/bbox_nAP50'] == -1  # no novel ground truth: COCOeval's convention
+
+
+def test_faster_coco_eval_backend_gives_the_same_metrics():
+    pytest.importorskip('faster_coco_eval', reason="faster-coco-eval is not installed (pip "
+                        "install 'mmfs_plugin[faster_coco_eval]')")
+    images = make_dataset(seed=5, num_images=20)
+    expected = run_metric(images, classwise=True)
+    results = run_metric(images, classwise=True, backend='faster_coco_eval')
+    assert len(results) == 2 * (9 + len(CLASSES))  # bbox and segm
+    assert results == pytest.approx(expected, abs=1e-12, nan_ok=True)
+
+
+def test_unknown_or_missing_backend_is_a_clear_error(monkeypatch):
+    with pytest.raises(ValueError, match=r"FewShotCocoMetric: backend: .*'cocoapi'"):
+        FewShotCocoMetric(backend='cocoapi')
+    monkeypatch.setitem(sys.modules, 'faster_coco_eval', None)  # as if not installed
+    with pytest.raises(ImportError, match=r"pip install 'mmfs_plugin\[faster_coco_eval\]'"):
+        FewShotCocoMetric(backend='faster_coco_eval')
 
 
 def test_bad_instance_names_file_and_field():

@@ -1,4 +1,6 @@
-"""The 'ignore' policy end to end: ignored instances reach the assigners as ignore regions."""
+"""The 'ignore' policy end to end: ignored instances reach the assigners as ignore regions in
+training, and the metric as COCO crowd regions (of every class for ``__ignore__``)."""
+import pytest
 import torch
 from mmdet.registry import DATASETS, TASK_UTILS
 from mmengine.config import Config
@@ -7,6 +9,7 @@ from mmengine.structures import InstanceData
 
 import mmfs_plugin  # noqa: F401
 from mmfs_plugin.engine import apply_fewshot_settings
+from mmfs_plugin.evaluation import FewShotCocoMetric
 
 from .labelme_tree import small_tree_spec, write_tree
 
@@ -47,3 +50,50 @@ def test_anchor_on_ignored_instance_is_neither_positive_nor_negative(tmp_path):
         assert (result.gt_inds[:n_ign] == -1).all(), 'ignored: neither positive nor negative'
         assert (result.gt_inds[n_ign:n_ign + n_gt] > 0).all()
         assert result.gt_inds[-1] == 0
+
+
+def _evaluate(images, **kwargs):
+    """FewShotCocoMetric on ``(instances, [(box, label, score), ...])`` per 100x100 image, with
+    dent (base), crack and hole (novel)."""
+    metric = FewShotCocoMetric(metric='bbox', classwise=True, **kwargs)
+    metric.dataset_meta = dict(classes=('dent', 'crack', 'hole'), base_classes=['dent'],
+                               novel_classes=['crack', 'hole'])
+    for img_id, (instances, dets) in enumerate(images):
+        metric.process({}, [dict(
+            img_id=img_id, img_path=f'{img_id}.png', ori_shape=(100, 100), instances=instances,
+            pred_instances=dict(bboxes=torch.tensor([box for box, _, _ in dets]).reshape(-1, 4),
+                                labels=torch.tensor([label for _, label, _ in dets]),
+                                scores=torch.tensor([score for _, _, score in dets])))])
+    return metric.evaluate(len(images))
+
+
+DENT = dict(bbox=[10, 10, 40, 40], bbox_label=0, ignore_flag=0)
+IGNORE_REGION = dict(bbox=[50, 50, 95, 95], bbox_label=-1, ignore_flag=1)  # __ignore__
+
+
+def test_detection_inside_an_ignore_region_is_not_a_false_positive():
+    """A dent detection (0.99) inside the ``__ignore__`` region ranks above the true one
+    (0.95); as a false positive it would halve the dent AP."""
+    results = _evaluate([([DENT, IGNORE_REGION],
+                          [([10, 10, 40, 40], 0, 0.95), ([60, 60, 80, 80], 0, 0.99)])])
+    assert results['fs/bbox_AP_dent'] == pytest.approx(1.0)
+    assert results['fs/bbox_bAP'] == pytest.approx(1.0)
+    assert results['fs/bbox_mAP'] == pytest.approx(1.0)
+
+
+def test_ignore_region_ignores_detections_of_every_class():
+    """An ``__ignore__`` region has no class: a crack, a hole and a dent detection inside it
+    are all ignored, while a crack detection outside it stays a false positive."""
+    crack = dict(bbox=[10, 10, 40, 40], bbox_label=1, ignore_flag=0)
+    hole = dict(bbox=[10, 60, 40, 90], bbox_label=2, ignore_flag=0)
+    inside = [([55, 55, 70, 70], label, 0.99) for label in (0, 1, 2)]
+    true_positives = [([10, 10, 40, 40], 1, 0.9), ([10, 60, 40, 90], 2, 0.9)]
+    results = _evaluate([([crack, hole, DENT, IGNORE_REGION],
+                          inside + true_positives + [([10, 10, 40, 40], 0, 0.9)])])
+    assert [results[f'fs/bbox_AP_{name}'] for name in ('dent', 'crack', 'hole')] == \
+        pytest.approx([1.0, 1.0, 1.0])
+    assert results['fs/bbox_nAP'] == pytest.approx(1.0)
+    outside = _evaluate([([crack, hole, IGNORE_REGION],
+                          true_positives + [([60, 10, 90, 40], 1, 0.99)])])
+    assert outside['fs/bbox_AP_crack'] == pytest.approx(0.5)
+    assert outside['fs/bbox_AP_hole'] == pytest.approx(1.0)

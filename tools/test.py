@@ -59,10 +59,48 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+#: ``PackDetInputs``'s default ``meta_keys`` (mmdet 3.3), flips included.
+PACK_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape',
+                  'scale_factor', 'flip', 'flip_direction')
+
+
+def _pipeline_holder(dataset_cfg: ConfigDict) -> ConfigDict:
+    """The dataset config that holds the pipeline: the outermost with one.
+
+    A plain dataset holds its own; mmdet's wrappers (``ClassBalancedDataset``)
+    hold none and wrap the dataset that does; ``FewShotDataset`` holds the
+    pipeline of the dataset it wraps.
+
+    Args:
+        dataset_cfg (ConfigDict): The test dataloader's dataset config.
+
+    Returns:
+        ConfigDict: The dataset config with a ``pipeline`` key.
+
+    Raises:
+        KeyError: If no (wrapped) dataset config has a ``pipeline``.
+    """
+    holder = dataset_cfg
+    while 'pipeline' not in holder:
+        if 'dataset' not in holder:
+            raise KeyError('test_dataloader.dataset: no (wrapped) dataset '
+                           'config has a pipeline')
+        holder = holder['dataset']
+    return holder
+
+
 def enable_tta(cfg: Config) -> Config:
     """Wrap the model for test-time augmentation (flip), as mmdet does.
 
-    A missing ``tta_model`` or ``tta_pipeline`` gets mmdet's default.
+    A missing ``tta_model`` gets mmdet's default (``DetTTAModel``). A missing
+    ``tta_pipeline`` is the test pipeline with its final ``PackDetInputs``
+    replaced by a horizontal-flip ``TestTimeAug`` (flipped and original
+    views) that packs the test pipeline's ``meta_keys`` plus ``flip`` and
+    ``flip_direction``: ``instances`` stays there, for ``FewShotCocoMetric``
+    and the GT-box scoring of ``FewShotTestLoop``, which averages the views'
+    scores (see ``mmfs_plugin.evaluation.fewshot_loops``). The TTA pipeline
+    replaces the test pipeline in the dataset config that holds it
+    (``FewShotDataset`` included).
 
     Args:
         cfg (Config): The config.
@@ -77,13 +115,15 @@ def enable_tta(cfg: Config) -> Config:
             type='DetTTAModel',
             tta_cfg=dict(
                 nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
+    holder = _pipeline_holder(cfg.test_dataloader.dataset)
     if 'tta_pipeline' not in cfg:
         warnings.warn('Cannot find ``tta_pipeline`` in config, '
                       'we will set it as default.')
-        test_data_cfg = cfg.test_dataloader.dataset
-        while 'dataset' in test_data_cfg:
-            test_data_cfg = test_data_cfg['dataset']
-        cfg.tta_pipeline = deepcopy(test_data_cfg.pipeline)
+        cfg.tta_pipeline = deepcopy(holder.pipeline)
+        meta_keys = tuple(cfg.tta_pipeline[-1].get('meta_keys',
+                                                   PACK_META_KEYS))
+        meta_keys += tuple(key for key in ('flip', 'flip_direction')
+                           if key not in meta_keys)
         flip_tta = dict(
             type='TestTimeAug',
             transforms=[
@@ -91,17 +131,11 @@ def enable_tta(cfg: Config) -> Config:
                     dict(type='RandomFlip', prob=1.),
                     dict(type='RandomFlip', prob=0.)
                 ],
-                [
-                    dict(
-                        type='PackDetInputs',
-                        meta_keys=('img_id', 'img_path', 'ori_shape',
-                                   'img_shape', 'scale_factor', 'flip',
-                                   'flip_direction'))
-                ],
+                [dict(type='PackDetInputs', meta_keys=meta_keys)],
             ])
         cfg.tta_pipeline[-1] = flip_tta
     cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
-    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    holder.pipeline = cfg.tta_pipeline
     return cfg
 
 

@@ -1,31 +1,28 @@
 """COCO-style few-shot detection metric: overall, base-class and novel-class AP.
 
-One ``COCOeval.evaluate()`` over every class; the base and novel subsets reuse its per-image
-results (``evalImgs``) and are only accumulated and summarised again, with ``params.catIds``
-restricted to the subset. The numbers equal separate ``COCOeval`` runs restricted to each subset.
+One ``COCOeval`` run (evaluate, accumulate) over every class, by pycocotools or
+faster-coco-eval; the base and novel AP are read from the categories' slices of its accumulated
+precision (:mod:`.coco_backends`), which equals separate ``COCOeval`` runs restricted to each
+subset.
 """
-import contextlib
-import copy
-import io
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pycocotools.mask as mask_util
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
 from terminaltables import AsciiTable
 
 from mmdet.registry import METRICS
 from mmdet.structures.mask import encode_mask_results
+from .coco_backends import ap_stats, coco_index, load_backend, per_class_ap, run_cocoeval
 
 #: The evaluated class subsets: (key infix, name); the classes are in ``<name>_classes``.
 SUBSETS: Tuple[Tuple[str, str], ...] = (('b', 'base'), ('n', 'novel'))
-#: Summary statistics reported for every IoU type: (key suffix, index in ``COCOeval.stats``).
-OVERALL_STATS: Tuple[Tuple[str, int], ...] = (('mAP', 0), ('mAP_50', 1), ('mAP_75', 2))
-SUBSET_STATS: Tuple[Tuple[str, int], ...] = (('AP', 0), ('AP50', 1), ('AP75', 2))
+#: Key suffixes of AP, AP50 and AP75 (:func:`~.coco_backends.ap_stats`), overall and per subset.
+OVERALL_STATS: Tuple[str, ...] = ('mAP', 'mAP_50', 'mAP_75')
+SUBSET_STATS: Tuple[str, ...] = ('AP', 'AP50', 'AP75')
 
 
 @METRICS.register_module()
@@ -34,11 +31,17 @@ class FewShotCocoMetric(BaseMetric):
 
     The ground truth comes from the data samples' ``instances`` (the dataset's ``data_list``
     entries, at the original image scale): add ``'instances'`` to ``PackDetInputs``'s
-    ``meta_keys`` in the evaluation pipeline. Instances with ``ignore_flag=1`` and a class label
-    become ``iscrowd=1`` annotations (matched detections are neither true nor false positives);
-    ``bbox_label=-1`` regions (``__ignore__``) are left out. The annotation area is the box area
-    for both IoU types, as in mmdet's ``CocoMetric`` (it only affects the s/m/l ranges, which
-    are not reported). ``COCOeval``'s default parameters apply (IoU 0.50:0.95, maxDets 100).
+    ``meta_keys`` in the evaluation pipeline (and in the TTA pipeline). Ignored ground truth is
+    evaluated as COCO crowd regions (``iscrowd=1``): a detection matched to one is neither a
+    true nor a false positive, and a crowd region needs no detection.
+
+    - An instance with a class label and ``ignore_flag=1`` is a crowd region of its class.
+    - An ``__ignore__`` region (``bbox_label=-1``) has no class: it is a crowd region of every
+      class, so it ignores the detections of any class it contains.
+
+    The annotation area is the box area for both IoU types, as in mmdet's ``CocoMetric`` (it
+    only affects the s/m/l ranges, which are not reported). ``COCOeval``'s default parameters
+    apply (IoU 0.50:0.95, maxDets 100).
 
     Base and novel classes are ``dataset_meta['base_classes']`` and ``['novel_classes']``.
     Returned keys (prefix ``fs``), ``<t>`` being ``bbox`` or ``segm``:
@@ -48,26 +51,37 @@ class FewShotCocoMetric(BaseMetric):
     - ``fs/<t>_nAP``, ``fs/<t>_nAP50``, ``fs/<t>_nAP75``: novel classes;
     - ``fs/<t>_AP_<class>``: per class, with ``classwise=True``.
 
-    A subset with no classes (no ``novel_classes`` in the metainfo, or an empty list) has no
-    keys. A subset or class without ground truth in the evaluated images gets ``-1`` from
-    ``COCOeval`` (``nan`` for a per-class AP), as a separate ``COCOeval`` run would. Values are
-    fractions in [0, 1], not rounded. The per-class AP table, tagged base/novel, is always
-    logged. ``CheckpointHook(save_best='fs/bbox_nAP', rule='greater')`` therefore needs novel
-    classes in the evaluated dataset's metainfo.
+    The subsets' values are read from the one evaluation's accumulated precision and equal
+    separate ``COCOeval`` runs with ``params.catIds`` restricted to the subset. A subset with no
+    classes (no ``novel_classes`` in the metainfo, or an empty list) has no keys. A subset or
+    class without ground truth in the evaluated images gets ``-1`` (``nan`` for a per-class
+    AP), as a separate ``COCOeval`` run would. Values are fractions in [0, 1], not rounded. The
+    per-class AP table, tagged base/novel, is always logged.
+    ``CheckpointHook(save_best='fs/bbox_nAP', rule='greater')`` therefore needs novel classes
+    in the evaluated dataset's metainfo.
 
     Args:
         metric (str | Sequence[str], optional): IoU types, ``'bbox'`` and/or ``'segm'``.
             Defaults to None: ``'bbox'``, plus ``'segm'`` when the predictions carry masks.
         classwise (bool): Whether to return the per-class APs too. Defaults to False.
+        backend (str): The COCOeval implementation: ``'pycocotools'`` or
+            ``'faster_coco_eval'`` (C++, the same numbers, faster on large test sets; install
+            it with ``pip install 'mmfs_plugin[faster_coco_eval]'``). Defaults to
+            ``'pycocotools'``.
         collect_device (str): Device used to collect results across ranks, ``'cpu'`` or
             ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to None (``'fs'``).
+
+    Raises:
+        ValueError: If ``metric`` or ``backend`` is unknown.
+        ImportError: If ``backend='faster_coco_eval'`` and faster-coco-eval is not installed.
     """
     default_prefix: Optional[str] = 'fs'
 
     def __init__(self,
                  metric: Optional[Union[str, Sequence[str]]] = None,
                  classwise: bool = False,
+                 backend: str = 'pycocotools',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -80,6 +94,11 @@ class FewShotCocoMetric(BaseMetric):
             metrics = list(metrics)
         self.metrics: Optional[List[str]] = metrics
         self.classwise = classwise
+        try:
+            load_backend(backend)
+        except (ImportError, ValueError) as error:
+            raise type(error)(f'FewShotCocoMetric: {error}') from error
+        self.backend = backend
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Keep the predictions and ground truth of a batch.
@@ -129,24 +148,18 @@ class FewShotCocoMetric(BaseMetric):
         gts, preds = zip(*results)
         iou_types = self.metrics or (['bbox', 'segm'] if any('masks' in p for p in preds)
                                      else ['bbox'])
-        coco_gt = build_coco_gt(gts, len(classes), with_masks='segm' in iou_types)
+        coco_gt = build_coco_gt(gts, len(classes), with_masks='segm' in iou_types,
+                                backend=self.backend)
         eval_results: Dict[str, float] = {}
         for iou_type in iou_types:
             coco_dt = build_coco_dt(coco_gt, gts, preds, iou_type)
-            coco_eval = COCOeval(coco_gt, coco_dt, iou_type)
-            with contextlib.redirect_stdout(io.StringIO()):
-                coco_eval.evaluate()
-                coco_eval.accumulate()
-            summary = io.StringIO()
-            with contextlib.redirect_stdout(summary):
-                coco_eval.summarize()
-            logger.info(f'{iou_type} over all classes:\n{summary.getvalue()}')
-            for name, index in OVERALL_STATS:
-                eval_results[f'{iou_type}_{name}'] = float(coco_eval.stats[index])
+            coco_eval, summary = run_cocoeval(coco_gt, coco_dt, iou_type, self.backend)
+            logger.info(f'{iou_type} over all classes ({self.backend}):\n{summary}')
+            eval_results.update(zip((f'{iou_type}_{name}' for name in OVERALL_STATS),
+                                    ap_stats(coco_eval).tolist()))
             for infix, cat_ids in subsets.items():
-                stats = summarize_subset(coco_eval, cat_ids)
-                for name, index in SUBSET_STATS:
-                    eval_results[f'{iou_type}_{infix}{name}'] = float(stats[index])
+                eval_results.update(zip((f'{iou_type}_{infix}{name}' for name in SUBSET_STATS),
+                                        ap_stats(coco_eval, cat_ids).tolist()))
             per_class = per_class_ap(coco_eval)
             logger.info(f'{iou_type} per class:\n' +
                         self._per_class_table(classes, subsets, per_class))
@@ -181,19 +194,30 @@ class FewShotCocoMetric(BaseMetric):
         return AsciiTable(rows).table
 
 
-def build_coco_gt(gts: Sequence[dict], num_classes: int, with_masks: bool) -> COCO:
+def build_coco_gt(gts: Sequence[dict], num_classes: int, with_masks: bool,
+                  backend: str = 'pycocotools') -> Any:
     """Build an in-memory COCO ground-truth index from ``data_list``-style instances.
+
+    Ignored instances become crowd annotations (``iscrowd=1``): one of its class for a labelled
+    instance with ``ignore_flag=1``, one of every class for an ``__ignore__`` region
+    (``bbox_label=-1``, no class).
 
     Args:
         gts (Sequence[dict]): Per image: ``img_id``, ``source`` (named in errors), ``height``,
             ``width`` and ``instances`` (``bbox`` x1y1x2y2, ``bbox_label``, ``ignore_flag``,
             ``mask`` as polygons or RLE).
         num_classes (int): Number of classes; labels must lie in ``[-1, num_classes)``.
-        with_masks (bool): Whether to carry the masks (``segm`` evaluation); each evaluated
-            instance must then have one.
+        with_masks (bool): Whether to carry the masks (``segm`` evaluation); each instance,
+            ``__ignore__`` regions included, must then have one.
+        backend (str): The COCOeval backend whose ``COCO`` class indexes the annotations
+            (:data:`~.coco_backends.BACKENDS`). Defaults to ``'pycocotools'``.
 
     Returns:
-        COCO: The index; category ids are the labels, ``iscrowd`` the ignore flag.
+        The backend's ``COCO`` index; category ids are the labels.
+
+    Raises:
+        ValueError: If an instance's ``bbox_label``, ``bbox`` or (with masks) ``mask`` is
+            invalid; the message names the image and the instance.
     """
     images, annotations = [], []
     for gt in gts:
@@ -204,44 +228,46 @@ def build_coco_gt(gts: Sequence[dict], num_classes: int, with_masks: bool) -> CO
             if not isinstance(label, (int, np.integer)) or not -1 <= label < num_classes:
                 raise ValueError(f"{gt['source']}: {field}.bbox_label: expected an integer in "
                                  f'[-1, {num_classes}), got {label!r}')
-            if label == -1:
-                continue
             bbox = instance.get('bbox')
             if bbox is None or len(bbox) != 4:
                 raise ValueError(f"{gt['source']}: {field}.bbox: expected [x1, y1, x2, y2], "
                                  f'got {bbox!r}')
             x1, y1, x2, y2 = (float(value) for value in bbox)
-            annotation = dict(
-                id=len(annotations) + 1,
-                image_id=gt['img_id'],
-                category_id=int(label),
-                bbox=[x1, y1, x2 - x1, y2 - y1],
-                area=(x2 - x1) * (y2 - y1),
-                iscrowd=int(bool(instance.get('ignore_flag', 0))))
+            region = dict(image_id=gt['img_id'], bbox=[x1, y1, x2 - x1, y2 - y1],
+                          area=(x2 - x1) * (y2 - y1),
+                          iscrowd=int(label == -1 or bool(instance.get('ignore_flag', 0))))
             if with_masks:
                 mask = instance.get('mask')
                 if not mask:
                     raise ValueError(f"{gt['source']}: {field}.mask: missing, needed for "
                                      'segm evaluation')
-                annotation['segmentation'] = _decoded_rle(mask)
-            annotations.append(annotation)
+                region['segmentation'] = _decoded_rle(mask)
+            for category_id in (range(num_classes) if label == -1 else (int(label),)):
+                annotations.append(dict(region, id=len(annotations) + 1,
+                                        category_id=category_id))
     categories = [dict(id=label) for label in range(num_classes)]
-    return _coco_index(dict(images=images, categories=categories, annotations=annotations))
+    coco_class, _ = load_backend(backend)
+    return coco_index(dict(images=images, categories=categories, annotations=annotations),
+                      coco_class)
 
 
-def build_coco_dt(coco_gt: COCO, gts: Sequence[dict], preds: Sequence[dict],
-                  iou_type: str) -> COCO:
+def build_coco_dt(coco_gt: Any, gts: Sequence[dict], preds: Sequence[dict],
+                  iou_type: str) -> Any:
     """Build an in-memory COCO detection index, as ``COCO.loadRes`` would.
 
     Args:
-        coco_gt (COCO): The ground-truth index (images and categories are shared).
+        coco_gt: The ground-truth index (:func:`build_coco_gt`); the detections share its
+            images and categories, and are indexed by the same ``COCO`` class.
         gts (Sequence[dict]): Per image, its ``img_id`` (aligned with ``preds``).
         preds (Sequence[dict]): Per image: ``bboxes`` (x1y1x2y2), ``scores``, ``labels``, and
             for ``segm`` ``masks`` (RLE) and ``mask_scores``.
         iou_type (str): ``'bbox'`` or ``'segm'``.
 
     Returns:
-        COCO: The detections; ``area`` is the box area (bbox) or the mask area (segm).
+        The detection index; ``area`` is the box area (bbox) or the mask area (segm).
+
+    Raises:
+        ValueError: If ``segm`` is evaluated and an image's predictions have no masks.
     """
     annotations = []
     for gt, pred in zip(gts, preds):
@@ -265,64 +291,9 @@ def build_coco_dt(coco_gt: COCO, gts: Sequence[dict], preds: Sequence[dict],
             region.update(id=len(annotations) + 1, image_id=gt['img_id'], category_id=label,
                           score=score, area=area, iscrowd=0)
             annotations.append(region)
-    return _coco_index(dict(images=coco_gt.dataset['images'],
-                            categories=coco_gt.dataset['categories'],
-                            annotations=annotations))
-
-
-def summarize_subset(coco_eval: COCOeval, cat_ids: Sequence[int]) -> np.ndarray:
-    """Accumulate and summarise an evaluated ``COCOeval`` on a subset of its categories.
-
-    ``evalImgs`` is laid out category by category (then area range, then image), so the
-    subset's blocks are sliced out and accumulated with ``params.catIds`` restricted — the
-    same numbers as ``evaluate()`` run with those ``catIds``, without evaluating again.
-
-    Args:
-        coco_eval (COCOeval): An evaluated instance (``evaluate()`` has run); left unchanged.
-        cat_ids (Sequence[int]): The subset's category ids, each among the evaluated ones.
-
-    Returns:
-        np.ndarray: The subset's ``COCOeval.stats`` (12 values).
-    """
-    evaluated = coco_eval._paramsEval
-    block = len(evaluated.areaRng) * len(evaluated.imgIds)
-    positions = {int(cat_id): k for k, cat_id in enumerate(evaluated.catIds)}
-    subset = copy.copy(coco_eval)
-    subset.params = copy.copy(coco_eval.params)
-    subset._paramsEval = copy.copy(evaluated)
-    subset.params.catIds = subset._paramsEval.catIds = sorted(cat_ids)
-    subset.evalImgs = [
-        evaluated_img for cat_id in subset.params.catIds
-        for evaluated_img in coco_eval.evalImgs[positions[cat_id] * block:
-                                                (positions[cat_id] + 1) * block]
-    ]
-    with contextlib.redirect_stdout(io.StringIO()):
-        subset.accumulate()
-        subset.summarize()
-    return subset.stats
-
-
-def per_class_ap(coco_eval: COCOeval) -> np.ndarray:
-    """Per-class AP, AP50 and AP75 (area ``all``, the largest ``maxDets``).
-
-    Args:
-        coco_eval (COCOeval): An accumulated instance.
-
-    Returns:
-        np.ndarray: Shape (num_categories, 3), in ``params.catIds`` order; ``nan`` for a
-        category without ground truth.
-    """
-    precision = coco_eval.eval['precision'][:, :, :, 0, -1]  # (iou, recall, category)
-    iou_thrs = coco_eval.params.iouThrs
-    columns = [precision, precision[np.isclose(iou_thrs, 0.5)],
-               precision[np.isclose(iou_thrs, 0.75)]]
-    table = np.full((precision.shape[2], 3), np.nan)
-    for k in range(precision.shape[2]):
-        for column, values in enumerate(columns):
-            valid = values[:, :, k][values[:, :, k] > -1]
-            if valid.size:
-                table[k, column] = valid.mean()
-    return table
+    return coco_index(dict(images=coco_gt.dataset['images'],
+                           categories=coco_gt.dataset['categories'],
+                           annotations=annotations), type(coco_gt))
 
 
 def _decoded_rle(mask: Union[list, dict]) -> Union[list, dict]:
@@ -330,12 +301,3 @@ def _decoded_rle(mask: Union[list, dict]) -> Union[list, dict]:
     if isinstance(mask, dict) and isinstance(mask['counts'], bytes):
         return dict(mask, counts=mask['counts'].decode())
     return mask
-
-
-def _coco_index(dataset: dict) -> COCO:
-    """Index an in-memory COCO dataset without pycocotools' progress prints."""
-    coco = COCO()
-    coco.dataset = dataset
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco.createIndex()
-    return coco

@@ -5,13 +5,19 @@ While a loop runs, two forward hooks sit on the two-stage detector: one keeps th
 ``predict`` forward, feeds each image's ground-truth boxes as RoIs to the RoI head and attaches
 their class scores to the data samples. The backbone runs once per batch; the
 detections are those of the normal ``val_step``/``test_step``.
+
+Under test-time augmentation (``tools/test.py --tta``: the model is a ``BaseTTAModel`` such as
+mmdet's ``DetTTAModel`` wrapping the detector), the wrapped detector is hooked: every view of
+an image is scored with the ground-truth boxes mapped into that view (resized, and flipped as
+the view is), and the image's scores are the mean of its views' scores, as its detections are
+merged from every view.
 """
 from types import TracebackType
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Type
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import TestLoop, ValLoop
 from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
@@ -20,7 +26,7 @@ from mmdet.models.detectors import TwoStageDetector
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.registry import LOOPS
 from mmdet.structures import DetDataSample
-from mmdet.structures.bbox import bbox2roi
+from mmdet.structures.bbox import bbox2roi, bbox_flip
 
 
 class GTBoxScoring:
@@ -34,15 +40,28 @@ class GTBoxScoring:
       regions, in their order;
     - ``gt_box_scores`` (Tensor): shape (n, num_classes), the box head's class scores
       (softmax, or the loss's custom activation; background left out) for those boxes,
-      scaled from the original image to the network input by the ``scale_factor`` metainfo.
+      mapped from the original image to the network input by the ``scale_factor`` metainfo
+      and, when the ``flip`` metainfo is set, flipped in ``img_shape`` by ``flip_direction``.
+
+    With a test-time augmentation model (a ``BaseTTAModel``), the wrapped detector is hooked
+    and every view of an image is scored; each view's data sample then carries the mean of the
+    scores of the image's views scored so far, so the merged sample carries the mean over all
+    views. The views of one batch are told apart from the next batch's by :meth:`start_batch`,
+    which the test loop calls before each batch.
 
     Args:
         model (nn.Module): A :class:`TwoStageDetector` with a :class:`StandardRoIHead`,
-            possibly inside a model wrapper (DDP).
+            possibly inside a model wrapper (DDP) or a ``BaseTTAModel``.
+
+    Raises:
+        TypeError: If the (wrapped) model is not such a detector.
     """
 
     def __init__(self, model: nn.Module) -> None:
         detector = model.module if is_model_wrapper(model) else model
+        self.merges_views = isinstance(detector, BaseTTAModel)
+        if self.merges_views:
+            detector = detector.module
         if not isinstance(detector, TwoStageDetector) or not isinstance(
                 getattr(detector, 'roi_head', None), StandardRoIHead):
             raise TypeError('GTBoxScoring: ground-truth box classification needs a '
@@ -51,6 +70,8 @@ class GTBoxScoring:
         self.detector = detector
         self._features: Optional[Tuple[Tensor, ...]] = None
         self._handles: List[RemovableHandle] = []
+        # per image of the current batch: its views' data samples and their own scores
+        self._views: List[List[Tuple[DetDataSample, Tensor]]] = []
 
     def __enter__(self) -> 'GTBoxScoring':
         detector = self.detector
@@ -67,6 +88,11 @@ class GTBoxScoring:
             handle.remove()
         self._handles = []
         self._features = None
+        self._views = []
+
+    def start_batch(self) -> None:
+        """Start a new batch: the next ``predict`` forward is its first (or only) view."""
+        self._views = []
 
     def _keep_features(self, module: nn.Module, args: Tuple[Any, ...],
                        output: Tuple[Tensor, ...]) -> None:
@@ -80,6 +106,29 @@ class GTBoxScoring:
             return
         features, self._features = self._features, None
         self.score(features, output)
+        if self.merges_views:
+            self._merge_views(output)
+
+    def _merge_views(self, data_samples: Sequence[DetDataSample]) -> None:
+        """Give every view of each image scored so far the mean of their scores.
+
+        Args:
+            data_samples (Sequence[DetDataSample]): One view of the batch's images, scored.
+
+        Raises:
+            RuntimeError: If the view has another number of images than the batch's first.
+        """
+        if not self._views:
+            self._views = [[] for _ in data_samples]
+        if len(data_samples) != len(self._views):
+            raise RuntimeError(f'GTBoxScoring: a TTA view of {len(data_samples)} images in a '
+                               f'batch of {len(self._views)}; call start_batch() before each '
+                               'batch')
+        for views, sample in zip(self._views, data_samples):
+            views.append((sample, sample.gt_box_scores))
+            mean = torch.stack([scores for _, scores in views]).mean(dim=0)
+            for view, _ in views:
+                view.gt_box_scores = mean
 
     @torch.no_grad()
     def score(self, features: Tuple[Tensor, ...], data_samples: Sequence[DetDataSample]) -> None:
@@ -96,7 +145,7 @@ class GTBoxScoring:
             data_samples (Sequence[DetDataSample]): The batch's data samples, in batch order.
         """
         for index, sample in enumerate(data_samples):
-            labels, boxes = _gt_boxes_at_input_scale(sample, features[0].device)
+            labels, boxes = _gt_boxes_in_input(sample, features[0].device)
             sample.gt_box_labels = labels
             sample.gt_box_scores = self._box_scores(
                 tuple(level[index:index + 1] for level in features), boxes)
@@ -120,9 +169,9 @@ class GTBoxScoring:
         return scores[:, :bbox_head.num_classes]
 
 
-def _gt_boxes_at_input_scale(sample: DetDataSample,
-                             device: torch.device) -> Tuple[Tensor, Tensor]:
-    """The evaluated GT labels and boxes of a data sample, boxes at the network input scale."""
+def _gt_boxes_in_input(sample: DetDataSample, device: torch.device) -> Tuple[Tensor, Tensor]:
+    """The evaluated GT labels and boxes of a data sample, boxes mapped to the network input
+    (resized; flipped when the ``flip`` metainfo is set)."""
     source = sample.metainfo.get('img_path', f"img_id {sample.metainfo.get('img_id')}")
     for key in ('instances', 'scale_factor'):
         if key not in sample.metainfo:
@@ -135,7 +184,11 @@ def _gt_boxes_at_input_scale(sample: DetDataSample,
     boxes = torch.tensor([instance['bbox'] for instance in kept],
                          dtype=torch.float32, device=device).reshape(-1, 4)
     w_scale, h_scale = sample.metainfo['scale_factor']
-    return labels, boxes * boxes.new_tensor([w_scale, h_scale, w_scale, h_scale])
+    boxes = boxes * boxes.new_tensor([w_scale, h_scale, w_scale, h_scale])
+    if sample.metainfo.get('flip'):
+        boxes = bbox_flip(boxes, sample.metainfo['img_shape'],
+                          sample.metainfo['flip_direction'])
+    return labels, boxes
 
 
 @LOOPS.register_module()
@@ -156,7 +209,10 @@ class FewShotValLoop(ValLoop):
 @LOOPS.register_module()
 class FewShotTestLoop(TestLoop):
     """:class:`TestLoop` whose data samples also carry GT-box class scores (for
-    ``GTBoxAccuracy``); see :class:`GTBoxScoring`. Arguments are those of ``TestLoop``."""
+    ``GTBoxAccuracy``), also under test-time augmentation; see :class:`GTBoxScoring`.
+    Arguments are those of ``TestLoop``."""
+
+    _scoring: GTBoxScoring  # while run() runs
 
     def run(self) -> dict:
         """Launch testing with GT-box scoring.
@@ -164,5 +220,15 @@ class FewShotTestLoop(TestLoop):
         Returns:
             dict: The metrics of the evaluator.
         """
-        with GTBoxScoring(self.runner.model):
+        with GTBoxScoring(self.runner.model) as self._scoring:
             return super().run()
+
+    def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
+        """Test one batch, its TTA views scored together.
+
+        Args:
+            idx (int): The batch's index.
+            data_batch (Sequence[dict]): The batch from the dataloader.
+        """
+        self._scoring.start_batch()
+        super().run_iter(idx, data_batch)
