@@ -11,7 +11,7 @@ runner_type = 'mmdet.FewShotRunner'
 #   classes, TFA), 'fsod' (k shots of novel classes only);
 #   class_split: a named split (split1, split2, split3, defect_split1), a JSON file or a dict;
 #   shots / base_shots / seed / unselected: the k-shot rule (training set only).
-fewshot = dict(setting='base', class_split='split1', seed=0, unselected='ignore')
+fewshot = dict(setting='base', seed=0, unselected='ignore')
 
 custom_hooks = [dict(type='KShotSelectionHook'), dict(type='RNGStateHook')]
 
@@ -19,7 +19,7 @@ val_cfg = dict(type='FewShotValLoop')
 test_cfg = dict(type='FewShotTestLoop')
 
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=20),
+    logger=dict(type='RankZeroDumpLoggerHook', interval=20),  # metrics file: rank 0 only
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2),
     visualization=dict(type='DetVisualizationHook'))
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)

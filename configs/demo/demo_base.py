@@ -2,7 +2,7 @@
 # split1 makes the bottle classes novel; screw and wood (6 classes) are the base classes.
 _base_ = ['../fsdet_base.py', './_base_/cpu_demo.py']
 
-model = {{_base_.demo_model}}
+model = {{_base_.demo_base_model}}
 train_dataloader = {{_base_.demo_train_dataloader}}
 val_dataloader = {{_base_.demo_test_dataloader}}
 test_dataloader = {{_base_.demo_test_dataloader}}

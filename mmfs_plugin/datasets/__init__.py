@@ -1,8 +1,11 @@
-"""Datasets, k-shot selection and samplers for few-shot detection on labelme data."""
+"""mmdet datasets and samplers of the plugin: the labelme readers, the few-shot wrapper that
+applies the protocol to any detection dataset, and the few-shot samplers."""
+from .fewshot_dataset import FewShotDataset, dataset_classes, fewshot_label_space
 from .labelme_dataset import LabelmeDataset
 from .mvtec_fs_dataset import MVTecFSDataset
 from .samplers import FewShotBalancedEpochSampler, FewShotBalancedSampler
 
 __all__ = [
-    'LabelmeDataset', 'MVTecFSDataset', 'FewShotBalancedSampler', 'FewShotBalancedEpochSampler'
+    'FewShotDataset', 'LabelmeDataset', 'MVTecFSDataset', 'FewShotBalancedSampler',
+    'FewShotBalancedEpochSampler', 'dataset_classes', 'fewshot_label_space'
 ]

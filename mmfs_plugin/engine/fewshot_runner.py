@@ -5,54 +5,89 @@ A config states the few-shot protocol once, at the top level::
     runner_type = 'mmdet.FewShotRunner'
     fewshot = dict(setting='gfsod', class_split='split1', shots=5, seed=0)
 
-and every part that depends on it follows: the datasets of the train/val/test dataloaders
-(``class_split`` everywhere; ``subset`` from the setting; ``shots``, ``base_shots``, ``seed``,
-``unselected`` on the training set), the box head's ``num_classes`` (the size of the label
-space) and the checkpoint of :class:`FewShotSurgeryHook` (``base_checkpoint``). So
+and every part that depends on it follows: every ``FewShotDataset`` of the train/val/test
+dataloaders (``setting`` and ``class_split`` everywhere; ``shots``, ``base_shots``, ``seed``,
+``unselected``, ``load_selection`` on the training set), the box head's ``num_classes`` (the size
+of the label space) and the checkpoint of :class:`FewShotSurgeryHook` (``base_checkpoint``). So
 ``--cfg-options fewshot.seed=3 fewshot.class_split=split2`` changes one value, and mmdet's own
 ``tools/train.py`` gets the same behaviour (it builds ``runner_type`` configs through the
 ``RUNNERS`` registry).
+
+The label space is resolved from the config alone (the wrapped datasets' class lists, the split
+and the setting): no dataset is built to learn it, so testing needs only the test data. Every
+dataset of the config must have the same label space. The shipped configs state the resulting
+``num_classes`` literally too, so that mmdet's own ``DetInferencer``/``init_detector`` on a
+config file build the model its checkpoints hold (``tests/test_configs.py`` checks it).
 """
 import copy
-from typing import Any, Iterator, MutableMapping, Optional
+from typing import Any, Dict, Iterator, MutableMapping, Optional
 
 from mmdet.registry import DATASETS, RUNNERS
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.runner import Runner
 
-from ..datasets import LabelmeDataset
+from ..compat import with_cpu_model_wrapper
+from ..datasets import FewShotDataset, fewshot_label_space
+from ..fewshot.label_space import LabelSpace
 from .surgery_hook import FewShotSurgeryHook
 
-#: setting -> the label space (``subset``) of the training and evaluation datasets.
-SETTINGS = {
-    'base': 'base',  # base training: base classes, all their instances
-    'gfsod': 'all',  # generalized FSOD (TFA): k shots of every base and novel class
-    'fsod': 'novel',  # FSOD: k shots of the novel classes only
-}
 TRAIN_ONLY_KEYS = ('shots', 'base_shots', 'seed', 'unselected', 'load_selection')
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def _is_fewshot_dataset(cfg: Any) -> bool:
-    """Whether a dataset config builds a :class:`LabelmeDataset` (or a subclass)."""
+    """Whether a dataset config builds a :class:`FewShotDataset` (or a subclass)."""
     if not isinstance(cfg, MutableMapping) or 'type' not in cfg:
         return False
     dataset_type = cfg['type']
     if isinstance(dataset_type, str):
         dataset_type = DATASETS.get(dataset_type)
-    return isinstance(dataset_type, type) and issubclass(dataset_type, LabelmeDataset)
+    return isinstance(dataset_type, type) and issubclass(dataset_type, FewShotDataset)
 
 
 def iter_dataset_cfgs(cfg: Any) -> Iterator[MutableMapping]:
-    """Yield the few-shot dataset configs inside a dataset config and its wrappers."""
+    """Yield the ``FewShotDataset`` configs inside a dataset config and its wrappers."""
     if _is_fewshot_dataset(cfg):
         yield cfg
     elif isinstance(cfg, MutableMapping):
         inner = cfg.get('datasets', cfg.get('dataset'))
         for item in inner if isinstance(inner, list) else [inner]:
             yield from iter_dataset_cfgs(item)
+
+
+def config_label_space(cfg: Config) -> Optional[LabelSpace]:
+    """The label space of a config's datasets, from the config alone.
+
+    Args:
+        cfg (Config): A config whose ``fewshot`` settings are applied
+            (:func:`apply_fewshot_settings`).
+
+    Returns:
+        LabelSpace | None: The label space; None when no dataloader holds a
+        ``FewShotDataset``.
+
+    Raises:
+        ValueError: Two datasets of the config have different label spaces.
+    """
+    found: Dict[str, LabelSpace] = {}
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+        for loader_key in LOADERS:
+            loader = cfg.get(loader_key)
+            for dataset_cfg in iter_dataset_cfgs(loader.get('dataset') if loader else None):
+                space = fewshot_label_space(dataset_cfg['dataset'],
+                                            dataset_cfg.get('class_split'),
+                                            dataset_cfg.get('setting', 'gfsod'))
+                for other_key, other in found.items():
+                    if other.classes != space.classes:
+                        raise ValueError(
+                            f'{other_key} and {loader_key} have different label spaces: '
+                            f'{list(other.classes)} and {list(space.classes)}; give their '
+                            'datasets the same metainfo.classes')
+                found.setdefault(loader_key, space)
+    return next(iter(found.values()), None)
 
 
 def apply_fewshot_settings(cfg: Config) -> Config:
@@ -63,47 +98,40 @@ def apply_fewshot_settings(cfg: Config) -> Config:
 
     Returns:
         Config: The resolved config.
+
+    Raises:
+        ValueError: ``fewshot`` is set but no dataloader holds a ``FewShotDataset``, an
+            unknown setting, or datasets with different label spaces.
     """
     fewshot = cfg.get('fewshot')
     if not fewshot:
         return cfg
     cfg = copy.deepcopy(cfg)
     setting = fewshot.get('setting', 'gfsod')
-    if setting not in SETTINGS:
-        raise ValueError(f'fewshot.setting must be one of {sorted(SETTINGS)}, got {setting!r}')
-    for loader_key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    found = False
+    for loader_key in LOADERS:
         loader = cfg.get(loader_key)
-        if not loader:
-            continue
-        for dataset_cfg in iter_dataset_cfgs(loader.get('dataset')):
-            dataset_cfg['subset'] = SETTINGS[setting]
+        for dataset_cfg in iter_dataset_cfgs(loader.get('dataset') if loader else None):
+            found = True
+            dataset_cfg['setting'] = setting
             if 'class_split' in fewshot:
                 dataset_cfg['class_split'] = fewshot['class_split']
             if loader_key == 'train_dataloader':
                 for key in TRAIN_ONLY_KEYS:
                     if key in fewshot:
                         dataset_cfg[key] = fewshot[key]
+    if not found:
+        raise ValueError('fewshot: the config sets few-shot settings but none of its '
+                         "dataloaders holds a FewShotDataset: wrap the datasets, dict(type="
+                         "'FewShotDataset', dataset=dict(type=..., ...), ...)")
     if 'base_checkpoint' in fewshot:
         for hook in cfg.get('custom_hooks') or []:
             if hook.get('type') in ('FewShotSurgeryHook', FewShotSurgeryHook):
                 hook['checkpoint'] = fewshot['base_checkpoint']
-    num_classes = label_space_size(cfg)
-    if num_classes is not None:
-        set_num_classes(cfg.model, num_classes)
+    space = config_label_space(cfg)
+    if space is not None:
+        set_num_classes(cfg.model, space.num_classes)
     return cfg
-
-
-def label_space_size(cfg: Config) -> Optional[int]:
-    """Build the training (else the test) dataset and return its number of classes."""
-    for loader_key in ('train_dataloader', 'test_dataloader'):
-        loader = cfg.get(loader_key)
-        dataset_cfgs = list(iter_dataset_cfgs(loader.get('dataset'))) if loader else []
-        if dataset_cfgs:
-            dataset_cfg = copy.deepcopy(dataset_cfgs[0])
-            dataset_cfg.update(pipeline=[], serialize_data=False)
-            dataset_cfg.pop('_scope_', None)
-            return len(DATASETS.build(dataset_cfg).metainfo['classes'])
-    return None
 
 
 def set_num_classes(model_cfg: ConfigDict, num_classes: int) -> None:
@@ -153,7 +181,8 @@ class FewShotRunner(Runner):
 
     @classmethod
     def from_cfg(cls, cfg: Config) -> Runner:
-        """Build a runner from a config whose ``fewshot`` settings are applied.
+        """Build a runner from a config whose ``fewshot`` settings are applied (and whose
+        model wrapper suits a distributed run on CPU: :func:`with_cpu_model_wrapper`).
 
         Args:
             cfg (Config): The config.
@@ -161,4 +190,4 @@ class FewShotRunner(Runner):
         Returns:
             Runner: The runner.
         """
-        return super().from_cfg(apply_fewshot_settings(cfg))
+        return super().from_cfg(with_cpu_model_wrapper(apply_fewshot_settings(cfg)))

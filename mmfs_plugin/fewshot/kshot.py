@@ -1,7 +1,7 @@
 """The k-shot rule and k-shot selection files.
 
-For each class, its training instances in a canonical order (image path relative to the root,
-then shape index) are shuffled by a generator seeded from ``(seed, class)``
+For each class, its training instances in a canonical order (:func:`instance_sort_key`: the
+annotation file or image relative to the root, then the instance's index; COCO: annotation id) are shuffled by a generator seeded from ``(seed, class)``
 (:func:`~mmfs_plugin.fewshot.stable_random.stable_shuffle`, identical on every machine and
 Python version) and the first ``k`` are kept (all of them if there are fewer). The selection is
 saved as JSON and can be loaded back. Pure: imports neither torch nor mmdet.
@@ -20,22 +20,37 @@ ALL_SHOTS = 'all'
 Shots = Union[int, str, None]
 
 
-def instance_key(relpath: str, shape_index: int) -> str:
-    """Name one instance: its annotation file relative to the root and its first shape index."""
-    return f'{relpath}#{shape_index}'
+def instance_key(source: str, index: int) -> str:
+    """Name one instance: ``'<source>#<index>'``.
+
+    Per format (docs/architecture.md): labelme, the JSON file relative to the tree root and
+    the instance's first shape index; Pascal VOC, the XML file relative to ``data_root`` and
+    the object's index among the file's ``<object>`` elements; any other dataset, the image
+    path relative to ``data_root`` and the instance's index in its ``data_list`` entry. COCO
+    keys are the annotation ids alone (``'42'``).
+    """
+    return f'{source}#{index}'
 
 
-def split_instance_key(key: str) -> Tuple[str, int]:
-    """Invert :func:`instance_key` into ``(relpath, shape_index)``."""
-    relpath, _, index = key.rpartition('#')
-    if not relpath or not index.isdigit():
-        raise ValueError(f'{key!r} is not an instance key "<relpath>#<shape index>"')
-    return relpath, int(index)
+def instance_sort_key(key: str) -> Tuple[str, int]:
+    """The canonical order of instance keys: by source, then by index as a number.
+
+    ``'<source>#<index>'`` sorts as ``(source, index)``; a COCO annotation id ``'42'`` as
+    ``('', 42)``.
+
+    Raises:
+        ValueError: The key is neither form.
+    """
+    source, _, index = key.rpartition('#')
+    if not index.isdigit() or (not source and '#' in key):
+        raise ValueError(f'{key!r} is not an instance key ("<source>#<index>" or a COCO '
+                         f'annotation id)')
+    return source, int(index)
 
 
 def canonical_order(keys: Sequence[str]) -> List[str]:
-    """Sort instance keys by relative path, then by shape index as a number."""
-    return sorted(keys, key=split_instance_key)
+    """Sort instance keys into the canonical order (:func:`instance_sort_key`)."""
+    return sorted(keys, key=instance_sort_key)
 
 
 def select_kshot(candidates: Mapping[str, Sequence[str]], shots: Mapping[str, Optional[int]],
@@ -143,6 +158,6 @@ class KShotSelection:
             if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
                 raise ValueError(f'{path}: selection.{name}: expected a list of instance keys')
             for key in keys:
-                split_instance_key(key)
+                instance_sort_key(key)
         return cls(seed=data['seed'], shots=data.get('shots'), base_shots=data.get('base_shots'),
                    classes=data['classes'], selection=data['selection'])

@@ -1,5 +1,6 @@
 # MVTec-FS (MVREC, AAAI 2025): training split for training, testing split for evaluation.
-# The few-shot protocol (setting, class split, shots, seed) is set once in `fewshot` (see
+# FewShotDataset applies the few-shot protocol to the wrapped MVTecFSDataset; the protocol
+# (setting, class split, shots, seed) is set once in `fewshot` (see
 # configs/_base_/fewshot_runtime.py) and applied to these datasets by FewShotRunner.
 dataset_type = 'MVTecFSDataset'
 data_root = 'data/mvtec_fs/'
@@ -28,12 +29,11 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
+        type='FewShotDataset',
+        dataset=dict(type=dataset_type, data_root=data_root, split='train',
+                     backend_args=backend_args),
         filter_cfg=dict(filter_empty_gt=True, min_size=32),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -41,12 +41,11 @@ val_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
+        type='FewShotDataset',
+        dataset=dict(type=dataset_type, data_root=data_root, split='test', test_mode=True,
+                     backend_args=backend_args),
         test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 val_evaluator = [

@@ -22,6 +22,12 @@ demo_model = dict(
         rpn_proposal=dict(nms_pre=400, max_per_img=200),
         rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100)))
+# The same with the box head's label space stated: the 6 base classes (split1 makes the bottle
+# classes novel) for base training, all 9 for G-FSOD fine-tuning. FewShotRunner checks them.
+demo_base_model = dict(demo_model, roi_head=dict(
+    demo_model['roi_head'], bbox_head=dict(demo_model['roi_head']['bbox_head'], num_classes=6)))
+demo_finetune_model = dict(demo_model, roi_head=dict(
+    demo_model['roi_head'], bbox_head=dict(demo_model['roi_head']['bbox_head'], num_classes=9)))
 
 demo_train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -43,8 +49,7 @@ demo_train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     dataset=dict(
-        data_root=demo_data_root,
-        metainfo=dict(classes=demo_classes),
+        dataset=dict(data_root=demo_data_root, metainfo=dict(classes=demo_classes)),
         filter_cfg=dict(filter_empty_gt=True, min_size=0),
         pipeline=demo_train_pipeline))
 demo_test_dataloader = dict(
@@ -52,7 +57,6 @@ demo_test_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     dataset=dict(
-        data_root=demo_data_root,
-        metainfo=dict(classes=demo_classes),
+        dataset=dict(data_root=demo_data_root, metainfo=dict(classes=demo_classes)),
         pipeline=demo_test_pipeline))
 demo_env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -1,0 +1,15 @@
+# k-shot G-FSOD fine-tuning on NEU-DET with the plugin's recipe (configs/_base_/fewshot_recipe.py)
+# and the light model, from the NEU-DET base training's checkpoint. The configs
+# neu_det_<k>shot.py set k and the schedule.
+_base_ = [
+    '../../_base_/fewshot_recipe.py',
+    './neu_det.py',
+    '../../_base_/schedules/base_training.py',
+]
+
+fewshot = dict(
+    class_split=dict(novel={{_base_.neu_novel}}),
+    base_checkpoint='work_dirs/neu_det/base/iter_3000.pth')
+model = {{_base_.neu_finetune_model}}
+env_cfg = dict(dist_cfg=dict(backend='gloo'))  # CPU
+default_hooks = dict(checkpoint=dict(interval=100000, save_best=None), logger=dict(interval=50))

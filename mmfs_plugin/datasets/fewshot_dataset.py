@@ -1,0 +1,265 @@
+"""FewShotDataset: the few-shot protocol over any mmdet detection dataset.
+
+Wraps any ``BaseDetDataset`` config (mmdet's ``CocoDataset``, ``VOCDataset``/``XMLDataset``,
+the plugin's ``LabelmeDataset`` and ``MVTecFSDataset``, or a user's own), reads it with its own
+parser, keys its instances (:mod:`.instance_keys`) and applies the pure protocol steps of
+:mod:`mmfs_plugin.fewshot.protocol`: split -> label space, k-shot -> selection, policy -> ignore
+flags. The result is itself a ``BaseDetDataset``, so mmdet's samplers, pipelines, metrics and
+tools see a normal detection dataset whose metainfo names ``classes`` (the label space),
+``base_classes`` and ``novel_classes``.
+"""
+import copy
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from mmdet.datasets import BaseDetDataset
+from mmdet.registry import DATASETS
+from mmengine.config import ConfigDict
+from mmengine.logging import print_log
+
+from ..fewshot.classes import check_class_names
+from ..fewshot.kshot import KShotSelection, Shots
+from ..fewshot.label_space import SETTINGS, LabelSpace, resolve_label_space
+from ..fewshot.protocol import (POLICIES, apply_selection, check_selection, draw_selection,
+                                kshot_candidates)
+from ..fewshot.splits import SplitSpec
+from ..fewshot.tfa_files import read_tfa_selection
+from .det_entries import DetEntriesMixin
+from .instance_keys import add_fallback_keys, keyed_dataset_class
+
+BASE_HUES = [(31, 119, 180), (44, 160, 44), (23, 190, 207), (148, 103, 189), (127, 127, 127),
+             (188, 189, 34), (140, 86, 75), (0, 0, 139)]
+NOVEL_HUES = [(214, 39, 40), (255, 127, 14), (227, 119, 194), (255, 187, 120), (178, 34, 34),
+              (255, 215, 0)]
+
+DatasetCfg = Union[dict, ConfigDict]
+
+
+def _hue(hues: List[Tuple[int, int, int]], index: int) -> Tuple[int, int, int]:
+    """A colour of one family (base or novel) for the class at ``index``."""
+    return hues[index % len(hues)]
+
+
+def _dataset_class(cfg: Mapping[str, Any]) -> type:
+    """The class a dataset config builds (a registered name or a class)."""
+    dataset_type = cfg.get('type')
+    cls = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
+    if not isinstance(cls, type) or not issubclass(cls, BaseDetDataset):
+        raise TypeError(f'FewShotDataset: dataset.type: {dataset_type!r} is not a registered '
+                        'mmdet detection dataset (a BaseDetDataset)')
+    return cls
+
+
+def _build(cfg: Mapping[str, Any], cls: type, **overrides: Any) -> BaseDetDataset:
+    """Instantiate ``cls`` with a config's arguments and ``overrides``."""
+    args = {key: value for key, value in dict(cfg).items() if key not in ('type', '_scope_')}
+    args.update(overrides)
+    return cls(**args)
+
+
+def _as_cfg_list(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> List[Dict[str, Any]]:
+    """One dataset config or a list of them (concatenated), as plain dict copies."""
+    cfgs = list(dataset) if isinstance(dataset, (list, tuple)) else [dataset]
+    if not cfgs or not all(isinstance(cfg, Mapping) and 'type' in cfg for cfg in cfgs):
+        raise TypeError('FewShotDataset: dataset must be a dataset config (a dict with "type") '
+                        f'or a list of them, got {dataset!r:.200}')
+    return [copy.deepcopy(dict(cfg)) for cfg in cfgs]
+
+
+def dataset_classes(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> Tuple[str, ...]:
+    """Every class of a dataset config, known without reading its annotations.
+
+    The classes are the config's ``metainfo.classes``, else the dataset class's default
+    (``CocoDataset``: COCO's 80, ``VOCDataset``: VOC's 20, ``MVTecFSDataset``: Table 1's).
+    Several configs (concatenated) must agree.
+
+    Args:
+        dataset (dict | list[dict]): The wrapped dataset config(s).
+
+    Returns:
+        tuple[str, ...]: The class names, in label order.
+
+    Raises:
+        ValueError: No class list is known from the config (a ``LabelmeDataset`` without
+            ``classes``: the message lists the labels found), or the configs disagree.
+    """
+    found: Optional[Tuple[str, ...]] = None
+    for cfg in _as_cfg_list(dataset):
+        cls = _dataset_class(cfg)
+        lazy = _build(cfg, cls, lazy_init=True, pipeline=[])
+        names = tuple(lazy.metainfo.get('classes') or ())
+        if not names:
+            raise ValueError(
+                f'FewShotDataset: the class list of {cls.__name__} (data_root '
+                f'{cfg.get("data_root")!r}, ann_file {cfg.get("ann_file")!r}) is not known from '
+                'the config: set metainfo=dict(classes=(...)) on it, so that training, '
+                'validation, testing and inference share one label space'
+                + _labels_found_hint(cfg, cls))
+        names = check_class_names(names, f'{cls.__name__}: metainfo.classes')
+        if found is not None and names != found:
+            raise ValueError(f'FewShotDataset: the concatenated datasets have different classes: '
+                             f'{list(found)} and {list(names)}')
+        found = names
+    assert found is not None
+    return found
+
+
+def _labels_found_hint(cfg: Mapping[str, Any], cls: type) -> str:
+    """``' (labels found: [...])'`` for a dataset that infers its classes, else ''."""
+    try:
+        names = _build(cfg, cls, pipeline=[], serialize_data=False).metainfo.get('classes')
+    except Exception:  # the hint is best effort; the error above stands on its own
+        return ''
+    return f' (labels found there: {list(names)})' if names else ''
+
+
+def fewshot_label_space(dataset: Union[DatasetCfg, Sequence[DatasetCfg]],
+                        class_split: SplitSpec = None, setting: str = 'gfsod') -> LabelSpace:
+    """The label space of a :class:`FewShotDataset` config, from the config alone.
+
+    Args:
+        dataset (dict | list[dict]): The wrapped dataset config(s).
+        class_split (None | str | dict): The base/novel split. Defaults to None.
+        setting (str): ``'base'``, ``'gfsod'`` or ``'fsod'``. Defaults to ``'gfsod'``.
+
+    Returns:
+        LabelSpace: The label space.
+    """
+    return resolve_label_space(dataset_classes(dataset), class_split, setting)
+
+
+@DATASETS.register_module()
+class FewShotDataset(DetEntriesMixin, BaseDetDataset):
+    """The few-shot protocol over any mmdet detection dataset.
+
+    Example::
+
+        dict(type='FewShotDataset',
+             dataset=dict(type='CocoDataset', data_root='data/my_parts/',
+                          ann_file='train.json', data_prefix=dict(img='images/'),
+                          metainfo=dict(classes=('scratch', 'dent', 'crack'))),
+             setting='gfsod', class_split=dict(novel=['crack']), shots=5, seed=0,
+             filter_cfg=dict(filter_empty_gt=True), pipeline=train_pipeline)
+
+    With ``FewShotRunner`` the config's ``fewshot`` dict sets ``setting``, ``class_split`` and
+    (for the training set) ``shots``, ``base_shots``, ``seed``, ``unselected`` and
+    ``load_selection`` of every ``FewShotDataset`` of the config.
+
+    The label space (``metainfo['classes']``) follows from the wrapped dataset's class list
+    (its ``metainfo.classes`` or its type's default), ``class_split`` and ``setting``: known
+    from the config alone. Labels are positions in it; instances outside it follow
+    ``unselected`` (training) or are removed (``test_mode``: evaluation counts the label
+    space's classes only, as TFA's does). The wrapped dataset's ``filter_cfg`` applies before
+    the protocol, this dataset's ``filter_cfg`` (``filter_empty_gt``, ``min_size``) after it.
+
+    Args:
+        dataset (dict | list[dict]): The dataset config, or several (concatenated, same
+            classes; e.g. VOC2007 and VOC2012 trainval).
+        setting (str): ``'base'`` (base classes), ``'gfsod'`` (every class) or ``'fsod'``
+            (novel classes). Defaults to ``'gfsod'``.
+        class_split (None | str | dict): The base/novel split
+            (:mod:`mmfs_plugin.fewshot.splits`). Defaults to None: every class is base.
+        shots (int, optional): k of the k-shot rule for the novel classes; None (default)
+            keeps every instance.
+        base_shots (int | str, optional): k for the base classes; None: ``shots``;
+            ``'all'``: every base instance.
+        seed (int): Seed of the k-shot rule. Defaults to 0.
+        unselected (str): What becomes of the other instances of a kept image: ``'ignore'``
+            (ignore regions), ``'drop'`` or ``'keep'``. Defaults to ``'ignore'``.
+        load_selection (str, optional): A selection file (``kshot_selection.json``) or a
+            folder of TFA's files for one seed (``vocsplit/seed1``; read with ``shots``) to
+            use instead of drawing one.
+        **kwargs: :class:`~mmdet.datasets.BaseDetDataset`'s arguments of this dataset:
+            ``filter_cfg``, ``pipeline``, ``test_mode``, ``lazy_init``, ``indices``,
+            ``serialize_data``, ``max_refetch``.
+    """
+
+    METAINFO = {'classes': (), 'base_classes': (), 'novel_classes': (), 'palette': []}
+
+    def __init__(self,
+                 dataset: Union[DatasetCfg, Sequence[DatasetCfg]],
+                 setting: str = 'gfsod',
+                 class_split: SplitSpec = None,
+                 shots: Optional[int] = None,
+                 base_shots: Shots = None,
+                 seed: int = 0,
+                 unselected: str = 'ignore',
+                 load_selection: Optional[str] = None,
+                 **kwargs: Any) -> None:
+        if setting not in SETTINGS:
+            raise ValueError(f'FewShotDataset: setting must be one of {sorted(SETTINGS)}, '
+                             f'got {setting!r}')
+        if unselected not in POLICIES:
+            raise ValueError(f'FewShotDataset: unselected must be one of {POLICIES}, '
+                             f'got {unselected!r}')
+        for name in ('metainfo', 'data_root', 'ann_file', 'data_prefix'):
+            if kwargs.get(name):
+                raise TypeError(f'FewShotDataset: {name} belongs to the wrapped dataset '
+                                f'config (dataset=dict(..., {name}=...))')
+        self.dataset_cfgs = _as_cfg_list(dataset)
+        self.setting = setting
+        self.class_split = class_split
+        self.shots = shots
+        self.base_shots = base_shots
+        self.seed = seed
+        self.unselected = unselected
+        self.load_selection = load_selection
+        self.label_space = fewshot_label_space(self.dataset_cfgs, class_split, setting)
+        self.kshot_selection: Optional[KShotSelection] = None
+        space = self.label_space
+        novel = set(space.novel_classes)
+        first = self.dataset_cfgs[0]
+        metainfo = {key: value for key, value in _build(
+            first, _dataset_class(first), lazy_init=True, pipeline=[]).metainfo.items()
+                    if key not in ('classes', 'palette')}  # e.g. VOC's dataset_type
+        metainfo.update(
+            classes=space.classes, base_classes=space.base_classes,
+            novel_classes=space.novel_classes,
+            palette=[_hue(NOVEL_HUES if name in novel else BASE_HUES, i)
+                     for i, name in enumerate(space.classes)])
+        super().__init__(metainfo=metainfo, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Read the wrapped dataset(s), then apply the protocol (see the class docstring).
+
+        Returns:
+            list[dict]: The entries, labels in the label space.
+        """
+        entries: List[dict] = []
+        for cfg in self.dataset_cfgs:
+            inner = _build(cfg, keyed_dataset_class(_dataset_class(cfg)), pipeline=[],
+                           serialize_data=False,
+                           metainfo=dict(cfg.get('metainfo') or {},
+                                         classes=self.label_space.all_classes))
+            part = [inner.get_data_info(i) for i in range(len(inner))]
+            for entry in part:
+                entry.pop('sample_idx', None)  # mmengine's, re-added by this dataset
+            add_fallback_keys(part, inner.data_root)
+            entries += part
+        space = self.label_space
+        selected = None
+        if not self.test_mode and (self.shots is not None or self.base_shots is not None
+                                   or self.load_selection is not None):
+            candidates = kshot_candidates(entries, space)
+            self.kshot_selection = self._selection(candidates)
+            selected = self.kshot_selection.selected_keys
+        policy = 'drop' if self.test_mode else self.unselected
+        return apply_selection(entries, space, selected, policy)
+
+    def _selection(self, candidates: Dict[str, List[str]]) -> KShotSelection:
+        """Load (and check) or draw the k-shot selection."""
+        space = self.label_space
+        path = self.load_selection
+        if path is None:
+            return draw_selection(candidates, space, self.shots, self.base_shots, self.seed)
+        if os.path.isdir(path):
+            if not isinstance(self.shots, int):
+                raise ValueError(f'{path}: load_selection: a folder of TFA files is read for '
+                                 f'a number of shots; set shots (got {self.shots!r})')
+            selection = read_tfa_selection(path, self.shots, space, candidates, self.seed,
+                                           self.base_shots)
+        else:
+            selection = KShotSelection.load(path)
+        check_selection(selection, candidates, space, path)
+        print_log(f'FewShotDataset: k-shot selection loaded from {path}', logger='current')
+        return selection

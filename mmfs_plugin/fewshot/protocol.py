@@ -1,0 +1,173 @@
+"""The few-shot protocol as pure steps over mmdet ``data_list`` entries.
+
+An entry is mmdet's dict for one image (``img_path``, ``img_id``, ``height``, ``width``,
+``instances``...). Its instances carry ``bbox``, ``bbox_label`` (an index into the dataset's
+class list ``all_classes``; ``-1`` for an ``__ignore__`` region), ``ignore_flag`` and a stable
+``instance_key`` (:func:`~.kshot.instance_key`). The steps:
+
+1. split -> label space: :func:`~.label_space.resolve_label_space`;
+2. k-shot -> selected instances: :func:`kshot_candidates`, then :func:`draw_selection` (or a
+   loaded selection checked by :func:`check_selection`);
+3. policy -> ignore flags: :func:`apply_selection` relabels the instances into the label space,
+   keeps the images holding a selected instance and turns the other instances into ignore
+   regions (``'ignore'``), removes them (``'drop'``) or keeps them (``'keep'``).
+
+Each step returns new objects; the input entries are not changed. Pure: imports neither torch
+nor mmdet.
+"""
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from .kshot import KShotSelection, Shots, select_kshot, shots_per_class
+from .label_space import LabelSpace
+
+#: What becomes of the instances of a kept image that are not selected.
+POLICIES = ('ignore', 'drop', 'keep')
+
+Entry = Dict[str, Any]
+
+
+def _source(entry: Entry) -> str:
+    """What names an entry in messages: its annotation file, else its image."""
+    return str(entry.get('json_path') or entry.get('xml_path') or entry.get('img_path')
+               or f"img_id {entry.get('img_id')}")
+
+
+def kshot_candidates(entries: Sequence[Entry], label_space: LabelSpace) -> Dict[str, List[str]]:
+    """Collect, per class of the label space, the keys of its instances that may be shots.
+
+    An instance is a candidate when it is not ignored (``ignore_flag`` 0: not a crowd,
+    difficult or ``__ignore__`` region) and its class lies in the label space.
+
+    Args:
+        entries (Sequence[dict]): ``data_list`` entries, labels indexing
+            ``label_space.all_classes``.
+        label_space (LabelSpace): The label space.
+
+    Returns:
+        dict[str, list[str]]: Every class of the label space (in label order) -> its
+        candidates' keys, in the order of the entries.
+
+    Raises:
+        ValueError: An instance lacks ``instance_key``, or two instances share one (naming
+            both images).
+    """
+    candidates: Dict[str, List[str]] = {name: [] for name in label_space.classes}
+    seen: Dict[str, str] = {}
+    for entry in entries:
+        for index, instance in enumerate(entry['instances']):
+            key = instance.get('instance_key')
+            if key is None:
+                raise ValueError(f'{_source(entry)}: instances[{index}].instance_key: missing')
+            if key in seen:
+                raise ValueError(f'{_source(entry)}: instances[{index}].instance_key: {key!r} '
+                                 f'also names an instance of {seen[key]}')
+            seen[key] = _source(entry)
+            label = instance['bbox_label']
+            if instance.get('ignore_flag', 0) or label < 0:
+                continue
+            name = label_space.all_classes[label]
+            if name in candidates:
+                candidates[name].append(key)
+    return candidates
+
+
+def draw_selection(candidates: Mapping[str, Sequence[str]], label_space: LabelSpace,
+                   shots: Shots, base_shots: Shots, seed: int) -> KShotSelection:
+    """Draw the k-shot selection of a label space with the k-shot rule.
+
+    Args:
+        candidates (Mapping[str, Sequence[str]]): From :func:`kshot_candidates`.
+        label_space (LabelSpace): The label space.
+        shots (int | None): k of the novel classes (None: every instance).
+        base_shots (int | 'all' | None): k of the base classes (None: ``shots``).
+        seed (int): The seed.
+
+    Returns:
+        KShotSelection: The selection, for every class of the label space.
+    """
+    k = shots_per_class(label_space.base_classes, label_space.novel_classes, shots, base_shots)
+    return KShotSelection(seed=seed, shots=shots, base_shots=base_shots,
+                          classes=list(label_space.classes),
+                          selection=select_kshot(candidates, k, seed))
+
+
+def check_selection(selection: KShotSelection, candidates: Mapping[str, Sequence[str]],
+                    label_space: LabelSpace, source: str) -> None:
+    """Check that a loaded selection fits the dataset it is applied to.
+
+    Args:
+        selection (KShotSelection): The loaded selection.
+        candidates (Mapping[str, Sequence[str]]): From :func:`kshot_candidates`.
+        label_space (LabelSpace): The dataset's label space.
+        source (str): The selection file, named in errors.
+
+    Raises:
+        ValueError: The selection was made for other classes, or names an instance that is
+            not a candidate of its class in this dataset.
+    """
+    if list(selection.classes) != list(label_space.classes):
+        raise ValueError(f'{source}: classes: the selection was made for '
+                         f'{list(selection.classes)}, this dataset has '
+                         f'{list(label_space.classes)}')
+    for name, keys in selection.selection.items():
+        known = set(candidates.get(name, ()))
+        missing = [key for key in keys if key not in known]
+        if missing:
+            raise ValueError(f'{source}: selection.{name}: {len(missing)} instances are not '
+                             f'(non-ignored) instances of {name!r} in this dataset, e.g. '
+                             f'{missing[:3]}')
+
+
+def apply_selection(entries: Sequence[Entry], label_space: LabelSpace,
+                    selected: Optional[Mapping[str, str]] = None,
+                    unselected: str = 'ignore') -> List[Entry]:
+    """Relabel entries into the label space and apply a selection and its policy.
+
+    Args:
+        entries (Sequence[dict]): ``data_list`` entries, labels indexing
+            ``label_space.all_classes``.
+        label_space (LabelSpace): The label space.
+        selected (Mapping[str, str], optional): Instance key -> class of the selected
+            instances; None keeps every image and every instance of the label space.
+        unselected (str): What becomes of an instance that is not selected (or whose class
+            lies outside the label space) on a kept image: ``'ignore'`` (an ignore region,
+            ``ignore_flag=1``; its label, or ``-1`` outside the label space), ``'drop'``
+            (removed) or ``'keep'`` (a normal instance; outside the label space it can only be
+            an ignore region). Instances that are ignore regions already (crowd, difficult,
+            ``__ignore__``) stay ignore regions under every policy. Defaults to
+            ``'ignore'``.
+
+    Returns:
+        list[dict]: The kept entries (shallow copies, with new ``instances`` lists), in the
+        input order.
+    """
+    if unselected not in POLICIES:
+        raise ValueError(f'unselected must be one of {POLICIES}, got {unselected!r}')
+    label_of = label_space.label_of
+    all_classes = label_space.all_classes
+    result = []
+    for entry in entries:
+        instances = entry['instances']
+        if selected is not None and not any(inst['instance_key'] in selected
+                                            for inst in instances):
+            continue
+        kept = []
+        for instance in instances:
+            label = instance['bbox_label']
+            new_label = label_of.get(all_classes[label], -1) if label >= 0 else -1
+            already_ignored = bool(instance.get('ignore_flag', 0)) or label < 0
+            chosen = (new_label >= 0 and not already_ignored
+                      and (selected is None or instance['instance_key'] in selected))
+            if chosen or (already_ignored and new_label >= 0):
+                flag = 0 if chosen else 1
+            elif already_ignored:  # an ignore region outside the label space, or __ignore__
+                if unselected == 'drop' and label >= 0:
+                    continue
+                flag = 1
+            elif unselected == 'drop':
+                continue
+            else:
+                flag = 0 if unselected == 'keep' and new_label >= 0 else 1
+            kept.append(dict(instance, bbox_label=new_label, ignore_flag=flag))
+        result.append(dict(entry, instances=kept))
+    return result

@@ -1,0 +1,169 @@
+"""TFA's published few-shot files, read as selections and written from ours.
+
+TFA (Wang et al., ICML 2020; github.com/ucbdrive/few-shot-object-detection) publishes its
+k-shot draws as files, one per class and number of shots, in a folder per seed
+(``vocsplit/seed<S>/``, ``cocosplit/seed<S>/``; seed 0 directly in ``vocsplit/``):
+
+- Pascal VOC: ``box_<k>shot_<class>_train.txt``, one image per line
+  (``datasets/VOC2007/JPEGImages/000005.jpg``). TFA trains on every object of that class in
+  the listed images (it would draw k of them at random, unseeded, if there were more).
+- COCO: ``full_box_<k>shot_<class>_trainval.json``, a COCO file holding the chosen
+  annotations of that class and their images.
+
+Read as a selection, a VOC file selects every non-ignored object of its class in the listed
+images (keys ``<xml path>#<object index>``; mmdet marks ``difficult`` objects as ignored, so they
+are not shots), and a COCO file selects exactly its annotations (keys: annotation ids). Written
+from a selection, a VOC file lists the images of the class's selected objects and a COCO file
+holds the selected annotations copied from the source COCO file. Pure: imports neither torch
+nor mmdet.
+"""
+import glob
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from ..fileio import atomic_write, dump_json_atomic
+from .kshot import KShotSelection, Shots
+from .label_space import LabelSpace
+
+VOC_FILE = 'box_{shots}shot_{name}_train.txt'
+COCO_FILE = 'full_box_{shots}shot_{name}_trainval.json'
+FORMATS = ('tfa_voc', 'tfa_coco')
+
+
+def detect_format(folder: str) -> str:
+    """Tell which TFA format a folder holds: ``'tfa_voc'`` or ``'tfa_coco'``.
+
+    Raises:
+        ValueError: The folder holds neither kind of file.
+    """
+    if glob.glob(os.path.join(glob.escape(folder), 'box_*shot_*_train.txt')):
+        return 'tfa_voc'
+    if glob.glob(os.path.join(glob.escape(folder), 'full_box_*shot_*_trainval.json')):
+        return 'tfa_coco'
+    raise ValueError(f'{folder}: load_selection: neither TFA VOC files (box_<k>shot_<class>'
+                     '_train.txt) nor TFA COCO files (full_box_<k>shot_<class>_trainval.json)')
+
+
+def _image_id(line: str) -> str:
+    """``datasets/VOC2007/JPEGImages/000005.jpg`` -> ``000005``."""
+    return os.path.splitext(line.strip().replace('\\', '/').rsplit('/', 1)[-1])[0]
+
+
+def _key_image_id(key: str) -> str:
+    """The image id of a VOC instance key ``VOC2007/Annotations/000005.xml#2``."""
+    return _image_id(key.rpartition('#')[0])
+
+
+def read_tfa_selection(folder: str, shots: int, label_space: LabelSpace,
+                       candidates: Mapping[str, Sequence[str]], seed: int = 0,
+                       base_shots: Shots = None) -> KShotSelection:
+    """Read TFA's files of ``shots`` shots for every class of a label space as a selection.
+
+    Args:
+        folder (str): The folder of one seed (e.g. ``vocsplit/seed1``).
+        shots (int): k, which names the files.
+        label_space (LabelSpace): The classes to read (one file each).
+        candidates (Mapping[str, Sequence[str]]): The dataset's candidates per class
+            (:func:`~.protocol.kshot_candidates`): VOC lines are matched to their keys.
+        seed (int): Recorded in the selection. Defaults to 0.
+        base_shots (int | 'all' | None): Recorded in the selection. Defaults to None.
+
+    Returns:
+        KShotSelection: The selection.
+
+    Raises:
+        ValueError: A class's file is missing or unreadable, or names an image or annotation
+            the dataset does not hold for that class (the message names the file).
+    """
+    kind = detect_format(folder)
+    selection: Dict[str, List[str]] = {}
+    for name in label_space.classes:
+        template = VOC_FILE if kind == 'tfa_voc' else COCO_FILE
+        path = os.path.join(folder, template.format(shots=shots, name=name))
+        try:
+            with open(path, encoding='utf-8') as f:
+                data = f.read() if kind == 'tfa_voc' else json.load(f)
+        except (OSError, ValueError) as err:
+            raise ValueError(f'{path}: cannot read the TFA file of class {name!r}: {err}')
+        if kind == 'tfa_voc':
+            ids = {_image_id(line) for line in data.splitlines() if line.strip()}
+            keys = [key for key in candidates.get(name, ()) if _key_image_id(key) in ids]
+            found = {_key_image_id(key) for key in keys}
+            if ids - found:
+                raise ValueError(f'{path}: images {sorted(ids - found)[:3]}: no non-ignored '
+                                 f'{name!r} object in the dataset')
+        else:
+            annotations = data.get('annotations') if isinstance(data, dict) else None
+            if not isinstance(annotations, list):
+                raise ValueError(f'{path}: annotations: expected a list')
+            keys = [str(ann['id']) for ann in annotations]
+        selection[name] = keys
+    return KShotSelection(seed=seed, shots=shots, base_shots=base_shots,
+                          classes=list(label_space.classes), selection=selection)
+
+
+def write_tfa_voc(selection: KShotSelection, folder: str,
+                  image_prefix: str = 'datasets') -> List[str]:
+    """Write a selection of VOC instances as TFA's ``box_<k>shot_<class>_train.txt`` files.
+
+    Args:
+        selection (KShotSelection): A selection whose keys are VOC keys
+            ``VOC2007/Annotations/<id>.xml#<index>``.
+        folder (str): The output folder (created).
+        image_prefix (str): What precedes ``VOC<year>/JPEGImages/<id>.jpg`` on each line.
+            Defaults to ``'datasets'`` (TFA's own lines).
+
+    Returns:
+        list[str]: The files written.
+    """
+    written = []
+    for name, keys in selection.selection.items():
+        lines = []
+        for key in keys:
+            xml_path = key.rpartition('#')[0]
+            year_dir = xml_path.replace('\\', '/').split('/')[-3:-2] or ['VOC2007']
+            line = '/'.join([image_prefix, year_dir[0], 'JPEGImages',
+                             f'{_key_image_id(key)}.jpg']).lstrip('/')
+            if line not in lines:
+                lines.append(line)
+        path = os.path.join(folder, VOC_FILE.format(shots=selection.shots, name=name))
+        os.makedirs(folder, exist_ok=True)
+        with atomic_write(path, 'w') as f:
+            f.write(''.join(f'{line}\n' for line in lines))
+        written.append(path)
+    return written
+
+
+def write_tfa_coco(selection: KShotSelection, coco: Mapping[str, Any], folder: str,
+                   source: Optional[str] = None) -> List[str]:
+    """Write a selection of COCO annotations as TFA's ``full_box_<k>shot_<class>_trainval.json``.
+
+    Args:
+        selection (KShotSelection): A selection whose keys are annotation ids.
+        coco (Mapping): The source COCO dataset (``images``, ``annotations``, ``categories``).
+        folder (str): The output folder (created).
+        source (str, optional): The COCO file, named in errors.
+
+    Returns:
+        list[str]: The files written.
+
+    Raises:
+        ValueError: A selected id is not an annotation of the source file.
+    """
+    annotations = {str(ann['id']): ann for ann in coco.get('annotations', [])}
+    images = {image['id']: image for image in coco.get('images', [])}
+    os.makedirs(folder, exist_ok=True)
+    written = []
+    for name, keys in selection.selection.items():
+        missing = [key for key in keys if key not in annotations]
+        if missing:
+            raise ValueError(f'{source or "COCO file"}: annotations: selected ids {missing[:3]} '
+                             f'of class {name!r} are not in the file')
+        chosen = [annotations[key] for key in keys]
+        image_ids = list(dict.fromkeys(ann['image_id'] for ann in chosen))
+        path = os.path.join(folder, COCO_FILE.format(shots=selection.shots, name=name))
+        dump_json_atomic(dict(images=[images[i] for i in image_ids], annotations=chosen,
+                              categories=coco.get('categories', [])), path)
+        written.append(path)
+    return written
