@@ -42,11 +42,11 @@ def read_markdown_table(path: Path) -> dict:
 
 def student_t_from_csv(rows: list, metric: str, shots: int) -> tuple:
     """(n, mean, std, 95% CI half-width) of a metric at shots, recomputed from results.csv
-    rows: scipy's Student's t interval of the mean, n - 1 degrees of freedom."""
+    rows: the 95% interval of Student's t with n - 1 degrees of freedom times s/sqrt(n)."""
     values = [float(row[metric]) for row in rows if int(row['shots']) == shots]
     n, mean, std = len(values), statistics.fmean(values), statistics.stdev(values)
-    low, high = stats.t.interval(0.95, n - 1, loc=mean, scale=std / math.sqrt(n))
-    return n, mean, std, (high - low) / 2
+    _, t_95 = stats.t.interval(0.95, n - 1)
+    return n, mean, std, t_95 * std / math.sqrt(n)
 
 
 # --- aggregation, by hand -------------------------------------------------------------------
