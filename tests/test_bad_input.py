@@ -3,12 +3,14 @@ import json
 import os
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from mmfs_plugin.formats.labelme import read_labelme
-from mmfs_plugin.formats.labelme_records import LabelmeError, SkipSummary
+from mmfs_plugin.formats.labelme_records import FieldWarning, LabelmeError, SkipSummary
 
-from .test_labelme_reader import DROP, SQUARE, image_b64, shape, write_image, write_labelme
+from .test_labelme_reader import (DROP, HEIGHT, SQUARE, WIDTH, image_b64, mask_b64, shape,
+                                  write_image, write_labelme)
 
 GOOD = shape('crack', SQUARE)
 
@@ -23,14 +25,36 @@ SHAPE_CASES = {
                      'non-finite coordinate'),
     'far-out coordinate': (shape('crack', [[1, 1], [1e13, 5], [9, 9]]), 'points',
                            'coordinate out of range'),
-    'degenerate polygon': (shape('crack', [[4, 1], [4, 9], [4, 30]]), 'points',
-                           'zero-area box'),
+    'vertical line polygon': (shape('crack', [[4, 1], [4, 9], [4, 30]]), 'points',
+                              'zero-area shape'),
+    'horizontal line polygon': (shape('crack', [[1, 4], [9, 4], [30, 4]]), 'points',
+                                'zero-area shape'),
+    'diagonal line polygon': (shape('crack', [[2, 4], [12, 14], [22, 24], [2, 4]]), 'points',
+                              'zero-area shape'),
+    'point polygon': (shape('crack', [[4, 1], [4, 1], [4, 1]]), 'points', 'zero-area shape'),
     'degenerate rectangle': (shape('crack', [[4, 1], [4, 1]], 'rectangle'), 'points',
-                             'zero-area box'),
+                             'zero-area shape'),
+    'flat rectangle': (shape('crack', [[4, 1], [20, 1]], 'rectangle'), 'points',
+                       'zero-area shape'),
+    'diagonal oriented rectangle': (shape('crack', [[2, 4], [12, 14], [22, 24], [7, 9]],
+                                          'oriented_rectangle'), 'points', 'zero-area shape'),
+    'oriented rectangle of three points': (shape('crack', SQUARE[:3], 'oriented_rectangle'),
+                                           'points', 'not 4 points'),
     'zero-radius circle': (shape('crack', [[4, 1], [4, 1]], 'circle'), 'points',
-                           'zero-area box'),
+                           'zero-area shape'),
+    'empty mask': (shape('crack', [[1, 1], [3, 2]], 'mask', mask=mask_b64(np.zeros((2, 3)))),
+                   'mask', 'zero-area shape'),
+    'mask beyond its points': (shape('crack', [[1, 1], [2, 1]], 'mask',  # labelme cuts it
+                                     mask=mask_b64(np.eye(3)[::-1])), 'mask', 'zero-area shape'),
     'box outside the image': (shape('crack', [[60, 1], [70, 1], [70, 9]]), 'points',
                               'outside the image'),
+    'polygon past a corner': (shape('crack', [[-10, 5], [5, -10], [-10, -10]]), 'points',
+                              'outside the image'),
+    'circle past a corner': (shape('crack', [[-3, -3], [-3, 1]], 'circle'), 'points',
+                             'outside the image'),
+    'mask outside the image': (shape('crack', [[60, 1], [61, 2]], 'mask',
+                                     mask=mask_b64(np.ones((2, 2)))), 'points',
+                               'outside the image'),
     'unknown shape_type': (shape('crack', SQUARE, 'ellipse'), 'shape_type',
                            'unknown shape_type'),
     'mistyped shape_type': (shape('crack', SQUARE, 5), 'shape_type', 'not a string'),
@@ -84,18 +108,10 @@ FILE_CASES = {
     'missing shapes': (lambda d: write_labelme(d, 'f', DROP), 'shapes', 'missing field', 0),
     'mistyped shapes': (lambda d: write_labelme(d, 'f', {'0': GOOD}), 'shapes', 'not a list',
                         0),
-    'mistyped imageHeight': (lambda d: write_labelme(d, 'f', [GOOD, GOOD], imageHeight='40'),
-                             'imageHeight', 'not an integer', 2),
-    'zero imageWidth': (lambda d: write_labelme(d, 'f', [GOOD], imageWidth=0), 'imageWidth',
-                        'not a positive integer', 1),
     'mistyped imagePath': (lambda d: write_labelme(d, 'f', [GOOD], imagePath=7), 'imagePath',
                            'not a string', 1),
     'missing image': (lambda d: write_labelme(d, 'f', [GOOD, GOOD, GOOD], image=False),
                       'imagePath', 'image not found', 3),
-    'imageHeight disagrees': (lambda d: write_labelme(d, 'f', [GOOD], imageHeight=41),
-                              'imageHeight', 'disagrees with the image', 1),
-    'imageWidth disagrees': (lambda d: write_labelme(d, 'f', [GOOD], imageWidth=49),
-                             'imageWidth', 'disagrees with the image', 1),
     'image is not an image': (_not_an_image, 'imagePath', 'unreadable image', 1),
     'imageData of garbage': (lambda d: write_labelme(d, 'f', [GOOD], image=False,
                                                      imageData='AAAA'),
@@ -153,6 +169,36 @@ def test_unreadable_file_names_the_file(tmp_path):
     os.chmod(path, 0)
     with pytest.raises(LabelmeError, match='locked.json: file: unreadable file'):
         read_labelme(path)
+
+
+# name -> (the declared size fields, the warnings' fields): read with the image's size, as labelme
+WARNING_CASES = {
+    'imageHeight disagrees': (dict(imageHeight=41), ['imageHeight']),
+    'imageWidth disagrees': (dict(imageWidth=49), ['imageWidth']),
+    'size transposed': (dict(imageHeight=WIDTH, imageWidth=HEIGHT), ['imageHeight', 'imageWidth']),
+    'mistyped imageHeight': (dict(imageHeight='40'), ['imageHeight']),
+    'zero imageWidth': (dict(imageWidth=0), ['imageWidth']),
+    'sizes left out': (dict(imageHeight=DROP, imageWidth=DROP), []),
+}
+
+
+@pytest.mark.parametrize('name', sorted(WARNING_CASES))
+@pytest.mark.parametrize('on_error', ['raise', 'skip'])
+def test_declared_size_is_checked_and_the_image_size_used(tmp_path, name, on_error):
+    fields, warned = WARNING_CASES[name]
+    path = write_labelme(tmp_path, 'f', [GOOD], **fields)
+    record = read_labelme(path, on_error=on_error)
+    assert (record.height, record.width) == (HEIGHT, WIDTH) and record.skipped == []
+    assert [(w.file, w.field, w.reason) for w in record.warnings] == [
+        (path, field, 'disagrees with the image') for field in warned]
+    for warning in record.warnings:
+        assert str(warning).startswith(f'{path}: {warning.field}: disagrees with the image (')
+        assert f'{os.path.join(str(tmp_path), "f.png")}; the image' in str(warning)
+
+
+def test_field_warning_reads_as_file_field_reason():
+    warning = FieldWarning('a.json', 'imageWidth', 'disagrees with the image', '9 in the JSON')
+    assert str(warning) == 'a.json: imageWidth: disagrees with the image (9 in the JSON)'
 
 
 def test_skip_summary_over_a_broken_corpus(tmp_path):

@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import runpy
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from mmfs_plugin.formats.mvtec_fs_table import (TABLE_COLUMNS, ClassRow, compute_table,
                                                  load_table, table_to_csv)
 from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs, target_table
+
+from .labelme_tree import small_tree_spec, square, write_tree
 
 TOOLS = os.path.join(os.path.dirname(__file__), '..', 'tools')
 PACKAGED_CSV = os.path.join(os.path.dirname(__file__), '..', 'mmfs_plugin', 'formats',
@@ -127,3 +130,40 @@ def test_command_line_failures_are_clear(demo, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(['--help'])
     assert exit_info.value.code == 0 and '--csv' in capsys.readouterr().out
+
+
+def test_labels_print_quoted_and_unknown_ones_marked(tmp_path, capsys):
+    root = str(tmp_path / 'tree')
+    write_tree(root, {
+        ('bottle', 'training', 'broken_large', '000'): [('broken_large', square(4, 4, 10)),
+                                                        ('broken_large ', square(30, 30, 9))],
+        ('bottle', 'testing', 'broken_large', '010'): [('Broken_large', square(4, 4, 10))],
+    })
+    path = os.path.join(root, 'image', 'bottle', 'testing', 'broken_large', '010.json')
+    edit_json(path, lambda doc: doc.update(imageHeight=65))
+    assert tool_main('dataset_stats')([root]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split() for line in out.splitlines()[1:4]] == [
+        ['bottle', "'broken_large'", '1', '0', '1', '1', '64'],
+        ['bottle', "'Broken_large'", '*', '0', '1', '1', '1', '64'],
+        ['bottle', "'broken_large", "'", '*', '1', '0', '1', '1', '64']]
+    assert out.splitlines()[-1] == '* not in MVTec-FS Table 1: 2 classes'
+    assert err.endswith(f'\ndataset_stats: warning: {path}: imageHeight: disagrees with the '
+                        f"image (65 in the JSON, 64 in {path[:-len('.json')]}.png; the image's "
+                        'is used)\n')  # after the progress bar
+    assert tool_main('dataset_stats')([root, '--csv', os.path.join(root, 'out.csv')]) == 0
+    assert [row['defect'] for row in read_csv(os.path.join(root, 'out.csv'))] == [
+        'broken_large', 'Broken_large', 'broken_large ']  # the CSV keeps the labels as they are
+
+
+def test_two_files_of_one_image_are_an_error(tmp_path, capsys):
+    root = str(tmp_path / 'tree')
+    write_tree(root, small_tree_spec())
+    first = os.path.join(root, 'image', 'screw', 'training', 'thread_side', '001.json')
+    copy = first.replace('001.json', '001 - Copy.json')
+    shutil.copy(first, copy)
+    assert tool_main('dataset_stats')([root]) == 1
+    image = os.path.realpath(first[:-len('.json')] + '.png')
+    assert capsys.readouterr().err.endswith(
+        f'\ndataset_stats: error: {first}: imagePath: image annotated twice ({image} is also '
+        f'annotated by {copy})\n')

@@ -1,50 +1,25 @@
 """tools/labelme2coco.py against labelme's own COCO export, and its command line."""
-import base64
 import importlib.util
-import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from .test_labelme_reader import image_b64, mask_b64, shape, write_labelme
+from .test_labelme_geometry import labelme_shape_mask
+from .test_labelme_reader import image_b64, mask_b64, shape, write_image, write_labelme
 
 TOOL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools',
                     'labelme2coco.py')
 _spec = importlib.util.spec_from_file_location('labelme2coco', TOOL)
 labelme2coco = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(labelme2coco)
-
-
-def labelme_shape_mask(doc: dict, s: dict) -> np.ndarray:
-    """labelme's ``shape_to_mask`` (utils/shape.py), and its mask-shape placement (5.x)."""
-    height, width = doc['imageHeight'], doc['imageWidth']
-    shape_type = s.get('shape_type') or 'polygon'
-    if shape_type == 'mask':
-        mask = np.zeros((height, width), bool)
-        (x1, y1), (x2, y2) = np.asarray(s['points']).astype(int)
-        bitmap = np.asarray(Image.open(io.BytesIO(base64.b64decode(s['mask'])))).astype(bool)
-        mask[y1:y2 + 1, x1:x2 + 1] = bitmap
-        return mask
-    image = Image.fromarray(np.zeros((height, width), np.uint8))
-    draw = ImageDraw.Draw(image)
-    xy = [tuple(point) for point in s['points']]
-    if shape_type == 'circle':
-        (cx, cy), (px, py) = xy
-        d = np.hypot(cx - px, cy - py)
-        draw.ellipse([cx - d, cy - d, cx + d, cy + d], outline=1, fill=1)
-    elif shape_type == 'rectangle':  # sorted: modern Pillow refuses reversed corners
-        (x1, y1), (x2, y2) = xy
-        draw.rectangle([min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)], outline=1, fill=1)
-    else:
-        draw.polygon(xy=xy, outline=1, fill=1)
-    return np.array(image, dtype=bool)
 
 
 def labelme_export(json_path: str, classes) -> list:
@@ -57,7 +32,7 @@ def labelme_export(json_path: str, classes) -> list:
             continue  # the one documented difference: labelme paints them, they are no objects
         group_id = s.get('group_id')
         key = (s['label'], uuid.uuid1() if group_id is None else group_id)
-        mask = labelme_shape_mask(doc, s)
+        mask = labelme_shape_mask(doc['imageHeight'], doc['imageWidth'], s)
         masks[key] = masks[key] | mask if key in masks else mask
     result = []
     for (label, _), mask in masks.items():
@@ -194,3 +169,97 @@ def test_help_runs_as_a_script():
     result = subprocess.run([sys.executable, TOOL, '--help'], capture_output=True, text=True,
                             check=True)
     assert '__ignore__ regions have no class and are left out' in ' '.join(result.stdout.split())
+
+
+def test_areas_and_segmentations_are_what_lies_in_the_image(tmp_path, capsys):
+    os.makedirs(tmp_path / 'in')
+    write_image(str(tmp_path / 'in' / 'c.png'), 100, 100)
+    write_labelme(tmp_path / 'in', 'c', [
+        shape('dent', [[-50, -50], [50, 50]], 'rectangle'),
+        shape('dent', [[80, 60], [130, 60], [130, 90], [80, 90]]),
+        shape('dent', [[60, -0.4], [70, 10]], 'rectangle'),
+    ], image=False, imageHeight=100, imageWidth=100)
+    out = tmp_path / 'coco.json'
+    assert run([tmp_path / 'in', out], capsys)[0] == 0
+    coco = COCO(str(out))
+    anns = coco.loadAnns(coco.getAnnIds())
+    assert [(a['bbox'], a['area']) for a in anns] == [
+        ([0.0, 0.0, 50.0, 50.0], 2500.0), ([80.0, 60.0, 20.0, 30.0], 600.0),
+        ([60.0, 0.0, 10.0, 10.0], 100.0)]
+    for ann in anns:
+        (polygon,) = ann['segmentation']
+        assert min(polygon) >= 0 and max(polygon) <= 100  # clipped, as the area
+        assert abs(coco.annToMask(ann).sum() - ann['area']) <= ann['bbox'][2] + ann['bbox'][3]
+
+
+def test_image_size_and_embedded_image_as_labelme_reads_them(tmp_path, capsys):
+    # t3 declares 200 high, 100 wide for a 200 wide, 100 high image; t2 embeds its image and
+    # names a file that was shrunk later
+    box = shape('crack', [[20, 10], [180, 90]], 'rectangle')
+    os.makedirs(tmp_path / 'in')
+    write_image(str(tmp_path / 'in' / 't3.png'), 100, 200)
+    t3 = write_labelme(tmp_path / 'in', 't3', [box], image=False, imageHeight=200,
+                       imageWidth=100)
+    write_image(str(tmp_path / 'in' / 't2.png'), 50, 100)
+    write_labelme(tmp_path / 'in', 't2', [box], image=False, imageData=image_b64(100, 200),
+                  imageHeight=100, imageWidth=200)
+    out = tmp_path / 'coco.json'
+    status, _, stderr = run([tmp_path / 'in', out], capsys)
+    assert status == 0
+    assert stderr.splitlines() == [
+        f'labelme2coco: warning: {t3}: imageHeight: disagrees with the image (200 in the JSON, '
+        f"100 in {tmp_path / 'in' / 't3.png'}; the image's is used)",
+        f'labelme2coco: warning: {t3}: imageWidth: disagrees with the image (100 in the JSON, '
+        f"200 in {tmp_path / 'in' / 't3.png'}; the image's is used)"]
+    coco = json.loads(out.read_text())
+    assert [(i['file_name'].split('_')[0], i['height'], i['width']) for i in coco['images']] == [
+        ('coco', 100, 200), ('in/t3.png', 100, 200)]
+    assert Image.open(tmp_path / coco['images'][0]['file_name']).size == (200, 100)
+    assert [a['bbox'] for a in coco['annotations']] == [[20.0, 10.0, 160.0, 80.0]] * 2
+
+
+def test_two_files_of_one_image_fail_or_the_later_is_skipped(tmp_path, capsys):
+    first = write_labelme(tmp_path / 'in', 'a', [shape('crack', [[1, 1], [9, 1], [9, 9]])])
+    copy = str(tmp_path / 'in' / 'a - Copy.json')
+    shutil.copy(first, copy)
+    out = tmp_path / 'coco.json'
+    status, _, stderr = run([tmp_path / 'in', out], capsys)
+    assert status == 1 and not out.exists()
+    # files are read in name order: 'a - Copy.json' before 'a.json'
+    assert stderr == (f'labelme2coco: error: {first}: imagePath: image annotated twice '
+                      f"({tmp_path / 'in' / 'a.png'} is also annotated by {copy})\n")
+    status, stdout, _ = run([tmp_path / 'in', out, '--on-error', 'skip'], capsys)
+    assert status == 0
+    coco = json.loads(out.read_text())
+    assert len(coco['images']) == len(coco['annotations']) == 1
+    assert 'image annotated twice' in stdout and '1 of 2 shapes skipped' in stdout
+
+
+def test_output_folder_is_created(tmp_path, capsys):
+    labelme_tree(tmp_path / 'labelme')
+    out = tmp_path / 'data' / 'not_yet' / 'coco.json'
+    assert run([tmp_path / 'labelme', out], capsys)[0] == 0
+    assert len(json.loads(out.read_text())['images']) == 3
+
+
+def test_class_lists_are_checked_and_look_alike_labels_reported(tmp_path, capsys):
+    labelme_tree(tmp_path / 'labelme')
+    out = tmp_path / 'coco.json'
+    status, _, stderr = run([tmp_path / 'labelme', out, '--classes', 'crack', 'dent', 'crack'],
+                            capsys)
+    assert status == 1 and "--classes: listed more than once: ['crack']" in stderr
+    status, _, stderr = run([tmp_path / 'labelme', out, '--classes', 'crack', ''], capsys)
+    assert status == 1 and '--classes: every class name must be a non-empty str' in stderr
+    labels = tmp_path / 'labels.txt'
+    labels.write_text('__ignore__\n')
+    status, _, stderr = run([tmp_path / 'labelme', out, '--classes-file', labels], capsys)
+    assert status == 1 and f'{labels}: no class listed' in stderr
+    assert not out.exists()
+    write_labelme(tmp_path / 'labelme' / 'd', 'look', [shape('Crack ', [[1, 1], [9, 1], [9, 9]]),
+                                                       shape('CRACK', [[1, 1], [9, 1], [9, 9]])])
+    status, _, stderr = run([tmp_path / 'labelme', out], capsys)
+    assert status == 0
+    assert stderr == ('labelme2coco: warning: labels differing only in case or surrounding '
+                      "spaces, each a class of its own: 'CRACK', 'Crack ', 'crack'\n")
+    assert [c['name'] for c in json.loads(out.read_text())['categories']] == [
+        'CRACK', 'Crack ', 'crack', 'dent', 'hole', 'stain']

@@ -3,22 +3,24 @@
 The helpers at the top write labelme files; the other reader tests import them.
 """
 import base64
+import hashlib
 import io
 import json
 import math
 import os
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+import shapely
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from mmfs_plugin.formats.labelme import check_labels, read_labelme, write_embedded_image
-from mmfs_plugin.formats.labelme_records import (LabelmeError, LabelmeRecord, SkippedShape,
-                                                  SkipSummary)
+from mmfs_plugin.formats.labelme import (check_duplicate_images, check_labels,
+                                         find_duplicate_images, read_labelme,
+                                         write_embedded_image)
+from mmfs_plugin.formats.labelme_records import (FieldWarning, LabelmeError, LabelmeRecord,
+                                                  SkippedShape, SkipSummary)
 
 HEIGHT, WIDTH = 40, 50
 #: Pass as a field value to :func:`write_labelme` to leave the field out.
@@ -100,19 +102,47 @@ def test_rectangle_corners_in_any_order_give_the_same_instance(tmp_path):
         assert inst.shape_type == 'rectangle'
 
 
-@pytest.mark.parametrize('radius, vertices', [(0.3, 12), (5, 12), (100, 22), (1000, 70)])
+@pytest.mark.parametrize('radius, vertices', [(0.3, 12), (5, 12), (100, 22), (400, 44)])
 def test_circle_polygon_follows_labelme(tmp_path, radius, vertices):
     # labelme: max(int(pi / arccos(1 - 1 / r)), 12) vertices on the circle
-    record = read_one(tmp_path, shape('hole', [[25, 20], [25 + radius, 20]], 'circle'))
-    (inst,) = record.instances
+    side = math.ceil(2 * radius) + 2
+    write_image(str(tmp_path / 'img.png'), side, side)
+    c = side / 2
+    path = write_labelme(tmp_path, 'img', [shape('hole', [[c, c], [c + radius, c]], 'circle')],
+                         image=False, imageHeight=side, imageWidth=side)
+    (inst,) = read_labelme(path).instances
     (polygon, ) = inst.segmentation
     assert len(polygon) == 2 * vertices
     points = np.array(polygon).reshape(-1, 2)
-    assert np.allclose(np.hypot(points[:, 0] - 25, points[:, 1] - 20), radius)
+    assert np.allclose(np.hypot(points[:, 0] - c, points[:, 1] - c), radius)
     assert inst.area == pytest.approx(
         vertices * radius**2 * math.sin(2 * math.pi / vertices) / 2)
-    assert inst.bbox == (max(25 - radius, 0), max(20 - radius, 0), min(25 + radius, WIDTH),
-                         min(20 + radius, HEIGHT))
+    assert inst.bbox == (c - radius, c - radius, c + radius, c + radius)  # the circle's
+
+
+def labelme_circle(cx: float, cy: float, radius: float) -> shapely.Polygon:
+    """labelme's labelme2coco polygon of a circle."""
+    n = max(int(np.pi / np.arccos(1 - 1 / radius)), 12)
+    angles = 2 * np.pi / n * np.arange(n)
+    return shapely.Polygon(np.stack([cx + radius * np.sin(angles),
+                                     cy + radius * np.cos(angles)], axis=1))
+
+
+@pytest.mark.parametrize('centre, radius, box', [
+    ((-3, 20), 5, (0, 16, 2, 24)),  # centre beyond the left border: the chord at x=0
+    ((48, -4), 5, (45, 0, 50, 1)),  # beyond the top border
+    ((25, 20), 60, (0, 0, WIDTH, HEIGHT)),  # the image inside the circle
+    ((-3, -4), 7, (0, 0, 33 ** .5 - 3, 40 ** .5 - 4)),  # beyond a corner
+])
+def test_circle_crossing_the_border_keeps_what_lies_inside(tmp_path, centre, radius, box):
+    cx, cy = centre
+    (inst,) = read_one(tmp_path, shape('hole', [[cx, cy], [cx + radius, cy]], 'circle')).instances
+    assert inst.bbox == pytest.approx(box)  # the disc's part in the image
+    (polygon,) = inst.segmentation
+    inside = labelme_circle(cx, cy, radius).intersection(shapely.box(0, 0, WIDTH, HEIGHT))
+    ours = shapely.Polygon(np.reshape(polygon, (-1, 2)))
+    assert ours.symmetric_difference(inside).area == pytest.approx(0, abs=1e-9)
+    assert inst.area == pytest.approx(inside.area)
 
 
 def test_mask_is_placed_at_its_first_point_as_full_frame_rle(tmp_path):
@@ -175,7 +205,7 @@ def test_mask_parts_alone_merge_into_one_rle(tmp_path):
     record = read_one(tmp_path,
                       shape('stain', [[0, 0], [1, 1]], 'mask', group_id=3,
                             mask=mask_b64(np.ones((2, 2), bool))),
-                      shape('stain', [[10, 5], [11, 6]], 'mask', group_id=3,
+                      shape('stain', [[10, 5], [13, 7]], 'mask', group_id=3,
                             mask=mask_b64(np.ones((3, 4), bool))))
     (inst,) = record.instances
     expected = np.zeros((HEIGHT, WIDTH), bool)
@@ -202,17 +232,23 @@ def test_ignore_shapes_become_ignore_instances(tmp_path):
                                                                 ('crack', False)]
 
 
-def test_partially_outside_box_is_clipped(tmp_path):
-    (inst,) = read_one(tmp_path, shape('crack', [[-5, -2], [60, 10], [20, 45]])).instances
+def test_partially_outside_polygon_is_clipped_to_the_image(tmp_path):
+    triangle = [[-5, -2], [60, 10], [20, 45]]
+    (inst,) = read_one(tmp_path, shape('crack', triangle)).instances
+    (polygon,) = inst.segmentation
+    points = np.array(polygon).reshape(-1, 2)
+    assert points.min() >= 0 and (points.max(0) <= (WIDTH, HEIGHT)).all()
     assert inst.bbox == (0.0, 0.0, float(WIDTH), float(HEIGHT))
-    assert inst.segmentation == [[-5, -2, 60, 10, 20, 45]]
+    inside = shapely.Polygon(triangle).intersection(shapely.box(0, 0, WIDTH, HEIGHT))
+    assert inst.area == pytest.approx(inside.area)
+    assert shapely.Polygon(points).symmetric_difference(inside).area == pytest.approx(0)
 
 
 def test_labelme_3_file_without_optional_fields(tmp_path):
     old = [dict(label='crack', points=SQUARE, line_color=None, fill_color=None)]
     path = write_labelme(tmp_path, 'old', old, version='3.16.7', imageHeight=DROP,
                          imageWidth=DROP, lineColor=[0, 255, 0, 128])
-    record = read_labelme(path, check_image=False)
+    record = read_labelme(path)
     assert (record.height, record.width) == (HEIGHT, WIDTH)  # from the image header
     (inst,) = record.instances
     assert (inst.shape_type, inst.group_id, inst.bbox) == ('polygon', None, (2., 3., 12., 13.))
@@ -229,6 +265,82 @@ def test_embedded_image_only(tmp_path):
     assert np.array_equal(np.asarray(Image.open(out)), np.full((HEIGHT, WIDTH, 3), 120))
     assert write_embedded_image(record, str(tmp_path / 'out')) == out
     assert os.listdir(tmp_path / 'out') == [os.path.basename(out)]
+
+
+def test_wrong_declared_size_uses_the_image_and_warns(tmp_path):
+    # t3: the JSON says 200 high, 100 wide; the image is 200 wide, 100 high (labelme logs it
+    # and uses the image's size)
+    write_image(str(tmp_path / 't3.png'), 100, 200)
+    path = write_labelme(tmp_path, 't3', [shape('crack', [[20, 10], [180, 90]], 'rectangle')],
+                         image=False, imageHeight=200, imageWidth=100)
+    record = read_labelme(path)
+    assert (record.height, record.width) == (100, 200)
+    assert [inst.bbox for inst in record.instances] == [(20.0, 10.0, 180.0, 90.0)]
+    assert record.warnings == [
+        FieldWarning(path, 'imageHeight', 'disagrees with the image',
+                     f"200 in the JSON, 100 in {tmp_path / 't3.png'}; the image's is used"),
+        FieldWarning(path, 'imageWidth', 'disagrees with the image',
+                     f"100 in the JSON, 200 in {tmp_path / 't3.png'}; the image's is used")]
+
+
+def test_embedded_image_comes_before_the_image_path(tmp_path):
+    # t2: the annotated 200x100 image is embedded; t2.png beside it was shrunk later
+    write_image(str(tmp_path / 't2.png'), 50, 100)
+    data = image_b64(100, 200)
+    path = write_labelme(tmp_path, 't2', [shape('crack', [[20, 10], [180, 90]], 'rectangle')],
+                         image=False, imageData=data, imageHeight=100, imageWidth=200)
+    record = read_labelme(path)
+    assert (record.img_path, record.image_data) == (None, data)
+    assert (record.height, record.width, record.warnings) == (100, 200, [])
+    assert [inst.bbox for inst in record.instances] == [(20.0, 10.0, 180.0, 90.0)]
+    out = write_embedded_image(record, str(tmp_path / 'out'))
+    assert Image.open(out).size == (200, 100)
+
+
+@pytest.mark.parametrize('image_path', ['t.json', 'notes.txt', '.', 7])
+def test_embedded_image_is_used_whatever_the_image_path_names(tmp_path, image_path):
+    (tmp_path / 'notes.txt').write_text('not an image')
+    path = write_labelme(tmp_path, 't', [shape('crack', SQUARE)], image=False,
+                         imagePath=image_path, imageData=image_b64())
+    record = read_labelme(path)
+    assert record.img_path is None and (record.height, record.width) == (HEIGHT, WIDTH)
+
+
+def test_embedded_image_is_not_turned_by_its_exif(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # labelme turns image files, not imageData
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((HEIGHT, WIDTH, 3), np.uint8)).save(buffer, 'JPEG', exif=exif)
+    path = write_labelme(tmp_path, 'e', [shape('crack', SQUARE)], image=False,
+                         imageData=base64.b64encode(buffer.getvalue()).decode())
+    record = read_labelme(path)
+    assert (record.height, record.width, record.warnings) == (HEIGHT, WIDTH, [])
+
+
+def test_find_duplicate_images_by_real_path_and_embedded_bytes(tmp_path):
+    os.makedirs(tmp_path / 'sub')
+    a = write_labelme(tmp_path, 'a', [shape('crack', SQUARE)])
+    copy = write_labelme(tmp_path, 'a - Copy', [shape('crack', SQUARE)], image=False,
+                         imagePath='a.png')
+    via_folder = write_labelme(tmp_path / 'sub', 'x', [shape('crack', SQUARE)], image=False,
+                               imagePath='../sub/../a.png')
+    os.symlink(tmp_path / 'a.png', tmp_path / 'link.png')
+    via_link = write_labelme(tmp_path, 'l', [shape('crack', SQUARE)], image=False,
+                             imagePath='link.png')
+    other = write_labelme(tmp_path, 'b', [shape('crack', SQUARE)])
+    data = image_b64()
+    embedded = [write_labelme(tmp_path / 'e', stem, [shape('crack', SQUARE)], image=False,
+                              imageData=data) for stem in ('e1', 'e2')]
+    alone = write_labelme(tmp_path / 'e', 'e3', [shape('crack', SQUARE)], image=False,
+                          imageData=image_b64(HEIGHT, WIDTH, 'BMP'))
+    broken = write_labelme(tmp_path, 'broken', [shape('crack', SQUARE)], image=False)
+    records = [read_labelme(p, on_error='skip') for p in
+               (a, other, copy, *embedded, via_folder, alone, via_link, broken)]
+    digest = hashlib.sha1(base64.b64decode(data)).hexdigest()
+    assert find_duplicate_images(records) == [
+        (os.path.realpath(tmp_path / 'a.png'), [a, copy, via_folder, via_link]),
+        (f'imageData sha1:{digest}', embedded)]
+    assert find_duplicate_images(records[:2]) == []
 
 
 def test_image_path_falls_back_to_the_json_stem(tmp_path):
@@ -315,3 +427,33 @@ def test_skip_summary_counts_and_formats():
     assert '... and 1 more files' in table
     with pytest.raises(ValueError, match='whole-file'):
         summary.add([SkippedShape('b.json', None, 'json', 'x')])
+
+
+def test_check_duplicate_images_raises_naming_both_files_or_skips_the_later(tmp_path):
+    first = write_labelme(tmp_path, 'a', [shape('crack', SQUARE), shape('crack', SQUARE)])
+    other = write_labelme(tmp_path, 'b', [shape('crack', SQUARE)])
+    second = write_labelme(tmp_path, 'c', [shape('crack', SQUARE), shape('crack', SQUARE)],
+                           image=False, imagePath='a.png', imageHeight=41)
+    embedded = [write_labelme(tmp_path / 'e', stem, [shape('crack', SQUARE)], image=False,
+                              imageData=image_b64()) for stem in ('e1', 'e2')]
+    records = [read_labelme(p) for p in (first, other, second, *embedded)]
+    with pytest.raises(LabelmeError) as info:
+        check_duplicate_images(records)
+    assert str(info.value) == (f'{second}: imagePath: image annotated twice '
+                               f"({tmp_path / 'a.png'} is also annotated by {first})")
+    with pytest.raises(LabelmeError, match=fr'e2\.json: imageData: image annotated twice '
+                                           fr'\(imageData sha1:[0-9a-f]{{40}} is also '
+                                           fr'annotated by .*e1\.json\)'):
+        check_duplicate_images(records[3:])
+    kept = check_duplicate_images(records, on_error='skip')
+    assert kept[:2] == records[:2] and kept[3] == records[3]
+    assert kept[2] == LabelmeRecord(second, None, None, 0, 0, [], [
+        SkippedShape(second, None, 'imagePath', 'image annotated twice')], 2,
+        records[2].warnings)
+    assert kept[4].skipped == [SkippedShape(embedded[1], None, 'imageData',
+                                            'image annotated twice')]
+    summary = SkipSummary()
+    for record in kept:
+        summary.add(record)
+    assert (summary.num_read, summary.num_parsed, summary.num_skipped) == (7, 4, 3)
+    assert summary.by_reason == {'image annotated twice': 3}

@@ -20,7 +20,7 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4)
     | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12)
-REGION_TYPES = ['polygon', 'rectangle', 'circle', 'mask']
+REGION_TYPES = ['polygon', 'rectangle', 'oriented_rectangle', 'circle', 'mask']
 OTHER_TYPES = ['point', 'points', 'line', 'linestrip', 'ellipse']
 WEIRD_NUMBERS = [float('nan'), float('inf'), -float('inf'), 10**400, -10**30, 1e300, -1e308]
 
@@ -34,7 +34,8 @@ bitmaps = st.builds(lambda rows: mask_b64(np.array(rows, bool)),
 def shapes(draw) -> dict:
     """A labelme shape, valid or with one field made wrong, as in a hand-edited file."""
     shape_type = draw(st.sampled_from(REGION_TYPES + REGION_TYPES + OTHER_TYPES))
-    size = {'polygon': draw(st.integers(3, 6)), 'point': 1}.get(shape_type, 2)
+    size = {'polygon': draw(st.integers(3, 6)), 'oriented_rectangle': 4, 'point': 1}.get(
+        shape_type, 2)
     shape = {'label': draw(st.sampled_from(['crack', 'crack', 'dent', '__ignore__'])),
              'points': draw(st.lists(st.tuples(sane, sane).map(list), min_size=size,
                                      max_size=size)),
@@ -85,7 +86,12 @@ def check(path: str) -> None:
         x1, y1, x2, y2 = inst.bbox
         assert all(math.isfinite(v) for v in inst.bbox)
         assert 0 <= x1 < x2 <= record.width and 0 <= y1 < y2 <= record.height
-        assert math.isfinite(inst.area) and inst.area >= 0
+        assert math.isfinite(inst.area) and 0 <= inst.area <= (x2 - x1) * (y2 - y1) + 1e-6
+        if not isinstance(inst.segmentation, dict):  # polygons: clipped, inside the box
+            xs = [x for polygon in inst.segmentation for x in polygon[0::2]]
+            ys = [y for polygon in inst.segmentation for y in polygon[1::2]]
+            assert x1 - 1e-9 <= min(xs) and max(xs) <= x2 + 1e-9
+            assert y1 - 1e-9 <= min(ys) and max(ys) <= y2 + 1e-9
         assert list(inst.shape_indices) == sorted(inst.shape_indices)
         json.dumps(inst.segmentation, allow_nan=False)
     bad = [skip for skip in record.skipped if skip.reason != 'non-region shape']

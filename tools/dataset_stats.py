@@ -1,8 +1,10 @@
 """Print MVTec-FS's Table 1 for any tree of its layout, optionally as a CSV file.
 
 Classes are counted by the label inside each JSON (not the defect folder); ``__ignore__``
-regions are not instances. The CSV has the columns and header of the packaged
-``mmfs_plugin/formats/mvtec_fs_classes.csv``.
+regions are not instances. The printed table shows each defect label quoted (a trailing space
+or a capital shows) and marks with ``*`` those not in MVTec-FS's Table 1; the reader's warnings
+(e.g. a JSON whose declared image size is not the image's) go to stderr. The CSV has the
+columns and header of the packaged ``mmfs_plugin/formats/mvtec_fs_classes.csv``.
 
 Examples::
 
@@ -11,8 +13,9 @@ Examples::
 """
 import argparse
 import sys
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
+from mmfs_plugin.formats.labelme_records import FieldWarning
 from mmfs_plugin.formats.mvtec_fs_table import compute_table, format_table, write_table_csv
 
 
@@ -45,8 +48,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         int: The exit status (0 on success, 1 on failure).
     """
     args = parse_args(argv)
+    warnings: List[FieldWarning] = []
     try:
-        rows = compute_table(args.root, categories=args.categories, progress=True)
+        rows = compute_table(args.root, categories=args.categories, progress=True,
+                             warnings=warnings)
+        for warning in warnings:
+            print(f'dataset_stats: warning: {warning}', file=sys.stderr)
         if not rows:
             raise ValueError(f'{args.root}: no annotated instance found')
         if args.csv:

@@ -4,13 +4,22 @@ Every ``*.json`` under INPUT_DIR (recursively, OUT itself excepted) is read with
 labelme reader, so the boxes, polygons and skips are exactly those the datasets see:
 
 - ``images``: ``file_name`` relative to OUT's folder (absolute when no relative path exists);
-  an image carried only in ``imageData`` is written to ``--image-dir`` first.
-- ``annotations``: ``bbox`` ``[x, y, w, h]`` (the exact extent of the shape, clipped to the
-  image), ``segmentation`` (polygons, or an RLE when a part is a mask), ``area``,
-  ``iscrowd: 0``. Shapes sharing a label and a ``group_id`` are one annotation.
-  ``__ignore__`` regions have no class and are left out.
+  an embedded image (``imageData``, which labelme uses before ``imagePath``) is written to
+  ``--image-dir`` first. ``height``/``width`` are the image's own; a JSON that declares
+  another size is reported as a warning (labelme reads such files too).
+- ``annotations``: what lies in the image, as COCO defines it: ``segmentation`` (polygons
+  clipped to the image, or an RLE when a part is a mask), ``bbox`` ``[x, y, w, h]`` (the exact
+  extent of that segmentation; a circle's is the disc's), ``area`` (the area of the
+  segmentation: the union of the clipped polygons, or the RLE's pixels), ``iscrowd: 0``.
+  Shapes sharing a label and a ``group_id`` are one annotation. ``__ignore__`` regions have no
+  class and are left out.
 - ``categories``: ids 1..N in class order; with ``--split`` or ``--novel-classes`` each has
   ``"split": "base"`` or ``"novel"``.
+
+Two JSON files of one image (e.g. ``a.json`` and ``a - Copy.json``) are an error naming both,
+or with ``--on-error skip`` the later one is skipped and counted. Inferred classes are checked
+for labels differing only in letter case or surrounding spaces (a warning). OUT's folder is
+created if needed.
 
 Examples::
 
@@ -25,8 +34,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
-from mmfs_plugin.formats.labelme import check_labels, read_labelme, write_embedded_image
+from mmfs_plugin.formats.labelme import (check_duplicate_images, check_labels, read_labelme,
+                                         write_embedded_image)
 from mmfs_plugin.formats.labelme_records import IGNORE_LABEL, LabelmeRecord, SkipSummary
+from mmfs_plugin.fewshot.classes import check_class_names, near_duplicate_labels
 from mmfs_plugin.fewshot.splits import get_split
 from mmfs_plugin.fileio import dump_json_atomic
 
@@ -62,10 +73,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     split.add_argument('--novel-classes', nargs='+', metavar='CLASS',
                        help='mark these categories novel, the others base')
     parser.add_argument('--on-error', choices=('raise', 'skip'), default='raise',
-                        help='stop at the first bad file, shape or unknown label, or skip it '
-                        'and report the skips (default: raise)')
+                        help='stop at the first bad file, shape, unknown label or second file '
+                        'of an image, or skip it and report the skips (default: raise)')
     parser.add_argument('--image-dir', metavar='DIR',
-                        help='where images carried only in imageData are written (default: '
+                        help='where embedded images (imageData) are written (default: '
                         '<OUT stem>_images beside OUT)')
     return parser.parse_args(argv)
 
@@ -131,7 +142,7 @@ def convert(records: Sequence[LabelmeRecord], classes: Sequence[str], out: str, 
         records (Sequence[LabelmeRecord]): The records, already added to ``summary``.
         classes (Sequence[str]): The classes; category ids are their positions + 1.
         out (str): The COCO file (image file names are relative to its folder).
-        image_dir (str): Where embedded-only images are written.
+        image_dir (str): Where embedded images are written.
         on_error (str): ``'raise'`` or ``'skip'`` on a label not in ``classes``.
         summary (SkipSummary): Counts the skipped instances.
 
@@ -165,6 +176,40 @@ def convert(records: Sequence[LabelmeRecord], classes: Sequence[str], out: str, 
     return images, annotations
 
 
+def class_list(args: argparse.Namespace, records: Sequence[LabelmeRecord]) -> List[str]:
+    """Return the classes: given (checked), or the labels found, sorted.
+
+    Labels found that differ only in letter case or surrounding spaces are reported as a
+    warning: each is a class of its own.
+
+    Args:
+        args (argparse.Namespace): The parsed arguments (``classes``, ``classes_file``).
+        records (Sequence[LabelmeRecord]): The records read.
+
+    Returns:
+        list[str]: The classes in category id order.
+    """
+    if args.classes_file or args.classes:
+        where = args.classes_file or '--classes'
+        try:  # TypeError: a str, or an empty name
+            classes = check_class_names(
+                read_classes_file(args.classes_file) if args.classes_file else args.classes,
+                where)
+        except TypeError as error:
+            raise ValueError(str(error)) from None
+        if not classes:
+            raise ValueError(f'{where}: no class listed')
+        return list(classes)
+    labels = {inst.label for record in records for inst in record.instances if not inst.ignore}
+    if not labels:
+        raise ValueError(f'{args.input_dir}: no class: no labelled region found and no '
+                         '--classes given')
+    for group in near_duplicate_labels(labels):
+        print('labelme2coco: warning: labels differing only in case or surrounding spaces, '
+              f'each a class of its own: {", ".join(map(repr, group))}', file=sys.stderr)
+    return sorted(labels)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Convert, write and report.
 
@@ -178,27 +223,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     image_dir = args.image_dir or f'{os.path.splitext(args.out)[0]}_images'
     summary = SkipSummary()
     try:
-        records = []
-        for path in tqdm(find_labelme_files(args.input_dir, args.out), desc='labelme2coco',
-                         unit='file', disable=None):
-            records.append(read_labelme(path, on_error=args.on_error))
-            summary.add(records[-1])
-        if args.classes_file:
-            classes = read_classes_file(args.classes_file)
-        else:
-            classes = args.classes or sorted({inst.label for record in records
-                                              for inst in record.instances if not inst.ignore})
-        if not classes:
-            raise ValueError(f'{args.input_dir}: no class: no labelled region found and no '
-                             '--classes given')
-        repeated = sorted({name for name in classes if classes.count(name) > 1})
-        if repeated:
-            raise ValueError(f'classes: listed more than once: {repeated}')
+        records = [read_labelme(path, on_error=args.on_error)
+                   for path in tqdm(find_labelme_files(args.input_dir, args.out),
+                                    desc='labelme2coco', unit='file', disable=None)]
+        for record in records:
+            for warning in record.warnings:
+                print(f'labelme2coco: warning: {warning}', file=sys.stderr)
+        records = check_duplicate_images(records, args.on_error)
+        for record in records:
+            summary.add(record)
+        classes = class_list(args, records)
         novel = None
         if args.split or args.novel_classes:
             _, novel = get_split(args.split or {'novel': args.novel_classes}, classes)
         images, annotations = convert(records, classes, args.out, image_dir, args.on_error,
                                       summary)
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         dump_json_atomic({'images': images, 'annotations': annotations,
                           'categories': categories(classes, novel)}, args.out)
     except (OSError, ValueError) as error:  # LabelmeError is a ValueError

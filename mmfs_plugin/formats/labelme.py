@@ -1,11 +1,18 @@
 """The pure labelme reader: one JSON file -> an image record and its instances.
 
-Reads labelme 3.x to 5.x files (DESIGN §2). Region shapes (``polygon``, ``rectangle``,
-``circle``, ``mask``) become instances; shapes with the same ``label`` and the same non-null
-``group_id`` merge into one instance; ``__ignore__`` shapes become ignore regions; the non-region
-shapes (``point``, ``points``, ``line``, ``linestrip``) are skipped and counted as skips. The
-geometry (boxes, segmentations, areas) is :mod:`~mmfs_plugin.formats.labelme_shapes`'s; the
-record types are :mod:`~mmfs_plugin.formats.labelme_records`'.
+Reads labelme 3.x to 6.x files as labelme's ``LabelFile`` does (DESIGN §2). The image is the
+embedded ``imageData`` when present, else the file ``imagePath`` names (relative to the JSON's
+folder), else the image with the JSON's stem beside it. Its size is read from its header
+(PIL's lazy open; an image file turned by its EXIF orientation, as labelme shows it): a
+declared ``imageHeight``/``imageWidth`` that differs is not used, and the record carries a
+:class:`FieldWarning` for it (labelme logs it and uses the image's size).
+
+Region shapes (``polygon``, ``rectangle``, ``oriented_rectangle``, ``circle``, ``mask``) become
+instances; shapes with the same ``label`` and the same non-null ``group_id`` merge into one
+instance; ``__ignore__`` shapes become ignore regions; the non-region shapes (``point``,
+``points``, ``line``, ``linestrip``) are skipped and counted as skips. The geometry (boxes,
+segmentations, areas, clipped to the image) is :mod:`~mmfs_plugin.formats.labelme_shapes`'s;
+the record types are :mod:`~mmfs_plugin.formats.labelme_records`'.
 
 Bad input raises :class:`LabelmeError` (``'<file>: <field>: <reason>'``) or, with
 ``on_error='skip'``, becomes a :class:`SkippedShape` (the shape, or the whole file).
@@ -18,54 +25,40 @@ import hashlib
 import io
 import json
 import os
-import struct
-from functools import lru_cache
-from typing import Any, Callable, Collection, Container, Dict, List, Optional, Tuple, Union
+from typing import (Any, Callable, Collection, Dict, Iterable, List, Optional, Sequence,
+                    Tuple, Union)
 
 from PIL import Image
 
 from ..fileio import atomic_write
-from .labelme_records import (InvalidInput, LabelmeError, LabelmeInstance, LabelmeRecord,
-                              SkippedShape, SkipSummary)
+from .labelme_records import (FieldWarning, InvalidInput, LabelmeError, LabelmeInstance,
+                              LabelmeRecord, SkippedShape, SkipSummary)
 from .labelme_shapes import merge_parts, parse_shape
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 _STEM_SUFFIXES = IMAGE_SUFFIXES + tuple(suffix.upper() for suffix in IMAGE_SUFFIXES)
 ON_ERROR_MODES = ('raise', 'skip')
+#: The skip reason of a labelme file whose image an earlier file annotates.
+DUPLICATE_IMAGE = 'image annotated twice'
 
-_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
-_HEAD_BYTES = 24  # a PNG's signature and IHDR chunk, with the size
-_TYPE_NAMES = {str: 'not a string', int: 'not an integer'}
-_IMAGE_FIELDS = (('imagePath', str), ('imageData', str), ('imageHeight', int),
-                 ('imageWidth', int))
-_STR_OR_NONE = (str, type(None))
 _EXIF_ORIENTATION = 0x0112
 _TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}  # EXIF rotations by 90 degrees: width <-> height
+_NOT_FOUND = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 
 
 def read_labelme(json_path: Union[str, 'os.PathLike[str]'],
-                 on_error: str = 'raise',
-                 check_image: bool = True,
-                 known_files: Container[str] = frozenset()) -> LabelmeRecord:
+                 on_error: str = 'raise') -> LabelmeRecord:
     """Read one labelme file.
-
-    The image is ``imagePath`` (relative to the JSON's folder), else the embedded
-    ``imageData``, else the image with the JSON's stem beside it.
 
     Args:
         json_path (str | PathLike): The labelme JSON file.
         on_error (str): ``'raise'`` a :class:`LabelmeError` on bad input, or ``'skip'`` the bad
             shape (or the whole file, returned with no instances and one skip entry).
             Defaults to ``'raise'``.
-        check_image (bool): Read the image header and check ``imageHeight``/``imageWidth``
-            against it. The header is read anyway when the JSON lacks them. Defaults to True.
-        known_files (Container[str]): Paths known to be files (e.g. from a listing of the
-            tree): an image path found in it is not checked on disk. Paths are compared as
-            the reader forms them: the JSON's folder, normalised, joined with ``imagePath``.
-            Defaults to none.
 
     Returns:
-        LabelmeRecord: The image and its instances, in order of their first shape.
+        LabelmeRecord: The image, its size (the image's own), its instances in order of their
+        first shape, the skips and the warnings.
     """
     _check_on_error(on_error)
     path = os.fspath(json_path)
@@ -76,12 +69,20 @@ def read_labelme(json_path: Union[str, 'os.PathLike[str]'],
         if type(shapes) is not list:
             raise InvalidInput('shapes', 'missing field' if shapes is None else 'not a list')
         num_shapes = len(shapes)
-        img_path, image_data, height, width = _resolve_image(path, data, check_image, known_files)
+        img_path, image_data, height, width = _find_image(path, data)
     except InvalidInput as err:
         if on_error == 'raise':
             raise LabelmeError(path, err.field, err.message) from None
         return LabelmeRecord(path, None, None, 0, 0, [],
                              [SkippedShape(path, None, err.field, err.reason)], num_shapes)
+    warnings = []
+    for key, actual in (('imageHeight', height), ('imageWidth', width)):
+        declared = data.get(key)  # labelme logs a size that is not the image's, and goes on
+        if declared is not None and declared != actual:
+            warnings.append(FieldWarning(
+                path, key, 'disagrees with the image',
+                f'{declared!r:.40} in the JSON, {actual} in {img_path or "imageData"}; the '
+                "image's is used"))
     groups: Dict[Any, List[LabelmeInstance]] = {}  # by first shape: its index, or group
     skipped = []
     for index, shape in enumerate(shapes):
@@ -102,7 +103,7 @@ def read_labelme(json_path: Union[str, 'os.PathLike[str]'],
     instances = [parts[0] if len(parts) == 1 else merge_parts(parts, height, width)
                  for parts in groups.values()]
     return LabelmeRecord(path, img_path, image_data, height, width, instances, skipped,
-                         num_shapes)
+                         num_shapes, warnings)
 
 
 def _check_on_error(on_error: str) -> None:
@@ -111,30 +112,14 @@ def _check_on_error(on_error: str) -> None:
 
 
 def _load_json(path: str) -> Dict[str, Any]:
-    """Read and parse the file; it must hold a JSON object.
-
-    One ``os.read`` of the file's size costs less than a buffered ``open().read()`` does
-    (no buffer objects, no ``isatty`` probe, no read of the end). A read of other than the
-    size ``fstat`` gave (a file that changed meanwhile, or no regular file) goes on to the end.
-    """
+    """Read and parse the file (UTF-8, -16 or -32, as ``json`` detects); it must hold an object."""
     try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            size = os.fstat(fd).st_size
-            raw = os.read(fd, size + 1)
-            if len(raw) != size:
-                chunks = [raw]
-                while chunks[-1]:
-                    chunks.append(os.read(fd, max(size, 1 << 16)))
-                raw = b''.join(chunks)
-        finally:
-            os.close(fd)
+        with open(path, 'rb') as f:
+            data = json.load(f)
     except OSError as err:
         raise InvalidInput('file', 'unreadable file', err.strerror or type(err).__name__)
-    try:
-        data = json.loads(raw)
     except UnicodeDecodeError:
-        raise InvalidInput('json', 'invalid JSON', 'not UTF-8 text')
+        raise InvalidInput('json', 'invalid JSON', 'not UTF-8, -16 or -32 text')
     except ValueError as err:  # json.JSONDecodeError: truncated or malformed
         raise InvalidInput('json', 'invalid JSON', str(err))
     except RecursionError:
@@ -144,124 +129,62 @@ def _load_json(path: str) -> Dict[str, Any]:
     return data
 
 
-def _check_image_fields(data: Dict[str, Any]) -> None:
-    """Raise on the first image field of the wrong type, or a size that is not positive."""
-    for key, kind in _IMAGE_FIELDS:
-        value = data.get(key)
-        if value is not None and type(value) is not kind:
-            raise InvalidInput(key, _TYPE_NAMES[kind],
-                               f'got {type(value).__name__} {value!r:.40}')
-        if kind is int and value is not None and value <= 0:
-            raise InvalidInput(key, 'not a positive integer', str(value))
+def _find_image(path: str, data: Dict[str, Any]) -> Tuple[Optional[str], Optional[str], int, int]:
+    """Find the image as labelme does and read its size: ``(img_path, image_data, h, w)``.
 
-
-def _image_beside(path: str, image_path: str) -> str:
-    """The file ``imagePath`` names (relative to the JSON's folder, ``\\`` or ``/``), normalised.
-
-    A bare name (as labelme writes it) is appended to the folder, normalised once per folder.
+    The embedded ``imageData`` comes first (``imagePath`` is then not read); else the file
+    ``imagePath`` names; else the image with the JSON's stem beside it.
     """
-    image_path = image_path.replace('\\', '/')
-    folder = os.path.dirname(path)
-    if '/' in image_path or image_path in (os.curdir, os.pardir):
-        return os.path.normpath(os.path.join(folder, image_path))
-    return _folder_prefix(folder) + image_path
-
-
-@lru_cache(maxsize=256)
-def _folder_prefix(folder: str) -> str:
-    """``os.path.normpath(folder)`` with a separator appended ('' for the current folder)."""
-    folder = os.path.normpath(folder)
-    return '' if folder == os.curdir else os.path.join(folder, '')
-
-
-def _resolve_image(path: str, data: Dict[str, Any], check_image: bool,
-                   known_files: Container[str]) -> Tuple[Optional[str], Optional[str], int, int]:
-    """Find the image and its size: ``(img_path, image_data, height, width)``."""
-    image_path = data.get('imagePath')
     image_data = data.get('imageData')
-    height = data.get('imageHeight')
-    width = data.get('imageWidth')
-    if not (type(image_path) in _STR_OR_NONE and type(image_data) in _STR_OR_NONE
-            and type(height) is int and type(width) is int and height > 0 and width > 0):
-        _check_image_fields(data)  # raises, unless only a size is missing
-    image_data = image_data or None
-    read_size = check_image or height is None or width is None
-    img_path = head = None
-    if image_path:
-        candidate = _image_beside(path, image_path)
-        if read_size:  # one open both finds the file and reads its header
-            head = _read_head(candidate)
-            img_path = None if head is None else candidate
-        elif candidate in known_files or os.path.isfile(candidate):
-            img_path = candidate
-    if img_path is None and image_data is None:
-        stem = os.path.splitext(path)[0]
-        img_path = next((stem + suffix for suffix in _STEM_SUFFIXES
-                         if os.path.isfile(stem + suffix)), None)
-        if img_path is None:
-            raise InvalidInput('imagePath', 'image not found',
-                               f'no file {image_path!r} in {os.path.dirname(path) or "."}, no '
-                               f'imageData, no {os.path.basename(stem)}'
-                               f'{"/".join(IMAGE_SUFFIXES)}')
-    if read_size:
-        true_size = _image_size(img_path, image_data, head)
-        if (height, width) != true_size:
-            for key, value, truth in zip(('imageHeight', 'imageWidth'), (height, width),
-                                         true_size):
-                if value is not None and value != truth:
-                    raise InvalidInput(key, 'disagrees with the image',
-                                       f'{value} in the JSON, {truth} in '
-                                       f'{img_path or "imageData"}')
-            height, width = true_size
-    return img_path, None if img_path else image_data, height, width
-
-
-def _read_head(path: str) -> Optional[bytes]:
-    """Return the first bytes of a file (a PNG's size lies in them); None if it is no file.
-
-    A bare ``os.open``/``os.read`` costs less than ``os.path.isfile`` plus a buffered
-    ``open``; other errors (e.g. permissions) make the image unreadable.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY)
+    if image_data is not None and type(image_data) is not str:
+        raise InvalidInput('imageData', 'not a string',
+                           f'got {type(image_data).__name__} {image_data!r:.40}')
+    if image_data:
         try:
-            return os.read(fd, _HEAD_BYTES)
-        finally:
-            os.close(fd)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None  # a folder opens read-only on POSIX; reading it fails
-    except OSError as err:
-        raise InvalidInput('imagePath', 'unreadable image', f'{type(err).__name__}: {err}')
+            with Image.open(io.BytesIO(base64.b64decode(image_data))) as image:
+                width, height = image.size  # labelme shows embedded data unturned
+        except Exception as err:  # binascii.Error, and the many kinds PIL raises
+            raise InvalidInput('imageData', 'unreadable image', f'{type(err).__name__}: {err}')
+        img_path = None
+    else:
+        image_data = None
+        img_path, height, width = _image_file(path, data.get('imagePath'))
+    return img_path, image_data, height, width  # PIL opens no image of size 0
 
 
-def _image_size(img_path: Optional[str], image_data: Optional[str],
-                head: Optional[bytes] = None) -> Tuple[int, int]:
-    """Read ``(height, width)`` from the image header, as displayed (EXIF rotation applied).
+def _image_file(path: str, image_path: Any) -> Tuple[str, int, int]:
+    """Find a labelme file's image file: ``(path, height, width)``, sized as labelme shows it.
 
-    ``head``: the image file's first bytes when the caller has read them already.
+    ``imagePath`` first (relative to the JSON's folder, ``\\`` or ``/`` separators), then the
+    image with the JSON's stem; a missing file is passed over, an unreadable one is an error.
     """
-    field_name = 'imagePath' if img_path else 'imageData'
-    try:
-        if img_path:
-            if head is None:
-                with open(img_path, 'rb', buffering=0) as f:
-                    head = f.read(_HEAD_BYTES)
-            if head[:8] == _PNG_SIGNATURE and head[12:16] == b'IHDR':  # PIL's open is 4x slower
-                width, height = struct.unpack('>II', head[16:24])
-                if width and height:
-                    return height, width
-        source = img_path or io.BytesIO(base64.b64decode(image_data))
-        with Image.open(source) as image:
-            width, height = image.size
-            # labelme and OpenCV show JPEGs rotated by their EXIF orientation.
-            if image.format == 'JPEG' and (image.getexif().get(_EXIF_ORIENTATION)
-                                           in _TRANSPOSED_ORIENTATIONS):
-                width, height = height, width
-    except Exception as err:  # PIL raises many kinds on truncated or foreign bytes
-        raise InvalidInput(field_name, 'unreadable image', f'{type(err).__name__}: {err}')
-    if not (height > 0 and width > 0):
-        raise InvalidInput(field_name, 'unreadable image', f'size {width}x{height}')
-    return height, width
+    if image_path is not None and type(image_path) is not str:
+        raise InvalidInput('imagePath', 'not a string',
+                           f'got {type(image_path).__name__} {image_path!r:.40}')
+    stem = os.path.splitext(path)[0]
+    candidates = [stem + suffix for suffix in _STEM_SUFFIXES]
+    if image_path:
+        candidates.insert(0, os.path.normpath(os.path.join(os.path.dirname(path),
+                                                           image_path.replace('\\', '/'))))
+    for candidate in candidates:
+        try:
+            with Image.open(candidate) as image:  # reads the header only
+                width, height = image.size
+                # labelme turns an image file by its EXIF orientation (apply_exif_orientation;
+                # JPEG, PNG, WebP). The EXIF read with the header: for a PNG without it,
+                # getexif() would decode the whole image to look after the pixels.
+                if ('exif' in image.info and image.getexif().get(_EXIF_ORIENTATION)
+                        in _TRANSPOSED_ORIENTATIONS):
+                    width, height = height, width
+        except _NOT_FOUND:
+            continue
+        except Exception as err:  # PIL raises many kinds on truncated or foreign bytes
+            raise InvalidInput('imagePath', 'unreadable image',
+                               f'{candidate}: {type(err).__name__}: {err}')
+        return candidate, height, width
+    raise InvalidInput('imagePath', 'image not found',
+                       f'no file {image_path!r} in {os.path.dirname(path) or "."}, no '
+                       f'imageData, no {os.path.basename(stem)}{"/".join(IMAGE_SUFFIXES)}')
 
 
 def check_labels(record: LabelmeRecord,
@@ -336,3 +259,59 @@ def write_embedded_image(record: LabelmeRecord, out_dir: str) -> str:
         with atomic_write(out_path, 'wb') as f:
             f.write(raw)
     return out_path
+
+
+def find_duplicate_images(records: Iterable[LabelmeRecord]) -> List[Tuple[str, List[str]]]:
+    """Find the images that more than one labelme file annotates (e.g. ``a - Copy.json``).
+
+    An image file is known by its real path (links and ``..`` resolved), an embedded image by
+    the SHA-1 of its bytes. Records skipped whole (no image) are passed over.
+
+    Args:
+        records (Iterable[LabelmeRecord]): Records from :func:`read_labelme`.
+
+    Returns:
+        list[tuple[str, list[str]]]: Per image annotated more than once, in the order of its
+        first record: the image (its real path, or ``'imageData sha1:<hex>'``) and the JSON
+        files that annotate it, in record order.
+    """
+    by_image: Dict[str, List[str]] = {}
+    for record in records:
+        if record.img_path is not None:
+            image = os.path.realpath(record.img_path)
+        elif record.image_data is not None:
+            digest = hashlib.sha1(base64.b64decode(record.image_data)).hexdigest()
+            image = f'imageData sha1:{digest}'
+        else:
+            continue
+        by_image.setdefault(image, []).append(record.json_path)
+    return [(image, files) for image, files in by_image.items() if len(files) > 1]
+
+
+def check_duplicate_images(records: Sequence[LabelmeRecord],
+                           on_error: str = 'raise') -> List[LabelmeRecord]:
+    """Refuse a second labelme file of one image (see :func:`find_duplicate_images`).
+
+    Args:
+        records (Sequence[LabelmeRecord]): Records from :func:`read_labelme`, in reading order.
+        on_error (str): ``'raise'`` a :class:`LabelmeError` naming the second file (field
+            ``imagePath`` or ``imageData``) and the first, or ``'skip'`` every file after the
+            first of an image: its record becomes a whole-file skip (reason
+            :data:`DUPLICATE_IMAGE`), to be counted by :class:`SkipSummary`. Defaults to
+            ``'raise'``.
+
+    Returns:
+        list[LabelmeRecord]: The records, the later files of an image skipped whole.
+    """
+    _check_on_error(on_error)
+    later: Dict[str, str] = {}  # a later file of an image -> the field that names the image
+    for image, files in find_duplicate_images(records):
+        field_name = 'imageData' if image.startswith('imageData ') else 'imagePath'
+        if on_error == 'raise':
+            raise LabelmeError(files[1], field_name,
+                               f'{DUPLICATE_IMAGE} ({image} is also annotated by {files[0]})')
+        later.update(dict.fromkeys(files[1:], field_name))
+    return [LabelmeRecord(record.json_path, None, None, 0, 0, [],
+                          [SkippedShape(record.json_path, None, later[record.json_path],
+                                        DUPLICATE_IMAGE)], record.num_shapes, record.warnings)
+            if record.json_path in later else record for record in records]

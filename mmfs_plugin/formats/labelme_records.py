@@ -1,14 +1,14 @@
 """What the labelme reader returns and raises, and the count of what it skipped.
 
-:class:`LabelmeRecord` (one file) holds :class:`LabelmeInstance` objects and the
-:class:`SkippedShape` entries of what was left out; bad input raises :class:`LabelmeError`.
+:class:`LabelmeRecord` (one file) holds :class:`LabelmeInstance` objects, the
+:class:`SkippedShape` entries of what was left out and the :class:`FieldWarning` entries of what
+was read despite a fault (labelme reads it too); bad input raises :class:`LabelmeError`.
 :class:`SkipSummary` counts reads and skips over many files. See docs/architecture.md for the
-contract. Pure: imports neither torch nor mmdet (pycocotools only for a mask's area).
+contract. Pure: imports neither torch nor mmdet (shapely and pycocotools only for an area).
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from operator import mul
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..errors import FieldError
@@ -61,15 +61,21 @@ class LabelmeInstance:
 
     @cached_property
     def area(self) -> float:
-        """The polygons' shoelace areas summed, or the RLE's pixel count."""
+        """The area of the segmentation (COCO's ``area``), which lies in the image.
+
+        An RLE's pixel count; for polygons the area of their union, a polygon covering what
+        its outline encloses by the even-odd rule, as a rasteriser fills it (both lobes of a
+        self-crossing polygon).
+        """
         if isinstance(self.segmentation, dict):
             from pycocotools import mask as mask_utils
             return float(mask_utils.area(self.segmentation))
-        total = 0.0
-        for flat in self.segmentation:
-            xs, ys = flat[0::2], flat[1::2]
-            total += abs(sum(map(mul, xs, ys[1:] + ys[:1])) - sum(map(mul, xs[1:] + xs[:1], ys)))
-        return total / 2
+        import numpy as np
+        import shapely
+
+        polygons = [shapely.polygons(np.reshape(np.asarray(flat, dtype=float), (-1, 2)))
+                    for flat in self.segmentation]
+        return float(shapely.union_all(shapely.make_valid(polygons)).area)
 
 
 @dataclass(frozen=True)
@@ -81,9 +87,36 @@ class SkippedShape:
     reason: str
 
 
+@dataclass(frozen=True)
+class FieldWarning:
+    """A fault of a file that was read all the same, as labelme reads it.
+
+    ``str(w) == f'{file}: {field}: {reason} ({detail})'``.
+
+    Args:
+        file (str): The JSON file.
+        field (str): The faulty field, e.g. ``'imageHeight'``.
+        reason (str): The canonical (countable) reason, e.g. ``'disagrees with the image'``.
+        detail (str): What exactly was found and what was used instead.
+    """
+    file: str
+    field: str
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f'{self.file}: {self.field}: {self.reason} ({self.detail})'
+
+
 @dataclass
 class LabelmeRecord:
-    """One labelme file: its image and its instances; see docs/architecture.md."""
+    """One labelme file: its image and its instances; see docs/architecture.md.
+
+    ``img_path`` is the image file, or None when the image is the embedded ``image_data``
+    (base64) or the file was skipped whole; ``height``/``width`` are the image's own.
+    ``warnings`` lists what was read despite a fault (e.g. a declared size that is not the
+    image's); the caller logs and counts them.
+    """
     json_path: str
     img_path: Optional[str]
     image_data: Optional[str]
@@ -92,6 +125,7 @@ class LabelmeRecord:
     instances: List[LabelmeInstance]
     skipped: List[SkippedShape]
     num_shapes: int
+    warnings: List[FieldWarning] = field(default_factory=list)
 
 
 @dataclass

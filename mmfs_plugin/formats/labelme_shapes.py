@@ -1,12 +1,27 @@
 """Labelme shape geometry: one shape -> an instance with its box; a group's parts -> one.
 
-Region shapes (``polygon``, ``rectangle``, ``circle``, ``mask``) become instances; the
-non-region shapes (``point``, ``points``, ``line``, ``linestrip``) do not. Box rule: the exact
-min/max of a polygon's vertices (rectangle: its two corners; circle: centre +- radius; mask: the
-bitmap's nonzero pixel extent, its top-left pixel at ``floor(points[0])``, its size its own),
-clipped to ``[0, width] x [0, height]``; the union of the parts' boxes for a group.
-Segmentations are not clipped: flat polygons (a circle becomes labelme's polygon
-approximation), or a COCO RLE in the image frame when a part is a mask.
+Region shapes become instances, each the region labelme fills for it (``shape_to_mask`` of
+labelme's ``utils/shape.py``; ``shapes_to_label`` for masks):
+
+- ``polygon`` (3 or more points) and ``oriented_rectangle`` (labelme 6; 4 corners): the
+  polygon;
+- ``rectangle``: the axis-aligned box of its 2 corners, in any order;
+- ``circle``: centre ``points[0]``, radius the distance to ``points[1]``; its polygon is the
+  approximation of labelme's ``labelme2coco`` example (>= 12 vertices, about a pixel at most
+  inside the arc);
+- ``mask``: a bitmap whose top-left pixel is ``round(points[0])``; with integer points it ends
+  at ``points[1]`` (inclusive; a larger bitmap is cut there), otherwise it has its own size.
+
+The non-region shapes (``point``, ``points``, ``line``, ``linestrip``) are not instances.
+
+Only what lies in the image counts: a polygon is clipped to ``[0, width] x [0, height]`` (its
+segmentation is the clipped polygon, Sutherland-Hodgman: zero-width edges may run along the
+border), its box is the clipped polygon's extent (a circle's: the extent of the disc's part in
+the image), and its area (:attr:`~mmfs_plugin.formats.labelme_records.LabelmeInstance.area`)
+that of the clipped polygon; a mask is placed in the image frame (a COCO RLE). A group's box is the union of its parts'
+boxes, its segmentation their polygons, or one RLE when a part is a mask. A shape with no area
+(collinear points, a rectangle of zero width or height, a circle of radius 0, a mask without
+a pixel) or none inside the image is invalid.
 
 Points are checked in pure Python at C speed (``sorted``/``sum`` over the point list):
 JSON ``true``/``false`` coordinates pass as 1/0; anything else that is not a number within
@@ -26,15 +41,17 @@ from PIL import Image
 
 from .labelme_records import IGNORE_LABEL, InvalidInput, LabelmeInstance, Segmentation
 
-REGION_TYPES = frozenset({'polygon', 'rectangle', 'circle', 'mask'})
+REGION_TYPES = frozenset({'polygon', 'rectangle', 'oriented_rectangle', 'circle', 'mask'})
 NON_REGION_TYPES = frozenset({'point', 'points', 'line', 'linestrip'})
 #: Most vertices of a circle's polygon approximation (labelme's rule, capped for huge radii).
 MAX_CIRCLE_VERTICES = 1000
-#: Largest coordinate magnitude accepted: beyond any image, small enough for finite areas.
+#: Largest coordinate magnitude accepted: beyond any image, small enough for exact clipping.
 MAX_COORDINATE = 1e12
 
 Box = Tuple[float, float, float, float]
 _PAIR = {2}
+#: The number of points of the region types other than ``polygon`` (3 or more).
+_NUM_POINTS = {'rectangle': 2, 'oriented_rectangle': 4, 'circle': 2, 'mask': 2}
 
 
 def parse_shape(shape: Any, index: int, height: int, width: int) -> Optional[LabelmeInstance]:
@@ -47,8 +64,8 @@ def parse_shape(shape: Any, index: int, height: int, width: int) -> Optional[Lab
         width (int): The image width.
 
     Returns:
-        LabelmeInstance | None: The shape's instance (segmentation: its polygon, or its
-        mask's RLE), or None for a non-region shape.
+        LabelmeInstance | None: The shape's instance (segmentation: its polygon clipped to the
+        image, or its mask's RLE), or None for a non-region shape.
     """
     if type(shape) is not dict:
         raise InvalidInput(f'shapes[{index}]', 'not an object', type(shape).__name__)
@@ -69,30 +86,26 @@ def parse_shape(shape: Any, index: int, height: int, width: int) -> Optional[Lab
         raise InvalidInput(f'shapes[{index}].group_id', 'not an integer or null', repr(group_id))
     flat = _flat_points(shape.get('points'), index)
     num_points = len(flat) // 2
-    if shape_type == 'polygon':
-        if num_points < 3:
-            raise InvalidInput(f'shapes[{index}].points', 'fewer than 3 points',
-                               f'polygon with {num_points}')
-        xs, ys = flat[0::2], flat[1::2]
-        xs.sort()  # faster than min() plus max()
-        ys.sort()
-        bbox = _clip_box(xs[0], ys[0], xs[-1], ys[-1], height, width, index)
-        segmentation: Segmentation = [flat]
-    elif num_points != 2:
-        raise InvalidInput(f'shapes[{index}].points', 'not 2 points',
-                           f'{shape_type} with {num_points}')
-    elif shape_type == 'mask':
+    expected = _NUM_POINTS.get(shape_type)
+    if expected is None and num_points < 3:
+        raise _points_error(index, 'fewer than 3 points', f'polygon with {num_points}')
+    if expected is not None and num_points != expected:
+        raise _points_error(index, f'not {expected} points', f'{shape_type} with {num_points}')
+    if shape_type == 'mask':
         bbox, segmentation = _mask_part(shape.get('mask'), flat, height, width, index)
-    elif shape_type == 'rectangle':
-        x1, x2 = sorted(flat[0::2])
-        y1, y2 = sorted(flat[1::2])
-        bbox = _clip_box(x1, y1, x2, y2, height, width, index)
-        segmentation = [[x1, y1, x2, y1, x2, y2, x1, y2]]
-    else:
+    elif shape_type == 'circle':
         x, y = flat[0], flat[1]
         radius = math.hypot(flat[2] - x, flat[3] - y)
-        bbox = _clip_box(x - radius, y - radius, x + radius, y + radius, height, width, index)
-        segmentation = [_circle_polygon(x, y, radius)]
+        _, polygon = _polygon_in_image(_circle_polygon(x, y, radius, index), height, width,
+                                       index)
+        bbox, segmentation = _disc_box(x, y, radius, height, width), [polygon]
+    else:
+        if shape_type == 'rectangle':
+            x1, x2 = sorted(flat[0::2])
+            y1, y2 = sorted(flat[1::2])
+            flat = [x1, y1, x2, y1, x2, y2, x1, y2]
+        bbox, polygon = _polygon_in_image(flat, height, width, index)
+        segmentation = [polygon]
     return LabelmeInstance(label, bbox, segmentation, (index,), shape_type, group_id,
                            label == IGNORE_LABEL)
 
@@ -120,11 +133,8 @@ def merge_parts(parts: List[LabelmeInstance], height: int, width: int) -> Labelm
     else:
         from pycocotools import mask as mask_utils
 
-        # Rasterise the polygons clipped to (just beyond) the image: pycocotools' cost grows
-        # with the polygon's extent and its integer coordinates overflow far outside.
-        polygons = [_clip_polygon(part.segmentation[0], -1, -1, width + 1, height + 1)
-                    for part in parts if not isinstance(part.segmentation, dict)]
-        polygons = [polygon for polygon in polygons if len(polygon) >= 6]
+        polygons = [part.segmentation[0] for part in parts
+                    if not isinstance(part.segmentation, dict)]
         if polygons:  # pycocotools fails on an empty list (a group of masks only)
             rles += mask_utils.frPyObjects(polygons, height, width)
         segmentation = _rle_to_json(mask_utils.merge(rles))
@@ -156,24 +166,55 @@ def _points_error(index: int, reason: str, detail: str) -> InvalidInput:
     return InvalidInput(f'shapes[{index}].points', reason, detail)
 
 
-def _clip_box(x1: float, y1: float, x2: float, y2: float, height: int, width: int,
-              index: int) -> Box:
-    """Clip a box to the image; a box with no area, or none inside the image, is invalid."""
-    if x1 >= x2 or y1 >= y2:
-        raise InvalidInput(f'shapes[{index}].points', 'zero-area box', f'[{x1}, {y1}, {x2}, {y2}]')
+def _check_range(x1: float, y1: float, x2: float, y2: float, index: int) -> None:
+    """Refuse a shape reaching beyond +-``MAX_COORDINATE``."""
     if x1 < -MAX_COORDINATE or y1 < -MAX_COORDINATE or x2 > MAX_COORDINATE or y2 > MAX_COORDINATE:
-        raise InvalidInput(f'shapes[{index}].points', 'coordinate out of range',
-                           f'[{x1}, {y1}, {x2}, {y2}] beyond +-{MAX_COORDINATE:g}')
-    box = (float(x1) if x1 > 0 else 0.0, float(y1) if y1 > 0 else 0.0,
-           float(x2) if x2 < width else float(width), float(y2) if y2 < height else float(height))
-    if box[0] >= box[2] or box[1] >= box[3]:
-        raise InvalidInput(f'shapes[{index}].points', 'outside the image',
-                           f'[{x1}, {y1}, {x2}, {y2}] in a {width}x{height} image')
-    return box
+        raise _points_error(index, 'coordinate out of range',
+                            f'[{x1}, {y1}, {x2}, {y2}] beyond +-{MAX_COORDINATE:g}')
 
 
-def _circle_polygon(x: float, y: float, radius: float) -> List[float]:
-    """Return labelme's polygon for a circle: gap to the arc <= 1 px, >= 12 vertices."""
+def _collinear(flat: List[float]) -> bool:
+    """Whether all points of a polygon lie on one line (it encloses nothing)."""
+    x0, y0 = flat[0], flat[1]
+    for i in range(2, len(flat), 2):
+        dx, dy = flat[i] - x0, flat[i + 1] - y0
+        if dx or dy:
+            # a real outline leaves the line at once: any() stops at its first nonzero product
+            return not any((flat[j] - x0) * dy - (flat[j + 1] - y0) * dx
+                           for j in range(i + 2, len(flat), 2))
+    return True
+
+
+def _polygon_in_image(flat: List[float], height: int, width: int,
+                      index: int) -> Tuple[Box, List[float]]:
+    """Return a polygon's part in the image and its extent: ``(bbox, polygon)``.
+
+    A polygon inside the image is returned as it is; one crossing the border is clipped.
+    """
+    if _collinear(flat):
+        raise _points_error(index, 'zero-area shape',
+                            f'its {len(flat) // 2} points lie on one line')
+    xs, ys = sorted(flat[0::2]), sorted(flat[1::2])  # faster than min() plus max()
+    _check_range(xs[0], ys[0], xs[-1], ys[-1], index)
+    if xs[0] >= 0 and ys[0] >= 0 and xs[-1] <= width and ys[-1] <= height:
+        return (float(xs[0]), float(ys[0]), float(xs[-1]), float(ys[-1])), flat
+    clipped = _clip_polygon(flat, width, height)
+    cxs, cys = sorted(clipped[0::2]), sorted(clipped[1::2])
+    if len(clipped) < 6 or cxs[0] >= cxs[-1] or cys[0] >= cys[-1]:
+        raise _points_error(index, 'outside the image',
+                            f'[{xs[0]}, {ys[0]}, {xs[-1]}, {ys[-1]}] in a {width}x{height} image')
+    return (cxs[0], cys[0], cxs[-1], cys[-1]), clipped
+
+
+def _circle_polygon(x: float, y: float, radius: float, index: int) -> List[float]:
+    """Return labelme2coco's polygon for a circle, after checking its range and radius.
+
+    ``max(int(pi / arccos(1 - 1 / r)), 12)`` vertices (at most ``MAX_CIRCLE_VERTICES``), the
+    first at ``(x, y + r)``.
+    """
+    _check_range(x - radius, y - radius, x + radius, y + radius, index)
+    if not radius:
+        raise _points_error(index, 'zero-area shape', 'a circle of radius 0')
     cosine = max(1 - 1 / radius, -1.0)  # labelme fails below radius 0.5; 12 vertices there
     n = MAX_CIRCLE_VERTICES if cosine >= 1 else min(
         max(int(math.pi / math.acos(cosine)), 12), MAX_CIRCLE_VERTICES)
@@ -184,9 +225,26 @@ def _circle_polygon(x: float, y: float, radius: float) -> List[float]:
     return polygon
 
 
+def _disc_box(x: float, y: float, radius: float, height: int, width: int) -> Box:
+    """Return the extent of the part of a disc in the image (the part is not empty)."""
+    def span(centre: float, across: float, size: int) -> Tuple[float, float]:
+        # the disc's widest chord within the band 0 <= across-axis <= size
+        gap = across - min(max(across, 0), size)
+        half = math.sqrt(max(radius * radius - gap * gap, 0.0))
+        return centre - half, centre + half
+
+    x1, x2 = span(x, y, height)
+    y1, y2 = span(y, x, width)
+    return max(x1, 0.0), max(y1, 0.0), float(min(x2, width)), float(min(y2, height))
+
+
 def _mask_part(mask: Any, flat: List[float], height: int, width: int,
                index: int) -> Tuple[Box, Dict[str, Any]]:
-    """Place a mask shape's bitmap at its first point: ``(bbox, rle)`` in the image."""
+    """Place a mask shape's bitmap as labelme's ``shapes_to_label`` does: ``(bbox, rle)``.
+
+    Its top-left pixel is ``round(points[0])``; with integer points the bitmap ends at
+    ``points[1]`` (inclusive, a larger one is cut there), otherwise it has its own size.
+    """
     import numpy as np
     from pycocotools import mask as mask_utils
 
@@ -199,9 +257,11 @@ def _mask_part(mask: Any, flat: List[float], height: int, width: int,
     except Exception as err:  # PIL raises many kinds on truncated or foreign bytes
         raise InvalidInput(field_name, 'not a base64 PNG', f'{type(err).__name__}: {err}')
     bitmap = bitmap.any(axis=2) if bitmap.ndim == 3 else bitmap != 0
+    x0, y0 = round(flat[0]), round(flat[1])  # half to even, as numpy's round
+    if all(float(c).is_integer() for c in flat):
+        bitmap = bitmap[:max(round(flat[3]) - y0 + 1, 0), :max(round(flat[2]) - x0 + 1, 0)]
     if not bitmap.any():
-        raise InvalidInput(field_name, 'zero-area box', 'no pixel set')
-    x0, y0 = math.floor(flat[0]), math.floor(flat[1])
+        raise InvalidInput(field_name, 'zero-area shape', 'no pixel set within its points')
     canvas = np.zeros((height, width), dtype=np.uint8, order='F')
     top, left = max(y0, 0), max(x0, 0)
     bottom = min(y0 + bitmap.shape[0], height)
@@ -210,9 +270,9 @@ def _mask_part(mask: Any, flat: List[float], height: int, width: int,
         canvas[top:bottom, left:right] = bitmap[top - y0:bottom - y0, left - x0:right - x0]
     rows, cols = np.flatnonzero(canvas.any(axis=1)), np.flatnonzero(canvas.any(axis=0))
     if not rows.size:
-        raise InvalidInput(f'shapes[{index}].points', 'outside the image',
-                           f'a {bitmap.shape[1]}x{bitmap.shape[0]} bitmap at ({x0}, {y0}) in a '
-                           f'{width}x{height} image')
+        raise _points_error(index, 'outside the image',
+                            f'a {bitmap.shape[1]}x{bitmap.shape[0]} bitmap at ({x0}, {y0}) in '
+                            f'a {width}x{height} image')
     bbox = (float(cols[0]), float(rows[0]), float(cols[-1] + 1), float(rows[-1] + 1))
     return bbox, _rle_to_json(mask_utils.encode(canvas))
 
@@ -222,11 +282,10 @@ def _rle_to_json(rle: Dict[str, Any]) -> Dict[str, Any]:
     return {'size': [int(v) for v in rle['size']], 'counts': rle['counts'].decode('ascii')}
 
 
-def _clip_polygon(flat: List[float], x1: float, y1: float, x2: float,
-                  y2: float) -> List[float]:
-    """Return the part of a polygon inside a box (Sutherland-Hodgman), flat."""
+def _clip_polygon(flat: List[float], width: int, height: int) -> List[float]:
+    """Return the part of a polygon inside ``[0, width] x [0, height]`` (Sutherland-Hodgman)."""
     points = list(zip(flat[0::2], flat[1::2]))
-    for axis, bound, sign in ((0, x1, 1), (0, x2, -1), (1, y1, 1), (1, y2, -1)):
+    for axis, bound, sign in ((0, 0, 1), (0, width, -1), (1, 0, 1), (1, height, -1)):
         kept = []
         for prev, cur in zip(points[-1:] + points[:-1], points):
             prev_in, cur_in = sign * (prev[axis] - bound) >= 0, sign * (cur[axis] - bound) >= 0

@@ -16,7 +16,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from tqdm import tqdm
 
 from ..fileio import atomic_write
-from .labelme import read_labelme
+from .labelme import check_duplicate_images, read_labelme
+from .labelme_records import FieldWarning
 from .mvtec_fs_layout import SPLIT_FOLDERS, category_of, list_annotation_files
 
 #: The packaged Table 1 of MVTec-FS.
@@ -92,18 +93,22 @@ def load_table(path: str = MVTEC_FS_TABLE) -> List[ClassRow]:
 
 def compute_table(root: str,
                   categories: Optional[Sequence[str]] = None,
-                  progress: bool = False) -> List[ClassRow]:
+                  progress: bool = False,
+                  warnings: Optional[List[FieldWarning]] = None) -> List[ClassRow]:
     """Compute Table 1 for a tree of the MVTec-FS layout.
 
     Every annotation file of ``training/`` and ``testing/`` is read with the strict labelme
-    reader (a broken file raises naming the file and the field). A class is a (category, JSON
-    label) pair; ``__ignore__`` regions are not counted. A category's image counts are its
-    annotation files per split; its image size is the most common side among its images.
+    reader (a broken file, or a second file of one image, raises naming the file and the
+    field). A class is a (category, JSON label) pair; ``__ignore__`` regions are not counted.
+    A category's image counts are its annotation files per split; its image size is the most
+    common side among its images.
 
     Args:
         root (str): The tree root (the folder holding ``image/``).
         categories (Sequence[str], optional): Categories to count. Defaults to all found.
         progress (bool): Show a progress bar. Defaults to False.
+        warnings (list[FieldWarning], optional): Receives the reader's warnings (e.g. a
+            declared image size that is not the image's; the image's is counted).
 
     Returns:
         list[ClassRow]: Classes of Table 1 in its order, then unknown classes sorted by
@@ -114,14 +119,19 @@ def compute_table(root: str,
     sides: Dict[str, Counter] = {}
     files = [(split, relpath) for split in SPLIT_FOLDERS
              for relpath in list_annotation_files(root, split, categories)]
+    records = []
     for split, relpath in tqdm(files, desc='reading annotations', unit='file',
                                disable=not progress):
-        record = read_labelme(os.path.join(root, relpath), on_error='raise', check_image=True)
+        record = read_labelme(os.path.join(root, relpath), on_error='raise')
+        records.append(record)
         category = category_of(relpath)
         images[split][category] += 1
         sides.setdefault(category, Counter()).update((record.height, record.width))
         instances[split].update((category, instance.label)
                                 for instance in record.instances if not instance.ignore)
+    check_duplicate_images(records)
+    if warnings is not None:
+        warnings.extend(warning for record in records for warning in record.warnings)
     found = set(instances['train']) | set(instances['test'])
     known = [(row.category, row.defect) for row in load_table()]
     order = [key for key in known if key in found] + sorted(found - set(known))
@@ -166,13 +176,21 @@ def write_table_csv(rows: Sequence[ClassRow], path: str) -> None:
 def format_table(rows: Sequence[ClassRow]) -> str:
     """Format rows as an aligned text table with a totals line, for printing.
 
+    A defect shows as its repr (quoted: a stray space or letter case shows), marked ``*`` when
+    the (category, defect) pair is not in MVTec-FS's Table 1 (a relabelled or mistyped label).
+
     Args:
         rows (Sequence[ClassRow]): The rows.
 
     Returns:
-        str: The table (header, one line per row, totals), without a final newline.
+        str: The table (header, one line per row, totals, the key to ``*`` when used),
+        without a final newline.
     """
-    cells = [list(TABLE_COLUMNS)] + [[str(value) for value in astuple(row)] for row in rows]
+    known = {(row.category, row.defect) for row in load_table()}
+    unknown = [(row.category, row.defect) not in known for row in rows]
+    cells = [list(TABLE_COLUMNS)] + [
+        [row.category, repr(row.defect) + (' *' if marked else '')]
+        + [str(value) for value in astuple(row)[2:]] for row, marked in zip(rows, unknown)]
     widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE_COLUMNS))]
     lines = ['  '.join(cell.ljust(width) if i < 2 else cell.rjust(width)
                        for i, (cell, width) in enumerate(zip(line, widths)))
@@ -184,6 +202,8 @@ def format_table(rows: Sequence[ClassRow]) -> str:
         f'{sum(row.train_instances for row in rows)} instances; testing: '
         f'{sum(row.test_images_in_category for row in per_category.values())} images, '
         f'{sum(row.test_instances for row in rows)} instances')
+    if any(unknown):
+        lines.append(f'* not in MVTec-FS Table 1: {sum(unknown)} classes')
     return '\n'.join(lines)
 
 
