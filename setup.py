@@ -25,6 +25,7 @@ setup(
         'mmcv>=2.0.0rc4,<2.2.0',
         'mmdet==3.3.0',
         'pycocotools',
+        'shapely',  # labelme regions' areas (formats/labelme_shapes.py)
         'numpy',
         'matplotlib',
         'tqdm',

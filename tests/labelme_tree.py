@@ -18,17 +18,8 @@ def square(x: float, y: float, side: float) -> List[List[float]]:
 def write_tree(root: str, spec: TreeSpec, size: int = 64) -> None:
     """Write one PNG and one labelme JSON per entry of ``spec`` under ``root/image``."""
     for (category, split_folder, defect, stem), shapes in spec.items():
-        folder = os.path.join(root, 'image', category, split_folder, defect)
-        os.makedirs(folder, exist_ok=True)
-        Image.fromarray(np.full((size, size, 3), 128, np.uint8)).save(
-            os.path.join(folder, f'{stem}.png'))
-        doc = dict(version='5.5.0', flags={}, imagePath=f'{stem}.png', imageData=None,
-                   imageHeight=size, imageWidth=size,
-                   shapes=[dict(label=label, points=[list(p) for p in points], group_id=None,
-                                description='', shape_type='polygon', flags={}, mask=None)
-                           for label, points in shapes])
-        with open(os.path.join(folder, f'{stem}.json'), 'w') as f:
-            json.dump(doc, f)
+        write_tree_file(os.path.join(root, 'image', category, split_folder, defect), stem,
+                        shapes, size)
 
 
 def small_tree_spec() -> TreeSpec:
@@ -47,3 +38,29 @@ def small_tree_spec() -> TreeSpec:
         spec[('screw', 'testing', 'scratch_head', f'{10 + i:03d}')] = [
             ('scratch_head', square(4, 4, 20)), ('__ignore__', square(40, 40, 10))]
     return spec
+
+
+def write_flat_tree(root: str, classes: Sequence[str], images_per_class: int = 3,
+                    size: int = 64) -> None:
+    """Write a flat folder of labelme files, ``images_per_class`` images per class, each with
+    one instance of its class and one of the next class."""
+    for index, name in enumerate(classes):
+        other = classes[(index + 1) % len(classes)]
+        for i in range(images_per_class):
+            write_tree_file(root, f'{index:02d}_{i:02d}',
+                            [(name, square(4 + i, 4, 14)), (other, square(30, 30 + i, 12))],
+                            size)
+
+
+def write_tree_file(folder: str, stem: str, shapes, size: int = 64) -> None:
+    """Write ``<folder>/<stem>.png`` and its labelme JSON."""
+    os.makedirs(folder, exist_ok=True)
+    Image.fromarray(np.full((size, size, 3), 128, np.uint8)).save(
+        os.path.join(folder, f'{stem}.png'))
+    doc = dict(version='5.5.0', flags={}, imagePath=f'{stem}.png', imageData=None,
+               imageHeight=size, imageWidth=size,
+               shapes=[dict(label=label, points=[list(p) for p in points], group_id=None,
+                            description='', shape_type='polygon', flags={}, mask=None)
+                       for label, points in shapes])
+    with open(os.path.join(folder, f'{stem}.json'), 'w') as f:
+        json.dump(doc, f)

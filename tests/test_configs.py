@@ -1,4 +1,4 @@
-"""Every shipped config parses, resolves its `fewshot` settings and builds its parts."""
+"""Every shipped config parses, states the label space its fewshot settings give, and builds."""
 from pathlib import Path
 
 import pytest
@@ -6,12 +6,15 @@ from mmdet.registry import DATA_SAMPLERS, DATASETS, HOOKS, MODELS
 from mmengine.config import Config
 
 import mmfs_plugin  # noqa: F401
-from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
 from mmfs_plugin.engine import apply_fewshot_settings
+from mmfs_plugin.engine.fewshot_runner import iter_dataset_cfgs
+from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
+
+from .labelme_tree import write_flat_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / 'configs').rglob('*.py')
-                 if '_base_' not in p.parts)
+                 if '_base_' not in p.parts and 'splits' not in p.parts)
 
 
 @pytest.fixture(scope='module')
@@ -22,21 +25,29 @@ def demo_root(tmp_path_factory):
 
 
 @pytest.mark.parametrize('config', CONFIGS)
-def test_config_resolves_and_builds(config, demo_root, tmp_path):
+def test_config_states_the_label_space_of_its_fewshot_settings(config):
+    """The box head of the config file (what mmdet's DetInferencer and init_detector build)
+    has as many classes as the label space FewShotRunner resolves; no data is read."""
     cfg = Config.fromfile(str(ROOT / config))
     assert 'mmfs_plugin' in cfg.custom_imports['imports']
+    stated = cfg.model.roi_head.bbox_head.num_classes
+    assert apply_fewshot_settings(cfg).model.roi_head.bbox_head.num_classes == stated
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_config_resolves_and_builds(config, demo_root, tmp_path):
+    cfg = Config.fromfile(str(ROOT / config))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        dataset = cfg[loader].dataset
-        dataset.data_root = f'{demo_root}/'
-        dataset.cache_dir = str(tmp_path / 'cache')
-        if dataset.type == 'LabelmeDataset':
-            dataset.ann_file = 'image/bottle/'
-            dataset.metainfo = dict(classes=('broken_large', 'broken_small', 'contamination'))
-            dataset.class_split = None
-        elif 'demo' not in config:  # full MVTec-FS configs: the demo tree's categories
-            dataset.categories = ['bottle', 'screw', 'wood']
-    if 'labelme' in config:
-        cfg.fewshot.class_split = dict(novel=['contamination'])
+        for fewshot_dataset in iter_dataset_cfgs(cfg[loader].dataset):
+            inner = fewshot_dataset.dataset
+            if inner.type == 'LabelmeDataset':  # a generated tree with the config's classes
+                root = tmp_path / 'labelme'
+                write_flat_tree(str(root), inner.metainfo['classes'])
+                inner.update(data_root=f'{root}/', ann_file='')
+            else:
+                inner.data_root = f'{demo_root}/'
+                if 'demo' not in config:  # full MVTec-FS configs: the demo tree's categories
+                    inner.categories = ['bottle', 'screw', 'wood']
     cfg = apply_fewshot_settings(cfg)
     train_set = DATASETS.build(cfg.train_dataloader.dataset)
     classes = train_set.metainfo['classes']

@@ -250,3 +250,83 @@ def test_fewshot_dataset_needs_the_classes_in_the_config(tree):
                                          r"\['scratch_head', 'thread_side'\]"):
         DATASETS.build(dict(type='FewShotDataset', dataset=dict(
             type='LabelmeDataset', data_root=tree, ann_file='image/screw')))
+
+
+def flat_labelme(root, files):
+    """Write labelme files (stem -> labels), each with its own 64x64 image."""
+    from .labelme_tree import square, write_tree_file
+    for stem, labels in files.items():
+        write_tree_file(str(root), stem, [(label, square(4 + 10 * i, 4, 8))
+                                          for i, label in enumerate(labels)])
+
+
+def test_class_names_given_as_a_string_or_twice_are_errors(tmp_path):
+    flat_labelme(tmp_path, {'a': ['balloon']})
+    with pytest.raises(TypeError, match=r"classes: must be a sequence of class names, got the "
+                                        r"str 'balloon'"):
+        DATASETS.build(dict(type='LabelmeDataset', data_root=str(tmp_path),
+                            metainfo=dict(classes=('balloon')), pipeline=[]))
+    with pytest.raises(ValueError, match=r"listed more than once: \['balloon'\]"):
+        DATASETS.build(dict(type='LabelmeDataset', data_root=str(tmp_path),
+                            metainfo=dict(classes=('balloon', 'kite', 'balloon')), pipeline=[]))
+    with pytest.raises(TypeError, match='got the str'):
+        DATASETS.build(dict(type='FewShotDataset', dataset=dict(
+            type='CocoDataset', ann_file='x.json', metainfo=dict(classes='balloon'))))
+
+
+def test_two_annotation_files_of_one_image(tmp_path):
+    # a.json and its copy both name a.png: one physical object, not two shots
+    flat_labelme(tmp_path, {'a': ['balloon'], 'b': ['kite']})
+    (tmp_path / 'a - Copy.json').write_text((tmp_path / 'a.json').read_text())
+    inner = dict(type='LabelmeDataset', data_root=str(tmp_path),
+                 metainfo=dict(classes=('balloon', 'kite')))
+    with pytest.raises(LabelmeError, match=r'a\.json: imagePath: image annotated twice .*a\.png'
+                                           r'.* also annotated by .*a - Copy\.json'):
+        DATASETS.build(dict(inner, pipeline=[]))
+    ds = DATASETS.build(dict(type='FewShotDataset', dataset=dict(inner, on_error='skip'),
+                             shots=2, pipeline=[]))
+    assert len(ds.kshot_selection.selection['balloon']) == 1
+    assert len(ds) == 2
+
+
+def test_one_label_space_for_every_dataset_of_a_config(tmp_path):
+    from mmengine.config import Config
+    from mmfs_plugin.engine import apply_fewshot_settings
+    flat_labelme(tmp_path / 'train', {'t1': ['apple', 'pear']})
+    flat_labelme(tmp_path / 'test', {'s1': ['apple', 'banana', 'pear']})
+
+    def config(train_classes, test_classes):
+        def dataset(folder, classes):
+            inner = dict(type='LabelmeDataset', data_root=str(tmp_path / folder))
+            if classes:
+                inner['metainfo'] = dict(classes=classes)
+            return dict(type='FewShotDataset', dataset=inner, pipeline=[])
+        return Config(dict(fewshot=dict(setting='gfsod'),
+                           model=dict(roi_head=dict(bbox_head=dict(num_classes=1))),
+                           train_dataloader=dict(dataset=dataset('train', train_classes)),
+                           test_dataloader=dict(dataset=dataset('test', test_classes))))
+
+    with pytest.raises(ValueError, match=r"not known from the config.*labels found there: "
+                                         r"\['apple', 'pear'\]"):
+        apply_fewshot_settings(config(None, None))
+    with pytest.raises(ValueError, match='different label spaces'):
+        apply_fewshot_settings(config(('apple', 'pear'), ('apple', 'banana', 'pear')))
+    fruit = ('apple', 'banana', 'pear')
+    cfg = apply_fewshot_settings(config(fruit, fruit))
+    assert cfg.model.roi_head.bbox_head.num_classes == 3
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    test = DATASETS.build(cfg.test_dataloader.dataset)
+    assert [i['bbox_label'] for i in train.get_data_info(0)['instances']] == [0, 2]
+    assert [i['bbox_label'] for i in test.get_data_info(0)['instances']] == [0, 1, 2]
+
+
+def test_labels_differing_only_in_case_or_spaces_are_warned(tmp_path, monkeypatch):
+    flat_labelme(tmp_path, {'a': ['Scratch', 'scratch', 'scratch ']})
+    logged = []
+    monkeypatch.setattr('mmfs_plugin.datasets.labelme_dataset.print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    ds = DATASETS.build(dict(type='LabelmeDataset', data_root=str(tmp_path), pipeline=[]))
+    assert ds.metainfo['classes'] == ('Scratch', 'scratch', 'scratch ')
+    assert any("['Scratch', 'scratch', 'scratch ']" in msg and 'case or surrounding spaces'
+               in msg for msg in logged)
+    assert any('inferred from the labels' in msg for msg in logged)

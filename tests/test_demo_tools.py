@@ -38,7 +38,7 @@ def demo_tree(tmp_path_factory: pytest.TempPathFactory) -> str:
 def data_options(demo_tree: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     """Config overrides pointing the demo config at the test tree; a private record cache."""
     monkeypatch.setenv('MMFS_CACHE_DIR', str(tmp_path / 'cache'))
-    return {f'{loader}_dataloader.dataset.data_root': demo_tree
+    return {f'{loader}_dataloader.dataset.dataset.data_root': demo_tree
             for loader in ('train', 'val', 'test')}
 
 

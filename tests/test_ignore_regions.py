@@ -19,10 +19,10 @@ def test_anchor_on_ignored_instance_is_neither_positive_nor_negative(tmp_path):
     root = tmp_path / 'tree'
     write_tree(str(root), small_tree_spec())
     cfg = Config.fromfile('configs/demo/demo_5shot.py')
-    cfg.train_dataloader.dataset.data_root = str(root)
-    cfg.train_dataloader.dataset.metainfo = dict(classes=(
-        'bottle/broken_large', 'bottle/broken_small', 'screw/scratch_head', 'screw/thread_side'))
-    cfg.train_dataloader.dataset.cache_dir = str(tmp_path / 'cache')
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.dataset.update(data_root=str(root), metainfo=dict(classes=(
+            'bottle/broken_large', 'bottle/broken_small', 'screw/scratch_head',
+            'screw/thread_side')))
     cfg.fewshot.shots = 1  # most bottle instances are not selected: ignore regions
     cfg = apply_fewshot_settings(cfg)
     dataset_cfg = cfg.train_dataloader.dataset

@@ -15,7 +15,7 @@ from typing import Dict, List, Tuple
 import pytest
 from mmdet.datasets import CocoDataset
 
-from mmfs_plugin.datasets import MVTecFSDataset
+from mmfs_plugin.datasets import FewShotDataset
 from mmfs_plugin.formats.mvtec_fs_table import mvtec_fs_classes
 from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
 
@@ -31,13 +31,12 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope='module')
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp('records_cache'))
-
-
-def build(tree: Path, cache_dir: str, **kwargs) -> MVTecFSDataset:
-    return MVTecFSDataset(data_root=str(tree), cache_dir=cache_dir, pipeline=[], **kwargs)
+def build(tree: Path, split: str = 'train', merge_same_names: bool = False,
+          **fewshot) -> FewShotDataset:
+    """The tree's split through FewShotDataset with the given few-shot arguments."""
+    return FewShotDataset(dataset=dict(type='MVTecFSDataset', data_root=str(tree), split=split,
+                                       merge_same_names=merge_same_names),
+                          test_mode=split == 'test', pipeline=[], **fewshot)
 
 
 def all_infos(dataset) -> List[dict]:
@@ -52,18 +51,18 @@ def labels_of(dataset) -> Counter:
 
 
 @pytest.mark.parametrize('split, images, instances', [('train', 634, 794), ('test', 594, 720)])
-def test_table1_totals(tree, cache_dir, split, images, instances):
-    dataset = build(tree, cache_dir, split=split)
+def test_table1_totals(tree, split, images, instances):
+    dataset = build(tree, split=split)
     assert len(dataset) == images
     assert sum(labels_of(dataset).values()) == instances
     assert len(dataset.metainfo['classes']) == 68
     assert set(labels_of(dataset)) <= set(dataset.metainfo['classes'])
 
 
-def test_every_box_is_its_polygons_extent_clipped(tree, cache_dir):
+def test_every_box_is_its_polygons_extent_clipped(tree):
     checked = 0
     for split in ('train', 'test'):
-        for info in all_infos(build(tree, cache_dir, split=split)):
+        for info in all_infos(build(tree, split=split)):
             shapes = json.loads((tree / info['json_path']).read_text())['shapes']
             for inst in info['instances']:
                 index = int(inst['instance_key'].rpartition('#')[2])
@@ -75,27 +74,27 @@ def test_every_box_is_its_polygons_extent_clipped(tree, cache_dir):
     assert checked == 794 + 720
 
 
-def test_split1_has_49_base_and_19_novel_classes(tree, cache_dir):
-    meta = build(tree, cache_dir, class_split='split1').metainfo
+def test_split1_has_49_base_and_19_novel_classes(tree):
+    meta = build(tree, class_split='split1').metainfo
     assert (len(meta['base_classes']), len(meta['novel_classes'])) == (49, 19)
     assert {name.split('/')[0] for name in meta['novel_classes']} == SPLIT1_NOVEL_CATEGORIES
     assert set(meta['base_classes']) | set(meta['novel_classes']) == set(meta['classes'])
 
 
 @pytest.mark.parametrize('shots', [1, 3, 5])
-def test_kshot_keeps_min_k_available_and_selection_files_reload(tree, cache_dir, tmp_path,
+def test_kshot_keeps_min_k_available_and_selection_files_reload(tree, tmp_path,
                                                                 shots):
-    available = labels_of(build(tree, cache_dir, class_split='split1'))
+    available = labels_of(build(tree, class_split='split1'))
     # Table 1 has >= 5 training instances per class; fewer than k is covered in test_kshot.py.
     assert len(available) == 68 and min(available.values()) == 5
     for seed in range(5):
-        dataset = build(tree, cache_dir, class_split='split1', shots=shots, seed=seed)
+        dataset = build(tree, class_split='split1', shots=shots, seed=seed)
         kept = labels_of(dataset)
         assert {name: kept[name] for name in available} == \
             {name: min(shots, count) for name, count in available.items()}, seed
         selection_file = str(tmp_path / f'{shots}shot_seed{seed}.json')
         dataset.kshot_selection.save(selection_file)
-        reloaded = build(tree, cache_dir, class_split='split1', load_selection=selection_file)
+        reloaded = build(tree, class_split='split1', load_selection=selection_file)
         assert all_infos(reloaded) == all_infos(dataset)
 
 
@@ -109,7 +108,7 @@ def objects_by_image(infos: List[dict]) -> Dict[str, List[Tuple[int, List[float]
     }
 
 
-def test_labelme2coco_export_loads_in_coco_dataset_as_the_same_objects(tree, cache_dir, capsys):
+def test_labelme2coco_export_loads_in_coco_dataset_as_the_same_objects(tree, capsys):
     """Whole tree, one class list: the JSON labels are bare defect names, so the export uses
     ``MVTecFSDataset``'s merged class list (``merge_same_names=True``) as its ``--classes``;
     both datasets then share label indices, and images are matched by their file."""
@@ -121,7 +120,7 @@ def test_labelme2coco_export_loads_in_coco_dataset_as_the_same_objects(tree, cac
     coco = CocoDataset(data_root='', ann_file=str(out), data_prefix=dict(img=f'{tree}/'),
                        metainfo=dict(classes=classes), test_mode=True, pipeline=[])
     ours = [info for split in ('train', 'test')
-            for info in all_infos(build(tree, cache_dir, split=split, merge_same_names=True))]
+            for info in all_infos(build(tree, split=split, merge_same_names=True))]
     want, got = objects_by_image(ours), objects_by_image(all_infos(coco))
     assert len(want) == 1228 and set(got) == set(want)
     for img_path, objects in want.items():

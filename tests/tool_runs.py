@@ -47,7 +47,7 @@ def free_port() -> str:
 
 def data_root_options(root: Path) -> List[str]:
     """``--cfg-options`` pointing the train, val and test datasets at ``root``."""
-    return [f'{loader}.dataset.data_root={root}/'
+    return [f'{loader}.dataset.dataset.data_root={root}/'
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
 
 

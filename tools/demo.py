@@ -161,7 +161,7 @@ def demo(work_dir: str, data_root: str) -> List[str]:
     Returns:
         list[str]: The pictures written.
     """
-    data_options = [f'{loader}_dataloader.dataset.data_root={data_root}'
+    data_options = [f'{loader}_dataloader.dataset.dataset.data_root={data_root}'
                     for loader in ('train', 'val', 'test')]
     if osp.isdir(osp.join(data_root, 'image')):
         print(f'==> demo step "data": skipped, {data_root} exists', flush=True)

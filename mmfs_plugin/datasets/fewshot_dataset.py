@@ -86,8 +86,10 @@ def dataset_classes(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> Tuple[s
     found: Optional[Tuple[str, ...]] = None
     for cfg in _as_cfg_list(dataset):
         cls = _dataset_class(cfg)
-        lazy = _build(cfg, cls, lazy_init=True, pipeline=[])
-        names = tuple(lazy.metainfo.get('classes') or ())
+        where = f'{cls.__name__}: metainfo.classes'
+        given = (cfg.get('metainfo') or {}).get('classes')
+        names = check_class_names(given, where) if given is not None else tuple(
+            _build(cfg, cls, lazy_init=True, pipeline=[]).metainfo.get('classes') or ())
         if not names:
             raise ValueError(
                 f'FewShotDataset: the class list of {cls.__name__} (data_root '
@@ -95,7 +97,7 @@ def dataset_classes(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> Tuple[s
                 'the config: set metainfo=dict(classes=(...)) on it, so that training, '
                 'validation, testing and inference share one label space'
                 + _labels_found_hint(cfg, cls))
-        names = check_class_names(names, f'{cls.__name__}: metainfo.classes')
+        names = check_class_names(names, where)
         if found is not None and names != found:
             raise ValueError(f'FewShotDataset: the concatenated datasets have different classes: '
                              f'{list(found)} and {list(names)}')

@@ -9,10 +9,9 @@ from mmengine.logging import print_log
 
 from ..fewshot.classes import check_class_names, near_duplicate_labels
 from ..fewshot.kshot import instance_key
-from ..formats.labelme import (check_labels, find_duplicate_images, read_labelme,
+from ..formats.labelme import (check_duplicate_images, check_labels, read_labelme,
                                write_embedded_image)
-from ..formats.labelme_records import (FieldWarning, LabelmeError, LabelmeRecord, SkippedShape,
-                                       SkipSummary)
+from ..formats.labelme_records import FieldWarning, LabelmeRecord, SkipSummary
 from ..formats.tree_cache import list_json_files
 from .det_entries import DetEntriesMixin
 
@@ -138,21 +137,6 @@ class LabelmeDataset(DetEntriesMixin, BaseDetDataset):
             return record.img_path
         return write_embedded_image(record, os.path.join(self.cache_dir, 'embedded_images'))
 
-    def _reject_duplicate_images(self, records: Dict[str, LabelmeRecord]) -> None:
-        """Raise on an image annotated by several files, or skip the later files."""
-        for image, files in find_duplicate_images(records.values()):
-            first, *others = files
-            if self.on_error == 'raise':
-                raise LabelmeError(others[0], 'imagePath',
-                                   f'{first} annotates the same image ({image}); keep one of '
-                                   'the two files')
-            for relpath, record in records.items():
-                if record.json_path in others:
-                    records[relpath] = LabelmeRecord(
-                        record.json_path, None, None, 0, 0, [],
-                        [SkippedShape(record.json_path, None, 'imagePath',
-                                      'image annotated by another file')], record.num_shapes)
-
     # -- building data_list -----------------------------------------------------------------
     def load_data_list(self) -> List[dict]:
         """Read the tree into ``data_list`` (see docs/architecture.md for the schema).
@@ -161,9 +145,10 @@ class LabelmeDataset(DetEntriesMixin, BaseDetDataset):
             list[dict]: One entry per image.
         """
         prefix = os.path.join(self.tree_root, '')
-        records = {relpath: read_labelme(prefix + relpath, on_error=self.on_error)
-                   for relpath in self.annotation_files()}
-        self._reject_duplicate_images(records)
+        relpaths = self.annotation_files()
+        records = dict(zip(relpaths, check_duplicate_images(
+            [read_labelme(prefix + relpath, on_error=self.on_error) for relpath in relpaths],
+            self.on_error)))
         for record in records.values():
             self.skip_summary.add(record)
             self.warnings += record.warnings

@@ -135,7 +135,10 @@ def apply_fewshot_settings(cfg: Config) -> Config:
 
 
 def set_num_classes(model_cfg: ConfigDict, num_classes: int) -> None:
-    """Set ``num_classes`` of every box head in a detector config (cascades included)."""
+    """Set ``num_classes`` of every box head in a detector config (cascades included; the
+    detector inside a test-time-augmentation model too)."""
+    if 'module' in model_cfg:  # DetTTAModel(module=detector)
+        model_cfg = model_cfg['module']
     roi_head = model_cfg.get('roi_head')
     if roi_head is None:
         return
