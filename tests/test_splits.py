@@ -82,3 +82,18 @@ def test_random_split_is_seeded_and_stable():
 
 def test_named_splits_are_data():
     assert set(named_splits()) >= {'split1', 'split2', 'split3', 'defect_split1'}
+
+
+def test_benchmark_splits_of_the_fsod_literature():
+    from mmdet.datasets import CocoDataset, VOCDataset
+    voc = VOCDataset.METAINFO['classes']
+    for name, novel in (('voc_split1', ['bird', 'bus', 'cow', 'motorbike', 'sofa']),
+                        ('voc_split2', ['aeroplane', 'bottle', 'cow', 'horse', 'sofa']),
+                        ('voc_split3', ['boat', 'cat', 'motorbike', 'sheep', 'sofa'])):
+        base, got = get_split(name, voc)
+        assert got == [c for c in voc if c in novel] and len(base) == 15
+        assert named_splits()[name]['source']
+    coco = CocoDataset.METAINFO['classes']
+    base, novel = get_split('coco_fsod', coco)
+    assert (len(base), len(novel)) == (60, 20)
+    assert 'person' in novel and 'truck' in base

@@ -4,8 +4,9 @@ The named splits live in ``class_splits.json`` beside this module. A split is ch
 editing code, in one of these forms:
 
 - ``None``: every class is base (no novel class);
-- a name from ``class_splits.json`` (``'split1'``, ``'split2'``, ``'split3'``,
-  ``'defect_split1'``);
+- a name from ``class_splits.json``: MVTec-FS's ``'split1'``, ``'split2'``, ``'split3'``,
+  ``'defect_split1'``; the FSOD benchmarks' ``'voc_split1'``, ``'voc_split2'``, ``'voc_split3'``
+  (TFA's novel classes) and ``'coco_fsod'`` (COCO 60/20: the 20 VOC classes novel);
 - a path to a JSON file with ``novel`` (and optionally ``base``) class lists, or with
   ``novel_categories``;
 - a dict: ``dict(novel=[...])``, ``dict(base=[...])``, ``dict(base=[...], novel=[...])``,
@@ -77,7 +78,7 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
     """
     where = spec if isinstance(spec, str) else 'class split'
     spec, named = _load_spec(spec)
-    keys = set(spec) - {'type', 'description'}
+    keys = set(spec) - {'type', 'description', 'source'}
     class_set = set(classes)
     if spec.get('type') == 'random':
         num_novel = int(spec['num_novel'])
