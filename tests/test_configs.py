@@ -10,6 +10,7 @@ from mmfs_plugin.engine import apply_fewshot_settings
 from mmfs_plugin.engine.fewshot_runner import iter_dataset_cfgs
 from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
 
+from .format_trees import write_coco, write_voc
 from .labelme_tree import write_flat_tree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,20 @@ def demo_root(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope='module')
+def benchmark_roots(tmp_path_factory):
+    """Miniature VOCdevkit and COCO trees with the benchmarks' class names."""
+    from mmdet.datasets import CocoDataset, VOCDataset
+    voc = str(tmp_path_factory.mktemp('VOCdevkit'))
+    for year, split, seed in (('2007', 'trainval', 0), ('2012', 'trainval', 1),
+                              ('2007', 'test', 2)):
+        write_voc(voc, year, split, 16, seed, classes=VOCDataset.METAINFO['classes'])
+    coco = str(tmp_path_factory.mktemp('coco'))
+    for name, seed in (('train', 0), ('val', 1)):
+        write_coco(coco, name, 12, seed, classes=CocoDataset.METAINFO['classes'])
+    return voc, coco
+
+
 @pytest.mark.parametrize('config', CONFIGS)
 def test_config_states_the_label_space_of_its_fewshot_settings(config):
     """The box head of the config file (what mmdet's DetInferencer and init_detector build)
@@ -35,12 +50,20 @@ def test_config_states_the_label_space_of_its_fewshot_settings(config):
 
 
 @pytest.mark.parametrize('config', CONFIGS)
-def test_config_resolves_and_builds(config, demo_root, tmp_path):
+def test_config_resolves_and_builds(config, demo_root, benchmark_roots, tmp_path):
     cfg = Config.fromfile(str(ROOT / config))
+    voc_root, coco_root = benchmark_roots
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         for fewshot_dataset in iter_dataset_cfgs(cfg[loader].dataset):
             inner = fewshot_dataset.dataset
-            if inner.type == 'LabelmeDataset':  # a generated tree with the config's classes
+            if isinstance(inner, list) or inner.type == 'VOCDataset':
+                for part in inner if isinstance(inner, list) else [inner]:
+                    part.data_root = f'{voc_root}/'
+            elif inner.type == 'CocoDataset':
+                name = 'train' if loader == 'train_dataloader' else 'val'
+                inner.update(data_root=f'{coco_root}/', ann_file=f'{name}.json',
+                             data_prefix=dict(img='images/'))
+            elif inner.type == 'LabelmeDataset':  # a generated tree with the config's classes
                 root = tmp_path / 'labelme'
                 write_flat_tree(str(root), inner.metainfo['classes'])
                 inner.update(data_root=f'{root}/', ann_file='')

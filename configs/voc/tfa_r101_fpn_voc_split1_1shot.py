@@ -1,0 +1,11 @@
+# TFA w/ cos, 1-shot fine-tuning on PASCAL VOC split1 (see _base_/tfa_voc_finetune.py):
+#   tools/dist_train.sh configs/voc/tfa_r101_fpn_voc_split1_1shot.py 8 \
+#       --cfg-options fewshot.base_checkpoint=work_dirs/tfa_r101_fpn_voc_split1_base/iter_18000.pth
+_base_ = ['./_base_/tfa_voc_finetune.py']
+
+fewshot = dict(shots=1)
+train_cfg = dict(max_iters=4000, val_interval=1000)
+param_scheduler = [
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=4000, milestones=[3000],
+         gamma=0.1)
+]
