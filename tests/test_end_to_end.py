@@ -1,4 +1,5 @@
-"""The whole recipe on CPU: base training, surgery, 5-shot fine-tuning, test (issue 5).
+"""The whole recipe on CPU: base training, surgery, 5-shot fine-tuning, test without the
+training annotations, and mmdet's DetInferencer on the config file.
 
 Runs the documented command lines (tools/train.py, tools/test.py) on the synthetic demo set with
 the demo configs, as a user would. The detector must really learn the synthetic defects: after
@@ -10,10 +11,12 @@ freezing, the cosine head or the k-shot data were broken (each of those sends nA
 """
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from .tool_runs import ROOT, data_root_options, run_command
@@ -44,9 +47,13 @@ def test_base_surgery_finetune_test(demo_data: Path, tmp_path: Path) -> None:
     selection = json.loads((ft_dir / 'kshot_selection.json').read_text())
     assert all(len(keys) == 5 for keys in selection['selection'].values())
 
-    test_dir = tmp_path / 'test'
+    # Testing needs the test data only: the training annotations are absent here.
+    test_dir, predictions = tmp_path / 'test', tmp_path / 'predictions.pkl'
+    options = [option for option in data_root_options(demo_data)
+               if not option.startswith('train_dataloader')]
     proc = run_tool('tools/test.py', 'configs/demo/demo_5shot.py', str(ft_ckpt), '--work-dir',
-                    str(test_dir), '--cfg-options', *data_root_options(demo_data))
+                    str(test_dir), '--out', str(predictions), '--cfg-options', *options,
+                    f'train_dataloader.dataset.dataset.data_root={tmp_path}/absent/')
     print(proc.stdout[-2000:])
     [metrics_file] = test_dir.glob('*/*.json')
     metrics = json.loads(metrics_file.read_text())
@@ -56,3 +63,26 @@ def test_base_surgery_finetune_test(demo_data: Path, tmp_path: Path) -> None:
     print({k: v for k, v in metrics.items() if k.startswith('fs/')})
     assert metrics['fs/bbox_nAP50'] > NOVEL_AP50_FLOOR
     assert metrics['fs/acc_novel'] > 0.5
+    assert_inferencer_predicts_what_test_scored(ft_ckpt, predictions)
+
+
+def assert_inferencer_predicts_what_test_scored(checkpoint: Path, predictions: Path) -> None:
+    """mmdet's DetInferencer on the plugin config file (what demo/image_demo.py does) predicts
+    the boxes, labels and scores tools/test.py scored: the config states the model its
+    checkpoints hold."""
+    from mmdet.apis import DetInferencer
+    with open(predictions, 'rb') as f:
+        scored = pickle.load(f)
+    inferencer = DetInferencer(model=str(ROOT / 'configs/demo/demo_5shot.py'),
+                               weights=str(checkpoint), device='cpu', show_progress=False)
+    assert inferencer.model.dataset_meta['classes'][0] == 'bottle/broken_large'
+    for result in scored[:6]:
+        [predicted] = inferencer(result['img_path'], return_datasamples=True)['predictions']
+        ours, theirs = predicted.pred_instances, result['pred_instances']
+        keep = theirs['scores'] > 0.05
+        assert int(keep.sum()) > 0, result['img_path']
+        np.testing.assert_allclose(ours.bboxes[:int(keep.sum())].numpy(),
+                                   theirs['bboxes'][keep].numpy(), atol=1e-3)
+        np.testing.assert_allclose(ours.scores[:int(keep.sum())].numpy(),
+                                   theirs['scores'][keep].numpy(), atol=1e-4)
+        assert ours.labels[:int(keep.sum())].tolist() == theirs['labels'][keep].tolist()

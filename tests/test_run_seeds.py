@@ -268,3 +268,15 @@ def test_distributed_run_equals_in_process_run(demo_setup: dict) -> None:
             (work / '1shot_seed0' / 'result.json').read_text())['metrics']
     assert 'fs/bbox_nAP50' in metrics['pytorch']
     assert metrics['pytorch'] == pytest.approx(metrics['none'], abs=1e-4)
+
+
+def test_a_config_template_names_one_config_per_number_of_shots():
+    tool = runpy.run_path(str(ROOT / 'tools' / 'run_seeds.py'))
+    assert tool['config_for_shots']('configs/neu_det/neu_det_{shots}shot.py', 10) == \
+        'configs/neu_det/neu_det_10shot.py'
+    args = tool['parse_args'](['configs/neu_det/neu_det_{shots}shot.py', '--shots', '1', '5',
+                               '--seeds', '0-1'])
+    assert args.work_dir == os.path.join('work_dirs', 'seeds', 'neu_det_kshot')
+    cfg = tool['build_run_config'](args, 5, 1, '/tmp/run')
+    assert (cfg.fewshot.shots, cfg.fewshot.seed, cfg.train_cfg.max_iters) == (5, 1, 400)
+    assert cfg.train_cfg.val_interval > cfg.train_cfg.max_iters  # tested once, at the end

@@ -5,6 +5,9 @@ Examples::
     # 1/3/5 shots x seeds 0..4 of the 5-shot fine-tuning config, on one process
     python tools/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
         --cfg-options fewshot.base_checkpoint=work_dirs/fsdet_base/iter_12000.pth
+    # one config per number of shots (each its own schedule)
+    python tools/run_seeds.py 'configs/neu_det/neu_det_{shots}shot.py' --shots 1 3 5 10 \\
+        --seeds 0-4 --work-dir work_dirs/neu_det/recipe
     # the same on 8 GPUs (each run through tools/dist_train.sh and tools/dist_test.sh)
     python tools/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
         --launcher pytorch --gpus 8 --iters-per-shot 1000
@@ -18,6 +21,10 @@ Resuming: a run whose ``result.json`` is valid is skipped; an invalid one is rep
 run is done again; a run killed during training continues from its latest checkpoint
 (mmengine's auto-resume; :class:`FewShotSurgeryHook` and :class:`RNGStateHook` make it exact).
 Just run the same command again.
+
+A config template holding ``{shots}`` (``configs/neu_det/neu_det_{shots}shot.py``) takes each
+number of shots from its own config file, with that file's schedule. Runs in this process also
+record their wall time: ``time/train_s`` and ``time/test_s`` (seconds) in ``result.json``.
 
 Iteration schedule: the config's (``train_cfg.max_iters`` and ``param_scheduler``, after
 ``--cfg-options``) for every number of shots, unless ``--iters-per-shot N`` is given: then a
@@ -41,6 +48,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import time
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config, DictAction
@@ -94,7 +102,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Fine-tune and evaluate a few-shot config for every shots x seed; '
         'resumable; writes results.csv, results.md and results.png to the work dir.')
-    parser.add_argument('config', help='a few-shot fine-tuning config (with `fewshot`)')
+    parser.add_argument('config', help='a few-shot fine-tuning config (with `fewshot`), or a '
+                        'template naming one per number of shots, e.g. '
+                        'configs/neu_det/neu_det_{shots}shot.py')
     parser.add_argument('--shots', type=int, nargs='+', required=True,
                         help='numbers of shots, e.g. 1 3 5')
     parser.add_argument('--seeds', nargs='+', required=True,
@@ -130,7 +140,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error('--gpus needs --launcher pytorch')
     if args.work_dir is None:
         args.work_dir = osp.join('work_dirs', 'seeds',
-                                 osp.splitext(osp.basename(args.config))[0])
+                                 osp.splitext(osp.basename(args.config))[0].replace(
+                                     '{shots}', 'k'))
     return args
 
 
@@ -156,6 +167,21 @@ def scale_schedule(cfg: Config, max_iters: int, source: str) -> None:
             ]
 
 
+def config_for_shots(config: str, shots: int) -> str:
+    """The config file of a number of shots: ``config`` with ``{shots}`` replaced.
+
+    Args:
+        config (str): A config file, or a template such as
+            ``configs/neu_det/neu_det_{shots}shot.py`` (one config per number of shots, each
+            with its own schedule).
+        shots (int): The number of shots.
+
+    Returns:
+        str: The file.
+    """
+    return config.replace('{shots}', str(shots))
+
+
 def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: str) -> Config:
     """The config of one run: the config file, ``--cfg-options``, then the run's settings.
 
@@ -168,11 +194,12 @@ def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: s
     Returns:
         Config: The run's config (auto-resuming from ``run_dir``).
     """
-    cfg = Config.fromfile(args.config)
+    config = config_for_shots(args.config, shots)
+    cfg = Config.fromfile(config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if not cfg.get('fewshot'):
-        raise ValueError(f'{args.config}: fewshot: the config has no few-shot settings '
+        raise ValueError(f'{config}: fewshot: the config has no few-shot settings '
                          '(use a fine-tuning config such as configs/fsdet_5shot.py)')
     cfg.fewshot.update(shots=shots, seed=seed)
     if args.split:
@@ -180,7 +207,9 @@ def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: s
     if args.setting:
         cfg.fewshot.setting = args.setting
     if args.iters_per_shot:
-        scale_schedule(cfg, shots * args.iters_per_shot, args.config)
+        scale_schedule(cfg, shots * args.iters_per_shot, config)
+    if cfg.get('train_cfg', {}).get('max_iters'):  # each run is tested once, at its end
+        cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
     cfg.work_dir = run_dir
     cfg.experiment_name = run_dir_name(shots, seed)
     cfg.launcher = args.launcher
@@ -205,14 +234,19 @@ def train_and_test_here(cfg: Config) -> Dict[str, float]:
         cfg (Config): The run's config.
 
     Returns:
-        dict[str, float]: The test metrics.
+        dict[str, float]: The test metrics, and the wall time of training and of testing in
+        seconds (``time/train_s``, ``time/test_s``).
     """
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    start = time.perf_counter()
     runner.train()
+    trained = time.perf_counter()
     metrics = runner.test()
+    tested = time.perf_counter()
     del runner
     gc.collect()
-    return finite_metrics(metrics)
+    return dict(finite_metrics(metrics), **{'time/train_s': trained - start,
+                                             'time/test_s': tested - trained})
 
 
 def train_and_test_distributed(cfg: Config, gpus: int) -> Dict[str, float]:

@@ -1,11 +1,8 @@
-# 5-shot G-FSOD fine-tuning on NEU-DET (see _base_/neu_det_finetune.py), on CPU:
+# 5-shot G-FSOD fine-tuning on NEU-DET with the plugin's recipe (see
+# _base_/neu_det_finetune.py), on CPU:
 #   python tools/train.py configs/neu_det/neu_det_5shot.py --cfg-options fewshot.seed=1
 _base_ = ['./_base_/neu_det_finetune.py']
 
 fewshot = dict(shots=5)
-train_cfg = dict(max_iters=400, val_interval=400)
-optim_wrapper = dict(optimizer=dict(lr=0.02))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=400, milestones=[320], gamma=0.1)
-]
+train_cfg = {{_base_.train_cfg_5shot}}
+param_scheduler = {{_base_.param_scheduler_5shot}}
