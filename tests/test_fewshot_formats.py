@@ -180,3 +180,21 @@ def test_tfa_folder_without_files_is_named(trees, tmp_path):
                            ).label_space
     with pytest.raises(ValueError, match='neither TFA VOC files'):
         read_tfa_selection(str(tmp_path), 2, space, {})
+
+
+def test_export_selection_tool_writes_tfa_files_that_load_back(trees, tmp_path):
+    import runpy
+    from pathlib import Path
+    root, _ = trees
+    train = DATASETS.build(apply_fewshot_settings(config(root, 'coco')).train_dataloader.dataset)
+    selection_file = str(tmp_path / 'kshot_selection.json')
+    train.kshot_selection.save(selection_file)
+    main = runpy.run_path(str(Path(__file__).parents[1] / 'tools' / 'export_selection.py'))['main']
+    out = str(tmp_path / 'cocosplit' / 'seed0')
+    assert main([selection_file, out, '--format', 'tfa_coco', '--coco-json',
+                 os.path.join(root, 'train.json')]) == 0
+    again = DATASETS.build(apply_fewshot_settings(config(
+        root, 'coco', load_selection=out)).train_dataloader.dataset)
+    assert again.kshot_selection.selection == train.kshot_selection.selection
+    with pytest.raises(SystemExit):  # tfa_coco needs the source COCO file
+        main([selection_file, out, '--format', 'tfa_coco'])

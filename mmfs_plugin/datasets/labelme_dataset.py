@@ -12,7 +12,7 @@ from ..fewshot.kshot import instance_key
 from ..formats.labelme import (check_duplicate_images, check_labels, read_labelme,
                                write_embedded_image)
 from ..formats.labelme_records import FieldWarning, LabelmeRecord, SkipSummary
-from ..formats.tree_cache import list_json_files
+from ..formats.tree_listing import list_json_files
 from .det_entries import DetEntriesMixin
 
 #: The few-shot arguments of earlier versions, now :class:`FewShotDataset`'s.

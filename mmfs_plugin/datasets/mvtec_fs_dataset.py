@@ -3,7 +3,7 @@ from typing import Any, List, Optional, Sequence
 
 from mmdet.registry import DATASETS
 
-from ..formats.mvtec_fs_layout import category_of, list_annotation_files
+from ..formats.mvtec_fs_layout import category_folder, list_annotation_files
 from ..formats.mvtec_fs_table import mvtec_fs_classes
 from .labelme_dataset import LabelmeDataset
 
@@ -60,4 +60,4 @@ class MVTecFSDataset(LabelmeDataset):
 
     def class_name(self, relpath: str, label: str) -> str:
         """Return ``'<category>/<label>'`` (or ``label`` with ``merge_same_names``)."""
-        return label if self.merge_same_names else f'{category_of(relpath)}/{label}'
+        return label if self.merge_same_names else f'{category_folder(relpath)}/{label}'

@@ -4,9 +4,9 @@
 beside its image. Pure: imports neither torch nor mmdet.
 """
 import os
-from typing import Dict, List, Optional, Sequence, Set
+from typing import Dict, List, Optional, Sequence
 
-from .tree_cache import list_json_files
+from .tree_listing import list_json_files
 
 #: The data split name -> the folder that holds it inside each category.
 SPLIT_FOLDERS: Dict[str, str] = {'train': 'training', 'test': 'testing'}
@@ -15,8 +15,7 @@ IMAGE_FOLDER = 'image'
 
 def list_annotation_files(root: str,
                           split: str,
-                          categories: Optional[Sequence[str]] = None,
-                          other_files: Optional[Set[str]] = None) -> List[str]:
+                          categories: Optional[Sequence[str]] = None) -> List[str]:
     """List the labelme files of one data split of an MVTec-FS tree.
 
     Args:
@@ -24,8 +23,6 @@ def list_annotation_files(root: str,
         split (str): ``'train'`` or ``'test'``.
         categories (Sequence[str], optional): Categories to list. Defaults to every category
             folder found under ``<root>/image``.
-        other_files (set[str], optional): Receives the other files found (the images), as
-            :func:`~.tree_cache.list_json_files` does.
 
     Returns:
         list[str]: JSON paths relative to ``root`` (POSIX separators), sorted.
@@ -44,12 +41,15 @@ def list_annotation_files(root: str,
         if not os.path.isdir(split_dir):
             raise FileNotFoundError(f'{split_dir}: category {category!r} has no '
                                     f'{SPLIT_FOLDERS[split]!r} folder')
-        files += list_json_files(split_dir, root, other_files)
+        files += list_json_files(split_dir, root)
     return sorted(files)
 
 
-def category_of(relpath: str) -> str:
-    """Return the category of an annotation file from its path relative to the root.
+def category_folder(relpath: str) -> str:
+    """Return the category folder an annotation file lies in (its path relative to the root).
+
+    This names the classes of the file (``'<category folder>/<label>'``); the category of a
+    class name is :func:`mmfs_plugin.fewshot.classes.class_category`.
 
     Args:
         relpath (str): A path as returned by :func:`list_annotation_files`.

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from ..fileio import atomic_write
 from .labelme import check_duplicate_images, read_labelme
 from .labelme_records import FieldWarning
-from .mvtec_fs_layout import SPLIT_FOLDERS, category_of, list_annotation_files
+from .mvtec_fs_layout import SPLIT_FOLDERS, category_folder, list_annotation_files
 
 #: The packaged Table 1 of MVTec-FS.
 MVTEC_FS_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mvtec_fs_classes.csv')
@@ -124,7 +124,7 @@ def compute_table(root: str,
                                disable=not progress):
         record = read_labelme(os.path.join(root, relpath), on_error='raise')
         records.append(record)
-        category = category_of(relpath)
+        category = category_folder(relpath)
         images[split][category] += 1
         sides.setdefault(category, Counter()).update((record.height, record.width))
         instances[split].update((category, instance.label)
