@@ -208,8 +208,8 @@ def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: s
         cfg.fewshot.setting = args.setting
     if args.iters_per_shot:
         scale_schedule(cfg, shots * args.iters_per_shot, config)
-    if cfg.get('train_cfg', {}).get('max_iters'):  # each run is tested once, at its end
-        cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
+    # each run is tested once, at its end: no validation during training
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.work_dir = run_dir
     cfg.experiment_name = run_dir_name(shots, seed)
     cfg.launcher = args.launcher
