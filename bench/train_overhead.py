@@ -35,13 +35,15 @@ TARGET = 1.03
 def build_loaders(data: Path, coco_file: Path) -> dict:
     """Return the two training dataloaders and the resolved config."""
     cfg = Config.fromfile(str(ROOT / 'configs/demo/demo_5shot.py'))
-    cfg.train_dataloader.dataset.data_root = f'{data}/'
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.dataset.data_root = f'{data}/'
     cfg.fewshot.shots = None  # every instance: the same images on both sides
     cfg = apply_fewshot_settings(cfg)
     plugin = cfg.train_dataloader.copy()
     plugin.sampler = dict(type='FewShotBalancedSampler')
     plugin.batch_sampler = None
-    classes = [name.split('/', 1)[1] for name in cfg.train_dataloader.dataset.metainfo.classes]
+    classes = [name.split('/', 1)[1]
+               for name in cfg.train_dataloader.dataset.dataset.metainfo.classes]
     coco = cfg.train_dataloader.copy()
     coco.sampler = dict(type='InfiniteSampler', shuffle=True)
     coco.batch_sampler = None
