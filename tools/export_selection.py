@@ -20,14 +20,14 @@ from mmfs_plugin.fewshot.kshot import KShotSelection
 from mmfs_plugin.fewshot.tfa_files import FORMATS, write_tfa_coco, write_tfa_voc
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Convert a selection file.
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line.
 
     Args:
         argv (Sequence[str], optional): The arguments; None reads ``sys.argv``.
 
     Returns:
-        int: The exit status.
+        argparse.Namespace: The arguments.
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('selection', help='a kshot_selection.json written by a training run')
@@ -39,13 +39,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="what precedes VOC<year>/JPEGImages/ on TFA's VOC lines "
                         "(default: 'datasets', as in TFA's files)")
     args = parser.parse_args(argv)
+    if args.format == 'tfa_coco' and not args.coco_json:
+        parser.error('--format tfa_coco needs --coco-json')
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Convert a selection file.
+
+    Args:
+        argv (Sequence[str], optional): The arguments; None reads ``sys.argv``.
+
+    Returns:
+        int: The exit status.
+    """
+    args = parse_args(argv)
     try:
         selection = KShotSelection.load(args.selection)
         if args.format == 'tfa_voc':
             written = write_tfa_voc(selection, args.out_dir, args.image_prefix)
         else:
-            if not args.coco_json:
-                parser.error('--format tfa_coco needs --coco-json')
             with open(args.coco_json, encoding='utf-8') as f:
                 coco = json.load(f)
             written = write_tfa_coco(selection, coco, args.out_dir, args.coco_json)

@@ -10,8 +10,9 @@ runner_type = 'mmdet.FewShotRunner'
 #   setting: 'base' (base classes, all instances), 'gfsod' (k shots of base and novel
 #   classes, TFA), 'fsod' (k shots of novel classes only);
 #   class_split: a named split (split1, split2, split3, defect_split1), a JSON file or a dict;
-#   shots / base_shots / seed / unselected: the k-shot rule (training set only).
-fewshot = dict(setting='base', seed=0, unselected='ignore')
+#   shots / base_shots / seed / unselected: the k-shot rule (training set only);
+#   load_selection: a kshot_selection.json or a folder of TFA's seed files instead of drawing.
+fewshot = dict(setting='base', seed=0, unselected='ignore', load_selection=None)
 
 custom_hooks = [dict(type='KShotSelectionHook'), dict(type='RNGStateHook')]
 
