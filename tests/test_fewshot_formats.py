@@ -198,3 +198,22 @@ def test_export_selection_tool_writes_tfa_files_that_load_back(trees, tmp_path):
     assert again.kshot_selection.selection == train.kshot_selection.selection
     with pytest.raises(SystemExit):  # tfa_coco needs the source COCO file
         main([selection_file, out, '--format', 'tfa_coco'])
+
+
+@pytest.mark.parametrize('fmt', ['coco', 'voc'])
+def test_sampler_and_browse_tool_accept_the_wrapped_datasets(trees, tmp_path, fmt):
+    import runpy
+    from pathlib import Path
+    from mmdet.registry import DATA_SAMPLERS
+    root, _ = trees
+    train = DATASETS.build(apply_fewshot_settings(config(root, fmt)).train_dataloader.dataset)
+    sampler = DATA_SAMPLERS.build(dict(type='FewShotBalancedSampler', novel_ratio=0.5),
+                                  default_args=dict(dataset=train, seed=0))
+    drawn = [index for index, _ in zip(iter(sampler), range(200))]
+    novel = set(train.metainfo['novel_classes'])
+    classes = train.metainfo['classes']
+    share = np.mean([any(classes[c] in novel for c in train.get_cat_ids(i)) for i in drawn])
+    assert 0.35 < share < 0.65
+    browse = runpy.run_path(str(Path(__file__).parents[1] / 'tools' / 'browse_dataset.py'))
+    written = browse['browse'](train, str(tmp_path), 3, 'train')
+    assert len(written) == 3 and all(os.path.getsize(path) > 0 for path in written)
