@@ -27,6 +27,18 @@ neu_model = dict(
         rpn_proposal=dict(nms_pre=600, max_per_img=300),
         rcnn=dict(sampler=dict(num=128))),
     test_cfg=dict(rpn=dict(nms_pre=300, max_per_img=150)))
+# The GPU variant: mmdet's R50-FPN (256-channel FPN, 1024-d fcs) at the same 200 px with the same
+# anchors, merged over the light model: for fine-tuning (every weight from the base checkpoint),
+# and for base training from an ImageNet backbone (configs neu_det_r50_*.py).
+neu_r50_model = dict(
+    backbone=dict(depth=50, frozen_stages=1, norm_eval=True),
+    neck=dict(in_channels=[256, 512, 1024, 2048], out_channels=256),
+    rpn_head=dict(in_channels=256, feat_channels=256),
+    roi_head=dict(bbox_roi_extractor=dict(out_channels=256),
+                  bbox_head=dict(in_channels=256, fc_out_channels=1024)))
+neu_r50_base_model = dict(neu_r50_model, backbone=dict(
+    neu_r50_model['backbone'],
+    init_cfg=dict(_delete_=True, type='Pretrained', checkpoint='torchvision://resnet50')))
 # with the label space stated: the 4 base classes, or all 6 (G-FSOD fine-tuning)
 neu_base_model = dict(neu_model, roi_head=dict(
     neu_model['roi_head'], bbox_head=dict(neu_model['roi_head']['bbox_head'], num_classes=4)))
