@@ -1,8 +1,9 @@
 """mmfs_plugin: few-shot object detection for MMDetection 3.x.
 
-Importing the package installs the modern-PyTorch compatibility fixes (see
-:mod:`mmfs_plugin.compat`) and registers every class of the plugin into MMDetection's
-registries (scope ``mmdet``).
+Importing the package installs the modern-PyTorch compatibility patches (see
+:mod:`mmfs_plugin.compat`; each checks the versions it was written for, so an unsupported
+mmengine or torch raises :class:`~mmfs_plugin.compat.UnsupportedVersionError` here) and
+registers every class of the plugin into MMDetection's registries (scope ``mmdet``).
 """
 from .version import __version__
 from . import compat  # noqa: E402

@@ -1,5 +1,5 @@
-"""Tests of mmfs_plugin.compat: safe checkpoints, CPU distributed, no
-pkg_resources."""
+"""Tests of mmfs_plugin.compat: safe checkpoints, CPU distributed, the rank-0 metrics file,
+the version checks of the patches."""
 import json
 import os
 import subprocess
@@ -12,11 +12,14 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import mmengine.config.config as mmengine_config
+import mmengine
 import mmengine.dist.utils as mmengine_dist_utils
+import mmengine.runner.checkpoint as mmengine_checkpoint
 import pytest
 import torch
 import torch.nn.functional as F
+from mmdet.registry import HOOKS
+from mmengine.config import Config
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import LoggerHook
 from mmengine.logging import HistoryBuffer
@@ -25,25 +28,29 @@ from mmengine.runner import CheckpointLoader, Runner
 from torch import nn
 
 import mmfs_plugin
-from mmfs_plugin.compat import UnsafeCheckpointError, rank_zero_dump
+from mmfs_plugin.compat import (RankZeroDumpLoggerHook, UnsafeCheckpointError,
+                                UnsupportedVersionError, cpu_distributed, rank_zero_dump,
+                                with_cpu_model_wrapper)
+from mmfs_plugin.compat.safe_checkpoint import install_checkpoint_loaders
+from mmfs_plugin.compat.versions import check_versions
 
-from .tool_runs import free_port
+from .tool_runs import ROOT, free_port
 
 MAX_ITERS = 4
 
-# Runs a one-process distributed Runner in a fresh interpreter; prints what
+# Runs a one-process distributed FewShotRunner in a fresh interpreter; prints what
 # the process group and the model wrapper became.
 _DISTRIBUTED_RUNNER_SCRIPT = '''
 import json, sys
 import torch
 import torch.distributed as dist
+from mmengine.config import Config
 from mmengine.model import BaseModel
-from mmengine.runner import Runner
-from mmfs_plugin import compat
-
-compat.install()
+from mmengine.registry import MODELS
+from mmfs_plugin.engine import FewShotRunner
 
 
+@MODELS.register_module()
 class Model(BaseModel):
 
     def __init__(self):
@@ -54,9 +61,9 @@ class Model(BaseModel):
         return self.linear(inputs)
 
 
-runner = Runner(
-    model=Model(), work_dir=sys.argv[1], launcher=sys.argv[2],
-    env_cfg=dict(dist_cfg=dict(backend='nccl')))
+runner = FewShotRunner.from_cfg(Config(dict(
+    model=dict(type='Model'), work_dir=sys.argv[1], launcher=sys.argv[2],
+    env_cfg=dict(dist_cfg=dict(backend='nccl')))))
 print(json.dumps(dict(
     backend=dist.get_backend(), world_size=dist.get_world_size(),
     wrapper=type(runner.model).__name__,
@@ -288,14 +295,84 @@ def test_http_checkpoints_load_safely(trained: dict, http_root: tuple,
 def test_install_twice_changes_nothing() -> None:
 
     def snapshot() -> tuple:
-        return (dict(CheckpointLoader._schemes), Runner.wrap_model,
+        return (dict(CheckpointLoader._schemes), mmengine_checkpoint.load_from_http,
                 mmengine_dist_utils._init_dist_pytorch,
-                mmengine_dist_utils._init_dist_slurm,
-                mmengine_config.get_installed_path, LoggerHook.after_test_epoch)
+                mmengine_dist_utils._init_dist_slurm)
 
     before = snapshot()
     mmfs_plugin.compat.install()
     assert snapshot() == before
+
+
+def test_install_leaves_the_runner_and_the_logger_hook_alone() -> None:
+    """Their jobs are done by config values: model_wrapper_cfg, RankZeroDumpLoggerHook."""
+    assert Runner.wrap_model.__module__ == 'mmengine.runner.runner'
+    assert LoggerHook.after_test_epoch.__module__ == 'mmengine.hooks.logger_hook'
+
+
+_UNSUPPORTED_IMPORT_SCRIPT = """
+import {package}
+{package}.__version__ = {version!r}
+import mmfs_plugin
+"""
+
+
+@pytest.mark.parametrize('package, version, supported', [
+    ('mmengine', '0.11.0', '==0.10.7'),
+    ('torch', '2.14.0', '>=2.0,<2.14'),
+])
+def test_import_with_an_unsupported_version_fails_naming_it(package: str, version: str,
+                                                            supported: str) -> None:
+    result = subprocess.run(
+        [sys.executable, '-c',
+         _UNSUPPORTED_IMPORT_SCRIPT.format(package=package, version=version)],
+        env=dict(os.environ, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True,
+        timeout=120)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith('mmfs_plugin.compat.versions.UnsupportedVersionError: ')
+    assert f'written for {package}{supported}, but {package} {version} is installed' \
+        in last_line
+
+
+@pytest.mark.parametrize('version, supported', [
+    ('2.13.0+cpu', True),
+    ('2.0.1+cu118', True),
+    ('2.11.0+cu130', True),
+    ('2.14.0.dev20260101', False),
+    ('1.13.1', False),
+    ('unknown', False),
+])
+def test_checkpoint_loaders_check_the_torch_version(version: str, supported: bool,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch, '__version__', version)
+    if supported:
+        install_checkpoint_loaders()
+        return
+    with pytest.raises(UnsupportedVersionError) as error:
+        install_checkpoint_loaders()
+    assert (error.value.package, error.value.version) == ('torch', version)
+    assert 'mmfs_plugin.compat.safe_checkpoint' in str(error.value)
+
+
+@pytest.mark.parametrize('install', [install_checkpoint_loaders,
+                                     cpu_distributed.install_cpu_distributed])
+def test_patches_refuse_another_mmengine(install: Callable,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mmengine, '__version__', '0.10.6')
+    with pytest.raises(UnsupportedVersionError, match='mmengine 0.10.6 is installed'):
+        install()
+
+
+def test_check_versions_names_the_first_unsupported_package(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mmengine, '__version__', '1.0.0')
+    with pytest.raises(UnsupportedVersionError) as error:
+        check_versions('some.patch', {'torch': '>=2.0', 'mmengine': '<1'})
+    assert str(error.value).startswith(
+        'some.patch was written for mmengine<1, but mmengine 1.0.0 is installed')
 
 
 class _CountMetric(BaseMetric):
@@ -316,6 +393,8 @@ def test_only_the_main_process_writes_the_test_metrics_file(
     runner = Runner(
         model=ToyModel(),
         work_dir=str(tmp_path),
+        default_scope='mmdet',
+        default_hooks=dict(logger=dict(type='RankZeroDumpLoggerHook')),
         test_dataloader=dict(
             dataset=[dict(inputs=torch.tensor([float(i), 1.0])) for i in range(4)],
             sampler=dict(type='DefaultSampler', shuffle=False),
@@ -327,6 +406,13 @@ def test_only_the_main_process_writes_the_test_metrics_file(
     assert runner.test() == dict(predictions=4)
     metrics_file = Path(runner.log_dir) / f'{runner.timestamp}.json'
     assert metrics_file.exists() == main_process
+
+
+def test_the_fewshot_runtime_logs_with_the_rank_zero_dump_hook() -> None:
+    # its mmdet:: base resolves through mmengine's own package lookup (setuptools<81)
+    cfg = Config.fromfile(str(ROOT / 'configs/_base_/fewshot_runtime.py'))
+    assert cfg.default_scope == 'mmdet'
+    assert HOOKS.get(cfg.default_hooks.logger.type) is RankZeroDumpLoggerHook
 
 
 def _launcher_env(launcher: str) -> dict:
@@ -368,6 +454,35 @@ def test_distributed_runner_on_cpu_uses_gloo_and_cpu_ddp(
         device_ids=None)
 
 
+def test_cpu_model_wrapper_is_mmengines_default_without_device_ids() -> None:
+    cfg = Config(dict(launcher='pytorch', find_unused_parameters=True))
+    wrapped = with_cpu_model_wrapper(cfg)
+    assert wrapped.model_wrapper_cfg == dict(
+        type='MMDistributedDataParallel', broadcast_buffers=False,
+        find_unused_parameters=True, device_ids=None)
+    assert 'model_wrapper_cfg' not in cfg
+
+
+def test_cpu_model_wrapper_keeps_a_configured_ddp_wrapper() -> None:
+    cfg = Config(dict(launcher='slurm', model_wrapper_cfg=dict(
+        type='MMDistributedDataParallel', broadcast_buffers=True, device_ids=[0])))
+    assert with_cpu_model_wrapper(cfg).model_wrapper_cfg == dict(
+        type='MMDistributedDataParallel', broadcast_buffers=True, device_ids=None)
+
+
+@pytest.mark.parametrize('cfg, device', [
+    (dict(launcher='none'), 'cpu'),
+    (dict(), 'cpu'),
+    (dict(launcher='pytorch'), 'cuda'),
+    (dict(launcher='pytorch', model_wrapper_cfg=dict(type='MMFullyShardedDataParallel')), 'cpu'),
+], ids=['not distributed', 'no launcher', 'accelerator', 'not ddp'])
+def test_cpu_model_wrapper_leaves_other_runs_alone(cfg: dict, device: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cpu_distributed, 'get_device', lambda: device)
+    cfg = Config(cfg)
+    assert with_cpu_model_wrapper(cfg) is cfg
+
+
 @pytest.mark.skipif(not Path('/proc/self/task').is_dir(), reason='counts threads in /proc')
 def test_close_distributed_stops_gloo_threads_before_shutdown() -> None:
     """Left to interpreter shutdown, gloo's threads can abort a finished run."""
@@ -381,21 +496,3 @@ def test_close_distributed_stops_gloo_threads_before_shutdown() -> None:
     assert report['during'] > report['before']
     assert report['after'] == report['before']
     assert not report['initialized']
-
-
-def test_mmdet_configs_parse_without_pkg_resources(
-        tiny_coco_config: Path) -> None:
-    script = ('import sys\n'
-              "sys.modules['pkg_resources'] = None  # importing it fails\n"
-              'from mmengine.config import Config\n'
-              'from mmfs_plugin import compat\n'
-              'compat.install()\n'
-              f'cfg = Config.fromfile({str(tiny_coco_config)!r})\n'
-              'print(cfg.model.backbone.depth, cfg.model.type)\n')
-    result = subprocess.run([sys.executable, '-c', script],
-                            env=dict(os.environ, OMP_NUM_THREADS='1'),
-                            capture_output=True,
-                            text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ['18', 'FasterRCNN']

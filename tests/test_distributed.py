@@ -8,7 +8,8 @@ wrote nothing there but the directories mmengine makes on every rank and its par
 collection. Then ``tools/dist_test.sh`` with 2 processes on the resulting checkpoint must report
 exactly the metrics of ``tools/test.py`` with one process, and the same predictions, on a test
 set of odd length (the distributed sampler pads rank 1 with a duplicate that the collection must
-drop).
+drop). Both runs must exit within seconds of their last log line (the end of a run with
+``close_distributed``, issue 14).
 
 The runs are short (BASE_ITERS + FINETUNE_ITERS iterations): the model only has to be good
 enough for non-trivial predictions, not accurate.
@@ -17,8 +18,9 @@ import json
 import pickle
 import re
 import sys
+import time
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import torch
@@ -52,6 +54,10 @@ BEST_CHECKPOINT = re.compile(r'best_fs_bbox_nAP_iter_(\d+)\.pth')
 TEST_FILES = {'demo_5shot.py', 'TS/TS.log', 'TS/TS.json', 'TS/vis_data/config.py'}
 #: Keys of the metrics file that time the run rather than measure the model.
 TIMING_KEYS = {'data_time', 'time'}
+#: The most seconds a distributed run may take to exit after its last log line: the final
+#: barrier, the destruction of the process group, the shutdown of two interpreters (seconds
+#: alone for torch and mmengine on 2 loaded cores) and of torchrun. A hung shutdown never ends.
+EXIT_LAG_S = 15
 
 
 def work_dir_files(work_dir: Path) -> set:
@@ -60,6 +66,12 @@ def work_dir_files(work_dir: Path) -> set:
     assert TIMESTAMP.fullmatch(log_dir.name), log_dir
     return {path.relative_to(work_dir).as_posix().replace(log_dir.name, 'TS')
             for path in work_dir.rglob('*') if path.is_file()}
+
+
+def exit_lag(work_dir: Path, exited: float) -> float:
+    """Seconds from the last line of a run's log file (its last write) to ``exited``."""
+    [log_file] = work_dir.glob('*/*.log')
+    return exited - log_file.stat().st_mtime
 
 
 def unexpected_rank_writes(audit_dir: Path, run_dir: Path, work_dir: Path) -> List[str]:
@@ -105,10 +117,10 @@ def base_checkpoint(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope='module')
 def finetuned(demo_data: Path, base_checkpoint: Path,
-              tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
+              tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     """A 2-process ``tools/dist_train.sh`` fine-tuning from ``base_checkpoint``, validating
     and checkpointing (best too) every INTERVAL iterations; its ``run_dir`` (cwd),
-    ``work_dir`` and ``audit_dir``."""
+    ``work_dir``, ``audit_dir`` and ``exit_lag`` (:func:`exit_lag`)."""
     root = tmp_path_factory.mktemp('dist_train')
     dirs = {name: root / name for name in ('run_dir', 'work_dir', 'audit_dir')}
     dirs['run_dir'].mkdir()
@@ -119,10 +131,10 @@ def finetuned(demo_data: Path, base_checkpoint: Path,
                  f'default_hooks.checkpoint.interval={INTERVAL}',
                  'default_hooks.checkpoint.save_best=fs/bbox_nAP'],
                 cwd=dirs['run_dir'], PORT=free_port(), **audit_env(dirs['audit_dir']))
-    return dirs
+    return dict(dirs, exit_lag=exit_lag(dirs['work_dir'], time.time()))
 
 
-def test_two_process_finetuning_writes_from_rank_0_only(finetuned: Dict[str, Path]) -> None:
+def test_two_process_finetuning_writes_from_rank_0_only(finetuned: Dict[str, Any]) -> None:
     work_dir = finetuned['work_dir']
     files = work_dir_files(work_dir)
     [best] = [name for name in files if name.startswith('best_')]
@@ -141,6 +153,11 @@ def test_two_process_finetuning_writes_from_rank_0_only(finetuned: Dict[str, Pat
     selection = json.loads((work_dir / 'kshot_selection.json').read_text())
     assert selection['selection'] and all(
         len(keys) == 5 for keys in selection['selection'].values())
+
+
+def test_two_process_finetuning_exits_after_its_last_log_line(
+        finetuned: Dict[str, Any]) -> None:
+    assert finetuned['exit_lag'] < EXIT_LAG_S
 
 
 def read_metrics(work_dir: Path) -> dict:
@@ -166,7 +183,7 @@ def assert_same_predictions(expected: list, actual: list) -> None:
 
 
 def test_two_process_test_reports_the_metrics_of_one_process(
-        demo_data: Path, finetuned: Dict[str, Path], tmp_path: Path) -> None:
+        demo_data: Path, finetuned: Dict[str, Any], tmp_path: Path) -> None:
     checkpoint = finetuned['work_dir'] / f'iter_{FINETUNE_ITERS}.pth'
     options = ['--cfg-options', *data_root_options(demo_data),
                f'test_dataloader.dataset.indices={TEST_IMAGES}']
@@ -180,6 +197,7 @@ def test_two_process_test_reports_the_metrics_of_one_process(
     run_command([TOOLS / 'dist_test.sh', CONFIG, checkpoint, 2, '--work-dir', two,
                  '--out', tmp_path / 'two_processes.pkl', *options],
                 cwd=run_dir, PORT=free_port(), **audit_env(audit_dir))
+    assert exit_lag(two, time.time()) < EXIT_LAG_S
 
     assert work_dir_files(one) == work_dir_files(two) == TEST_FILES
     assert unexpected_rank_writes(audit_dir, run_dir, two) == []

@@ -9,6 +9,8 @@
 #   TORCH_INDEX   extra index URL for torch (e.g. https://download.pytorch.org/whl/cu121)
 #   MMCV_WHEELHOUSE  a folder holding a prebuilt mmcv-2.1.0 wheel (default: ../shared/wheelhouse
 #                    when it exists); without one mmcv is built from source (~16 min on 2 cores)
+#   TORCH_CUDA_ARCH_LIST  GPU architectures of mmcv's CUDA ops (e.g. "8.0;9.0"); unset, and torch
+#                    sees GPUs, it is set to theirs (e.g. 9.0 on an H100/H200) for the mmcv build
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +46,17 @@ step "installing mmengine==0.10.7"
 $pip install -q 'mmengine==0.10.7' || fail "mmengine==0.10.7"
 
 if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
+  if [ -z "${TORCH_CUDA_ARCH_LIST:-}" ]; then
+    gpu_archs=$("$VENV/bin/python" -c "
+import torch
+if torch.cuda.is_available():
+    print(';'.join(sorted({'%d.%d' % torch.cuda.get_device_capability(i)
+                           for i in range(torch.cuda.device_count())})))" 2>/dev/null || true)
+    if [ -n "$gpu_archs" ]; then
+      export TORCH_CUDA_ARCH_LIST=$gpu_archs
+      step "TORCH_CUDA_ARCH_LIST is unset: building mmcv's CUDA ops for this machine's GPUs ($gpu_archs)"
+    fi
+  fi
   mmcv_args=(--no-build-isolation)
   if [ -n "$MMCV_WHEELHOUSE" ] && [ -d "$MMCV_WHEELHOUSE" ]; then
     step "installing mmcv==2.1.0 (wheelhouse: $MMCV_WHEELHOUSE; falls back to a source build)"

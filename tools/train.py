@@ -10,7 +10,7 @@ import argparse
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
-from mmfs_plugin.compat import close_distributed
+from mmfs_plugin.compat import close_distributed, with_cpu_model_wrapper
 from mmfs_plugin.engine.launch import (add_launch_arguments, build_runner, export_local_rank,
                                        load_launch_config)
 
@@ -79,7 +79,8 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
 
-    runner = build_runner(cfg)
+    # any config, not only FewShotRunner's: DDP without device ids when distributed on CPU
+    runner = build_runner(with_cpu_model_wrapper(cfg))
 
     runner.train()
 

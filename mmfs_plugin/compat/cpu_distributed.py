@@ -1,31 +1,36 @@
 """Distributed training and testing on machines without an accelerator.
 
-mmengine's ``_init_dist_pytorch`` and ``_init_dist_slurm`` call
-``torch.cuda.set_device`` unconditionally and the Runner wraps the model in
-``MMDistributedDataParallel`` with ``device_ids=[LOCAL_RANK]``. After
-:func:`install_cpu_distributed`, a machine without an accelerator initialises
-the process group with ``gloo`` (``nccl`` needs CUDA) and wraps the model with
-``device_ids=None``. With an accelerator mmengine's own code runs unchanged.
+mmengine's ``_init_dist_pytorch`` and ``_init_dist_slurm`` call ``torch.cuda.set_device``
+unconditionally. After :func:`install_cpu_distributed`, a machine without an accelerator
+initialises the process group with ``gloo`` (``nccl`` needs CUDA); with an accelerator
+mmengine's own code runs unchanged. The patch was written for mmengine 0.10.7
+(:data:`WRITTEN_FOR`, checked when it is installed).
+
+The Runner then wraps the model in ``MMDistributedDataParallel`` with ``device_ids=[LOCAL_RANK]``,
+which DDP refuses for a CPU module; that takes no patch but a config value,
+``model_wrapper_cfg=dict(..., device_ids=None)``, which :func:`with_cpu_model_wrapper` sets.
 """
-import gc
+import copy
 import os
 import subprocess
 from typing import Any, Optional
 
 import mmengine.dist.utils as mmengine_dist_utils
 import torch.distributed as torch_dist
+from mmengine.config import Config
 from mmengine.device import get_device
-from mmengine.model import is_model_wrapper
 from mmengine.registry import MODEL_WRAPPERS
-from mmengine.runner import Runner
-from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-__all__ = ['install_cpu_distributed', 'close_distributed']
+from .versions import check_versions
+
+__all__ = ['install_cpu_distributed', 'with_cpu_model_wrapper', 'WRITTEN_FOR']
+
+#: Package -> the versions the patch was written for.
+WRITTEN_FOR = {'mmengine': '==0.10.7'}
 
 _MMENGINE_INIT_DIST_PYTORCH = mmengine_dist_utils._init_dist_pytorch
 _MMENGINE_INIT_DIST_SLURM = mmengine_dist_utils._init_dist_slurm
-_MMENGINE_WRAP_MODEL = Runner.wrap_model
 
 
 def _on_cpu() -> bool:
@@ -103,75 +108,47 @@ def _init_dist_slurm(backend: str,
     _init_cpu_process_group(backend, init_backend, **kwargs)
 
 
-def _cpu_model_wrapper_cfg(model_wrapper_cfg: Optional[dict],
-                           find_unused_parameters: bool) -> dict:
-    """Return a wrapper config that builds DDP with ``device_ids=None``.
+def with_cpu_model_wrapper(cfg: Config) -> Config:
+    """Make a distributed run on CPU wrap its model in DDP without device ids.
+
+    mmengine's ``Runner.wrap_model`` gives a ``DistributedDataParallel`` wrapper
+    ``device_ids=[LOCAL_RANK]`` unless ``model_wrapper_cfg`` sets them, and DDP refuses device
+    ids for a module on the CPU. For a distributed run (``launcher`` other than ``none``) on a
+    machine without an accelerator, ``model_wrapper_cfg`` gets ``device_ids=None``; without
+    one it becomes mmengine's default wrapper (``MMDistributedDataParallel``,
+    ``broadcast_buffers=False``, the config's ``find_unused_parameters``). Other configs, and
+    wrappers that are not DDP, are left as they are.
 
     Args:
-        model_wrapper_cfg (dict, optional): The config's wrapper, if any.
-        find_unused_parameters (bool): The config's setting, used when no
-            wrapper is configured.
+        cfg (Config): A runner config.
 
     Returns:
-        dict: The wrapper config.
+        Config: ``cfg`` itself, or a copy with ``model_wrapper_cfg`` set.
     """
-    if model_wrapper_cfg is None:
-        return dict(
-            type='MMDistributedDataParallel',
-            device_ids=None,
-            broadcast_buffers=False,
-            find_unused_parameters=find_unused_parameters)
-    wrapper_cfg = dict(model_wrapper_cfg)
-    wrapper_type = wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
-    wrapper_cls = (
-        wrapper_type if isinstance(wrapper_type, type) else
-        MODEL_WRAPPERS.get(wrapper_type))
-    if issubclass(wrapper_cls, DistributedDataParallel):
-        wrapper_cfg['device_ids'] = None
-    return wrapper_cfg
-
-
-def _wrap_model(self: Runner, model_wrapper_cfg: Optional[dict],
-                model: nn.Module) -> nn.Module:
-    """``Runner.wrap_model``, with ``device_ids=None`` for DDP on CPU.
-
-    Args:
-        model_wrapper_cfg (dict, optional): Config to wrap the model.
-        model (nn.Module): The model to wrap.
-
-    Returns:
-        nn.Module: The (wrapped) model.
-    """
-    if self.distributed and _on_cpu() and not is_model_wrapper(model):
-        model_wrapper_cfg = _cpu_model_wrapper_cfg(
-            model_wrapper_cfg, self.cfg.get('find_unused_parameters', False))
-    return _MMENGINE_WRAP_MODEL(self, model_wrapper_cfg, model)
+    if cfg.get('launcher', 'none') == 'none' or not _on_cpu():
+        return cfg
+    wrapper_cfg = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper_type = wrapper_cfg.get('type', 'MMDistributedDataParallel')
+    if isinstance(wrapper_type, str):
+        wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
+    if not (isinstance(wrapper_type, type)
+            and issubclass(wrapper_type, DistributedDataParallel)):
+        return cfg
+    cfg = copy.deepcopy(cfg)
+    cfg.model_wrapper_cfg = dict(wrapper_cfg, device_ids=None)
+    return cfg
 
 
 def install_cpu_distributed() -> None:
-    """Let ``--launcher pytorch`` and ``--launcher slurm`` run on CPU;
-    calling it again changes nothing."""
+    """Let ``--launcher pytorch`` and ``--launcher slurm`` initialise on CPU; calling it again
+    changes nothing.
+
+    Raises:
+        UnsupportedVersionError: If mmengine is not a version of :data:`WRITTEN_FOR`.
+    """
+    check_versions(__name__, WRITTEN_FOR)
     mmengine_dist_utils._init_dist_pytorch = _init_dist_pytorch
     mmengine_dist_utils._init_dist_slurm = _init_dist_slurm
-    Runner.wrap_model = _wrap_model
-
-
-def close_distributed() -> None:
-    """Leave the default process group, if any, once every rank is done.
-
-    Call it once the runner is gone (the tools call it after their ``main``
-    returns). A model wrapped in ``DistributedDataParallel`` keeps the
-    ``gloo`` group, and with it gloo's worker threads, alive after
-    ``destroy_process_group``; a runner sits in reference cycles, so without a
-    collection they are freed only at interpreter shutdown, where a worker
-    thread releasing its last work object aborts the process (``terminate
-    called without an active exception``) and ``torchrun`` reports a finished
-    run as failed. So the garbage is collected first, and the group then
-    destroyed with its threads while the interpreter is alive; the barrier
-    lets the slowest rank finish its last collective before any rank leaves.
-    """
-    if not torch_dist.is_available() or not torch_dist.is_initialized():
-        return
-    gc.collect()
-    torch_dist.barrier()
-    torch_dist.destroy_process_group()

@@ -25,6 +25,12 @@ with a function that fetches only ``min``/``max``/``mean``/``current`` from
 is refused before it can be called. TorchScript archives, which ``torch.load``
 would hand to ``torch.jit.load`` when ``weights_only=False``, are refused
 beforehand. ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is never needed.
+
+Written for (:data:`WRITTEN_FOR`, checked by :func:`install_checkpoint_loaders`): mmengine
+0.10.7, whose loaders call ``torch.load`` unrestricted and whose ``torchvision://``,
+``open-mmlab://`` and ``mmcls://`` loaders call the module's ``load_from_http``; torch 2.0 to
+2.13, whose private ``torch.serialization`` helpers tell a TorchScript archive the way
+``torch.load`` does (read in 2.13).
 """
 import importlib
 import io
@@ -40,20 +46,24 @@ from urllib.parse import urlparse
 import mmengine.runner.checkpoint as mmengine_checkpoint
 import torch
 import torch.distributed as torch_dist
+# Its private helpers are the checks torch.load itself uses to send a file to torch.jit.load.
+import torch.serialization as torch_serialization
 from mmengine.dist import get_dist_info
 from mmengine.fileio import get_file_backend
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
-# The checks torch.load itself uses to send a file to torch.jit.load.
-from torch.serialization import (_is_torchscript_zip, _is_zipfile,
-                                 _open_file_like, _open_zipfile_reader)
+
+from .versions import check_versions
 
 __all__ = [
     'safe_load_checkpoint', 'UnsafeCheckpointError', 'RestrictedUnpickler',
     'RESTRICTED_PICKLE', 'SAFE_GLOBALS', 'HISTORY_BUFFER_STATISTICS',
     'load_from_local', 'load_from_http', 'load_from_ceph',
-    'install_checkpoint_loaders'
+    'install_checkpoint_loaders', 'WRITTEN_FOR'
 ]
+
+#: Package -> the versions this module was written for (see the module doc).
+WRITTEN_FOR = {'mmengine': '==0.10.7', 'torch': '>=2.0,<2.14'}
 
 FileLike = Union[str, os.PathLike, IO[bytes]]
 MapLocation = Union[str, torch.device, Callable, dict, None]
@@ -191,13 +201,13 @@ def _is_torchscript_archive(file: FileLike) -> bool:
     Returns:
         bool: True for a TorchScript archive.
     """
-    with _open_file_like(file, 'rb') as opened:
+    with torch_serialization._open_file_like(file, 'rb') as opened:
         start = opened.tell()
         try:
-            if not _is_zipfile(opened):
+            if not torch_serialization._is_zipfile(opened):
                 return False
-            with _open_zipfile_reader(opened) as archive:
-                return _is_torchscript_zip(archive)
+            with torch_serialization._open_zipfile_reader(opened) as archive:
+                return torch_serialization._is_torchscript_zip(archive)
         finally:
             opened.seek(start)
 
@@ -327,7 +337,12 @@ def load_from_ceph(filename: str,
 
 def install_checkpoint_loaders() -> None:
     """Route every CheckpointLoader scheme that unpickles through
-    :func:`safe_load_checkpoint`; calling it again changes nothing."""
+    :func:`safe_load_checkpoint`; calling it again changes nothing.
+
+    Raises:
+        UnsupportedVersionError: If mmengine or torch is not a version of :data:`WRITTEN_FOR`.
+    """
+    check_versions(__name__, WRITTEN_FOR)
     CheckpointLoader.register_scheme('', load_from_local, force=True)
     CheckpointLoader.register_scheme(('http://', 'https://'),
                                      load_from_http,

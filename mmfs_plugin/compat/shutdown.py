@@ -1,0 +1,99 @@
+"""Leaving the default process group at the end of a run, with gloo or NCCL, in bounded time.
+
+A model wrapped in ``DistributedDataParallel`` keeps the process group, and with gloo its
+worker threads, alive after ``destroy_process_group``; a runner sits in reference cycles, so
+without a collection they are freed only at interpreter shutdown, where a gloo worker thread
+releasing its last work object aborts the process (``terminate called without an active
+exception``) and ``torchrun`` reports a finished run as failed. :func:`close_distributed`
+therefore collects the garbage first, waits at a barrier for the slowest rank to finish its
+last collective, and destroys the group while the interpreter is alive.
+
+With NCCL the barrier is an all-reduce on a GPU: it is given the rank's device, not left to
+torch's guess. Should the barrier or the destruction still not return (a rank that never comes,
+a communicator that does not shut down), the process logs a warning and exits after a bounded
+wait instead of hanging: by then the run's results are written.
+"""
+import gc
+import os
+import sys
+import threading
+from typing import List
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.logging import MMLogger
+
+__all__ = ['close_distributed', 'barrier_kwargs', 'SHUTDOWN_TIMEOUT_S']
+
+#: How long (seconds) :func:`close_distributed` waits for the barrier and the destruction
+#: together: long enough for a rank still saving its last checkpoint, short enough to notice.
+SHUTDOWN_TIMEOUT_S = 60.0
+
+
+def barrier_kwargs(backend: str) -> dict:
+    """Return the keyword arguments of the final ``barrier`` for a backend.
+
+    NCCL runs the barrier on a device; without ``device_ids`` torch guesses it (the device of
+    an earlier collective, else the global rank modulo the local device count), so it is given
+    the rank's own: the current CUDA device, which mmengine sets to the local rank.
+
+    Args:
+        backend (str): ``torch.distributed.get_backend()``, e.g. ``gloo``, ``nccl`` or
+            ``cpu:gloo,cuda:nccl``.
+
+    Returns:
+        dict: ``device_ids=[<current CUDA device>]`` with NCCL, nothing otherwise.
+    """
+    if 'nccl' in backend:
+        return dict(device_ids=[torch.cuda.current_device()])
+    return {}
+
+
+def _exit_after_timeout(rank: int, timeout: float, step: List[str]) -> None:
+    """Log that the shutdown did not finish in time, flush the logs and exit with status 0.
+
+    Runs on a timer thread while the main thread is stuck in ``step[0]``.
+
+    Args:
+        rank (int): This process's rank.
+        timeout (float): The time waited, in seconds.
+        step (list[str]): One item: what the main thread is doing.
+    """
+    logger = MMLogger.get_current_instance()
+    logger.warning(
+        f'close_distributed (rank {rank}): still {step[0]} after {timeout:g} s; exiting now '
+        '(the run itself had finished)')
+    for handler in logger.handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def close_distributed(timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
+    """Leave the default process group, if any, once every rank is done.
+
+    Call it once the runner is gone (the tools call it after their ``main`` returns). It
+    collects the garbage, waits at a barrier (on the rank's GPU with NCCL, see
+    :func:`barrier_kwargs`) and destroys the group. If the barrier and the destruction have not
+    returned within ``timeout`` seconds, it logs a warning and ends the process with status 0
+    (``os._exit``: a thread stuck in the backend cannot be interrupted).
+
+    Args:
+        timeout (float): Seconds to wait for the barrier and the destruction together.
+            Defaults to :data:`SHUTDOWN_TIMEOUT_S`.
+    """
+    if not torch_dist.is_available() or not torch_dist.is_initialized():
+        return
+    gc.collect()
+    step = ['waiting for every rank at the final barrier']
+    deadline = threading.Timer(
+        timeout, _exit_after_timeout, args=(torch_dist.get_rank(), timeout, step))
+    deadline.daemon = True
+    deadline.start()
+    try:
+        torch_dist.barrier(**barrier_kwargs(torch_dist.get_backend()))
+        step[0] = 'destroying the process group'
+        torch_dist.destroy_process_group()
+    finally:
+        deadline.cancel()
