@@ -27,6 +27,7 @@ setup(
         'pycocotools',
         'shapely',  # labelme regions' areas (formats/labelme_shapes.py)
         'numpy',
+        'packaging',  # the version checks of mmfs_plugin.compat
         'matplotlib',
         'tqdm',
         'setuptools<81',

@@ -26,7 +26,7 @@ def tool_env(**extra: str) -> dict:
 
 def run_command(args: list,
                 cwd: Path,
-                timeout: int = 300,
+                timeout: int = 900,
                 **env: str) -> subprocess.CompletedProcess:
     """Run a tool and fail with the end of its output if it fails."""
     result = subprocess.run([str(arg) for arg in args],

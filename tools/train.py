@@ -10,7 +10,7 @@ import argparse
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
-from mmfs_plugin.compat import close_distributed, with_cpu_model_wrapper
+from mmfs_plugin.compat import close_distributed
 from mmfs_plugin.engine.launch import (add_launch_arguments, build_runner, export_local_rank,
                                        load_launch_config)
 
@@ -80,7 +80,7 @@ def main() -> None:
         cfg.load_from = args.resume
 
     # any config, not only FewShotRunner's: DDP without device ids when distributed on CPU
-    runner = build_runner(with_cpu_model_wrapper(cfg))
+    runner = build_runner(cfg)
 
     runner.train()
 

@@ -8,6 +8,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..compat import with_cpu_model_wrapper
+
 
 def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--cfg-options``, ``--launcher`` and ``--local-rank`` as mmdet's tools have them.
@@ -71,12 +73,16 @@ def load_launch_config(args: argparse.Namespace) -> Config:
 def build_runner(cfg: Config) -> Runner:
     """Build the config's runner: ``runner_type`` through ``RUNNERS``, else mmengine's.
 
+    A distributed run on a machine without an accelerator gets DDP with ``device_ids=None``
+    (:func:`~mmfs_plugin.compat.with_cpu_model_wrapper`), for plain mmdet configs too.
+
     Args:
         cfg (Config): The config.
 
     Returns:
         Runner: The runner.
     """
+    cfg = with_cpu_model_wrapper(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
