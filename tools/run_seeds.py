@@ -23,7 +23,7 @@ run is done again; a run killed during training continues from its latest checkp
 Just run the same command again.
 
 A config template holding ``{shots}`` (``configs/neu_det/neu_det_{shots}shot.py``) takes each
-number of shots from its own config file, with that file's schedule. Runs in this process also
+number of shots from its own config file, with that file's schedule. Every run also
 record their wall time: ``time/train_s`` and ``time/test_s`` (seconds) in ``result.json``.
 
 Iteration schedule: the config's (``train_cfg.max_iters`` and ``param_scheduler``, after
@@ -258,7 +258,8 @@ def train_and_test_distributed(cfg: Config, gpus: int) -> Dict[str, float]:
 
     Returns:
         dict[str, float]: The test metrics (from the JSON file tools/test.py logs, without
-        the timings).
+        its timings) and the wall times of the two launches (``time/train_s``,
+        ``time/test_s``, seconds).
     """
     run_dir = cfg.work_dir
     config_file = osp.join(run_dir, 'run_config.py')
@@ -266,20 +267,24 @@ def train_and_test_distributed(cfg: Config, gpus: int) -> Dict[str, float]:
     # the scripts call `torchrun`: the one installed with this interpreter comes first
     env = dict(os.environ, PATH=os.pathsep.join(
         [osp.dirname(sys.executable), os.environ.get('PATH', '')]))
+    start = time.perf_counter()
     subprocess.run(['bash', osp.join(TOOLS, 'dist_train.sh'), config_file, str(gpus),
                     '--work-dir', run_dir, '--resume'], check=True, env=env)
+    trained = time.perf_counter()
     with open(osp.join(run_dir, 'last_checkpoint'), encoding='utf-8') as file:
         checkpoint = file.read().strip()
     test_dir = osp.join(run_dir, 'test')
     subprocess.run(['bash', osp.join(TOOLS, 'dist_test.sh'), config_file, checkpoint,
                     str(gpus), '--work-dir', test_dir], check=True, env=env)
+    tested = time.perf_counter()
     logs = glob.glob(osp.join(test_dir, '*', '*.json'))
     if not logs:
         raise FileNotFoundError(f'{test_dir}: no metrics file <timestamp>/<timestamp>.json')
     with open(max(logs, key=osp.getmtime), encoding='utf-8') as file:
         logged = json.load(file)
-    return finite_metrics({name: value for name, value in logged.items()
-                           if name not in TIMING_KEYS})
+    metrics = finite_metrics({name: value for name, value in logged.items()
+                              if name not in TIMING_KEYS})
+    return dict(metrics, **{'time/train_s': trained - start, 'time/test_s': tested - trained})
 
 
 def write_reports(work_dir: str, results: List[RunResult]) -> None:
