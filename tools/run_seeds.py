@@ -24,7 +24,7 @@ Just run the same command again.
 
 A config template holding ``{shots}`` (``configs/neu_det/neu_det_{shots}shot.py``) takes each
 number of shots from its own config file, with that file's schedule. Every run also
-record their wall time: ``time/train_s`` and ``time/test_s`` (seconds) in ``result.json``.
+records its wall time: ``time/train_s`` and ``time/test_s`` (seconds) in ``result.json``.
 
 Iteration schedule: the config's (``train_cfg.max_iters`` and ``param_scheduler``, after
 ``--cfg-options``) for every number of shots, unless ``--iters-per-shot N`` is given: then a
