@@ -170,8 +170,10 @@ def test_mmdet_dataset_features(tree):
     assert subset.get_data_info(1)['img_path'] == full.get_data_info(2)['img_path']
     unserialized = build(tree, serialize_data=False)
     assert unserialized.get_data_info(3) == full.get_data_info(3)
-    small = build(tree, filter_cfg=dict(min_size=100), serialize_data=False)
-    assert len(small) == 0
+    with pytest.raises(ValueError, match='no training image is left'):
+        build(tree, filter_cfg=dict(min_size=100))  # every image is smaller
+    small = build(tree, filter_cfg=dict(min_size=100), test_mode=True)
+    assert len(small) == len(full)  # mmdet filters no test image
 
 
 def test_pipeline_loads_images_and_boxes(tree):
@@ -330,3 +332,35 @@ def test_labels_differing_only_in_case_or_spaces_are_warned(tmp_path, monkeypatc
     assert any("['Scratch', 'scratch', 'scratch ']" in msg and 'case or surrounding spaces'
                in msg for msg in logged)
     assert any('inferred from the labels' in msg for msg in logged)
+
+
+def test_images_the_size_filter_drops_provide_no_shot(tmp_path):
+    from .labelme_tree import square, write_tree_file
+    for i in range(4):  # two big and two small images of one class
+        write_tree_file(str(tmp_path), f'big{i}', [('dent', square(4, 4, 10))], size=64)
+        write_tree_file(str(tmp_path), f'small{i}', [('dent', square(4, 4, 10))], size=32)
+    ds = DATASETS.build(dict(
+        type='FewShotDataset', dataset=dict(type='LabelmeDataset', data_root=str(tmp_path),
+                                            metainfo=dict(classes=('dent',))),
+        shots=3, filter_cfg=dict(min_size=48), pipeline=[]))
+    assert all(key.startswith('big') for key in ds.kshot_selection.selection['dent'])
+    assert len(ds.kshot_selection.selection['dent']) == 3 == len(ds)
+
+
+def test_base_setting_trains_every_base_instance_whatever_the_shots():
+    from mmengine.config import Config
+    from mmfs_plugin.engine import apply_fewshot_settings
+    cfg = Config.fromfile('configs/demo/demo_5shot.py')
+    cfg.fewshot.setting = 'base'
+    train = apply_fewshot_settings(cfg).train_dataloader.dataset
+    assert train.setting == 'base' and 'shots' not in train and 'load_selection' not in train
+
+
+def test_a_class_without_training_instances_is_warned(tree, monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmfs_plugin.datasets.fewshot_dataset.print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    DATASETS.build(dict(type='FewShotDataset', pipeline=[], shots=1, dataset=mvtec(
+        tree, metainfo=dict(classes=CLASSES + ('screw/manipulated_front',)))))
+    assert any("['screw/manipulated_front'] have no (non-ignored) training instance" in msg
+               for msg in logged)

@@ -217,3 +217,29 @@ def test_sampler_and_browse_tool_accept_the_wrapped_datasets(trees, tmp_path, fm
     browse = runpy.run_path(str(Path(__file__).parents[1] / 'tools' / 'browse_dataset.py'))
     written = browse['browse'](train, str(tmp_path), 3, 'train')
     assert len(written) == 3 and all(os.path.getsize(path) > 0 for path in written)
+
+
+def test_objects_left_out_by_mmdet_are_warned_and_broken_files_named(trees, tmp_path,
+                                                                      monkeypatch):
+    import shutil
+    root, _ = trees
+    logged = []
+    monkeypatch.setattr('mmfs_plugin.datasets.fewshot_dataset.print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    fewer = CLASSES[:5]  # 'hole' is not a class: mmdet skips those objects
+    for make in (coco_dataset, voc_dataset):
+        inner = make(root, 'train')
+        inner['metainfo'] = dict(classes=fewer)
+        DATASETS.build(dict(type='FewShotDataset', dataset=inner, pipeline=[]))
+    assert sum("left out 1 objects whose labels are not in classes (mmdet skips them): "
+               "{'hole': 1}" in msg for msg in logged) == 2
+    voc = tmp_path / 'voc'
+    shutil.copytree(os.path.join(root, 'VOC2007'), voc / 'VOC2007')
+    first = voc / 'VOC2007' / 'Annotations' / 'train0000.xml'
+    first.write_text('<annotation><size><width>64</width>')  # truncated
+    with pytest.raises(ValueError, match=rf'{first.name}: annotation: ParseError'):
+        DATASETS.build(dict(type='FewShotDataset', dataset=voc_dataset(str(voc), 'train')))
+    (tmp_path / 'bad.json').write_text('{"images": [')
+    with pytest.raises(ValueError, match=r'bad\.json: ann_file: CocoDataset cannot read it'):
+        DATASETS.build(dict(type='FewShotDataset', dataset=dict(
+            coco_dataset(str(tmp_path), 'bad'))))

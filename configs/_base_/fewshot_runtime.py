@@ -14,7 +14,11 @@ runner_type = 'mmdet.FewShotRunner'
 #   load_selection: a kshot_selection.json or a folder of TFA's seed files instead of drawing.
 fewshot = dict(setting='base', seed=0, unselected='ignore', load_selection=None)
 
-custom_hooks = [dict(type='KShotSelectionHook'), dict(type='RNGStateHook')]
+custom_hooks = [
+    dict(type='KShotSelectionHook'),
+    dict(type='RNGStateHook'),
+    dict(type='CheckpointClassesHook'),  # a tested checkpoint must fit the label space
+]
 
 val_cfg = dict(type='FewShotValLoop')
 test_cfg = dict(type='FewShotTestLoop')

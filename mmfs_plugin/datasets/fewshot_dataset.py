@@ -9,6 +9,7 @@ tools see a normal detection dataset whose metainfo names ``classes`` (the label
 ``base_classes`` and ``novel_classes``.
 """
 import copy
+import logging
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -17,6 +18,7 @@ from mmdet.registry import DATASETS
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 
+from ..errors import FieldError
 from ..fewshot.classes import check_class_names
 from ..fewshot.kshot import KShotSelection, Shots
 from ..fewshot.label_space import SETTINGS, LabelSpace, resolve_label_space
@@ -229,24 +231,70 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         """
         entries: List[dict] = []
         for cfg in self.dataset_cfgs:
-            inner = _build(cfg, keyed_dataset_class(_dataset_class(cfg)), pipeline=[],
-                           serialize_data=False,
-                           metainfo=dict(cfg.get('metainfo') or {},
-                                         classes=self.label_space.all_classes))
-            part = [inner.get_data_info(i) for i in range(len(inner))]
-            for entry in part:
-                entry.pop('sample_idx', None)  # mmengine's, re-added by this dataset
-            add_fallback_keys(part, inner.data_root)
-            entries += part
+            entries += self._read(cfg)
         space = self.label_space
+        if not self.test_mode:
+            # images mmdet's filter would drop provide no shot (the selection stays true)
+            min_size = (self.filter_cfg or {}).get('min_size', 0)
+            entries = [e for e in entries if min(e['width'], e['height']) >= min_size]
         selected = None
-        if not self.test_mode and (self.shots is not None or self.base_shots is not None
-                                   or self.load_selection is not None):
+        if not self.test_mode:
             candidates = kshot_candidates(entries, space)
-            self.kshot_selection = self._selection(candidates)
-            selected = self.kshot_selection.selected_keys
+            missing = [name for name, keys in candidates.items() if not keys]
+            if missing:
+                print_log(f'FewShotDataset: classes {missing} have no (non-ignored) training '
+                          'instance: they get no shot and are never trained', logger='current',
+                          level=logging.WARNING)
+            if (self.shots is not None or self.base_shots is not None
+                    or self.load_selection is not None):
+                self.kshot_selection = self._selection(candidates)
+                selected = self.kshot_selection.selected_keys
         policy = 'drop' if self.test_mode else self.unselected
         return apply_selection(entries, space, selected, policy)
+
+    def _read(self, cfg: Dict[str, Any]) -> List[dict]:
+        """Read one wrapped dataset's entries with their instance keys.
+
+        Raises:
+            FieldError: The wrapped parser failed on a file; the message names it.
+        """
+        cls = _dataset_class(cfg)
+        try:
+            inner = _build(cfg, keyed_dataset_class(cls), pipeline=[], serialize_data=False,
+                           metainfo=dict(cfg.get('metainfo') or {},
+                                         classes=self.label_space.all_classes))
+        except FieldError:
+            raise
+        except Exception as err:  # mmdet's parsers name no file: name it here
+            source = os.path.join(cfg.get('data_root') or '', cfg.get('ann_file') or '')
+            raise FieldError(source, 'ann_file',
+                             f'{cls.__name__} cannot read it: {type(err).__name__}: {err}') \
+                from err
+        left_out = getattr(inner, 'labels_left_out', None)
+        if left_out:
+            print_log(f'FewShotDataset: {cls.__name__} ({cfg.get("ann_file")}) left out '
+                      f'{sum(left_out.values())} objects whose labels are not in classes '
+                      f'(mmdet skips them): {dict(left_out)}', logger='current',
+                      level=logging.WARNING)
+        part = [inner.get_data_info(i) for i in range(len(inner))]
+        for entry in part:
+            entry.pop('sample_idx', None)  # mmengine's, re-added by this dataset
+        add_fallback_keys(part, inner.data_root)
+        return part
+
+    def filter_data(self) -> List[dict]:
+        """mmdet's image filters (:class:`DetEntriesMixin`); an empty training set is an error.
+
+        Raises:
+            ValueError: No training image is left, naming the settings that emptied it.
+        """
+        kept = super().filter_data()
+        if not kept and not self.test_mode:
+            raise ValueError(
+                f'FewShotDataset: no training image is left (setting {self.setting!r}, label '
+                f'space {list(self.label_space.classes)}, shots {self.shots!r}, '
+                f'filter_cfg {self.filter_cfg}): the label space has no instance to train on')
+        return kept
 
     def _selection(self, candidates: Dict[str, List[str]]) -> KShotSelection:
         """Load (and check) or draw the k-shot selection."""
@@ -262,6 +310,10 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
                                            self.base_shots)
         else:
             selection = KShotSelection.load(path)
+            if self.shots is not None and selection.shots != self.shots:
+                print_log(f'FewShotDataset: {path} holds a {selection.shots}-shot selection; '
+                          f'it is used as it is (shots={self.shots} is not applied)',
+                          logger='current', level=logging.WARNING)
         check_selection(selection, candidates, space, path)
         print_log(f'FewShotDataset: k-shot selection loaded from {path}', logger='current')
         return selection

@@ -17,10 +17,12 @@ attaches the key of each instance they keep, so every skip rule of mmdet applies
 """
 import os
 import xml.etree.ElementTree as ET
+from collections import Counter
 from typing import Any, Dict, List, Type
 
 from mmdet.datasets import BaseDetDataset, CocoDataset, XMLDataset
 
+from ..errors import FieldError
 from ..fewshot.kshot import instance_key
 
 
@@ -34,14 +36,25 @@ def _relpath(path: str, root: str) -> str:
 
 
 class _CocoKeys:
-    """Mixin for ``CocoDataset`` subclasses: instance keys are the annotation ids."""
+    """Mixin for ``CocoDataset`` subclasses: instance keys are the annotation ids.
+
+    ``labels_left_out`` counts the annotations mmdet skips because their category is not
+    among the classes.
+    """
+
+    labels_left_out: Counter
 
     def parse_data_info(self, raw_data_info: dict) -> Dict[str, Any]:
         """mmdet's parsing, one annotation at a time, each kept instance keyed by its id."""
         parse = super().parse_data_info  # type: ignore[misc]
+        left_out = self.__dict__.setdefault('labels_left_out', Counter())
         data_info = parse(dict(raw_data_info, raw_ann_info=[]))
         instances: List[dict] = []
         for ann in raw_data_info['raw_ann_info']:
+            if ann.get('category_id') not in self.cat_ids:  # type: ignore[attr-defined]
+                category = self.coco.cats.get(ann.get('category_id'), {})  # type: ignore
+                left_out[category.get('name', f"category_id {ann.get('category_id')}")] += 1
+                continue
             for instance in parse(dict(raw_data_info, raw_ann_info=[ann]))['instances']:
                 instance['instance_key'] = str(ann['id'])
                 instances.append(instance)
@@ -50,18 +63,34 @@ class _CocoKeys:
 
 
 class _XMLKeys:
-    """Mixin for ``XMLDataset`` subclasses: keys are ``'<xml path>#<object index>'``."""
+    """Mixin for ``XMLDataset`` subclasses: keys are ``'<xml path>#<object index>'``.
+
+    ``labels_left_out`` counts the objects mmdet skips because their name is not among the
+    classes; a file mmdet cannot parse raises :class:`~mmfs_plugin.errors.FieldError` naming it.
+    """
+
+    labels_left_out: Counter
 
     def parse_data_info(self, img_info: dict) -> Dict[str, Any]:
         """mmdet's parsing; remembers the XML file whose objects are parsed next."""
         self._keyed_xml = _relpath(img_info['xml_path'], self.data_root)  # type: ignore
-        return super().parse_data_info(img_info)  # type: ignore[misc]
+        try:
+            return super().parse_data_info(img_info)  # type: ignore[misc]
+        except Exception as err:  # ParseError, a missing or non-numeric field...
+            raise FieldError(img_info['xml_path'], 'annotation',
+                             f'{type(err).__name__}: {err}') from err
 
     def _parse_instance_info(self, raw_ann_info: Any, minus_one: bool = True) -> List[dict]:
         """mmdet's rules on each ``<object>`` alone, each kept instance keyed by its index."""
         parse = super()._parse_instance_info  # type: ignore[misc]
+        left_out = self.__dict__.setdefault('labels_left_out', Counter())
+        classes = self._metainfo['classes']  # type: ignore[attr-defined]
         instances: List[dict] = []
         for index, obj in enumerate(raw_ann_info.findall('object')):
+            name = obj.findtext('name')
+            if name not in classes:
+                left_out[name] += 1
+                continue
             single = ET.Element('annotation')
             single.append(obj)
             for instance in parse(single, minus_one=minus_one):

@@ -1,4 +1,5 @@
 """Training-time machinery: weight surgery, parameter freezing and the plugin's hooks."""
+from .checkpoint_classes_hook import CheckpointClassesHook
 from .fewshot_runner import FewShotRunner, apply_fewshot_settings, build_fewshot_dataset
 from .freezing import freeze_parameters, frozen_modules
 from .kshot_selection_hook import KShotSelectionHook
@@ -8,7 +9,7 @@ from .surgery import (HEAD_PREFIX, SURGERY_METHODS, SurgeryError, SurgerySource,
 from .surgery_hook import FewShotSurgeryHook
 
 __all__ = [
-    'FewShotRunner', 'apply_fewshot_settings', 'build_fewshot_dataset',
+    'CheckpointClassesHook', 'FewShotRunner', 'apply_fewshot_settings', 'build_fewshot_dataset',
     'freeze_parameters', 'frozen_modules', 'KShotSelectionHook', 'RNGStateHook', 'HEAD_PREFIX',
     'SURGERY_METHODS', 'SurgeryError', 'SurgerySource', 'load_surgery_source', 'surgery',
     'FewShotSurgeryHook'

@@ -7,7 +7,8 @@ A config states the few-shot protocol once, at the top level::
 
 and every part that depends on it follows: every ``FewShotDataset`` of the train/val/test
 dataloaders (``setting`` and ``class_split`` everywhere; ``shots``, ``base_shots``, ``seed``,
-``unselected``, ``load_selection`` on the training set), the box head's ``num_classes`` (the size
+``unselected``, ``load_selection`` on the training set; ``setting='base'`` trains on every
+instance of the base classes, so the k-shot keys are not passed then), the box head's ``num_classes`` (the size
 of the label space) and the checkpoint of :class:`FewShotSurgeryHook` (``base_checkpoint``). So
 ``--cfg-options fewshot.seed=3 fewshot.class_split=split2`` changes one value, and mmdet's own
 ``tools/train.py`` gets the same behaviour (it builds ``runner_type`` configs through the
@@ -35,6 +36,8 @@ from ..fewshot.label_space import LabelSpace
 from .surgery_hook import FewShotSurgeryHook
 
 TRAIN_ONLY_KEYS = ('shots', 'base_shots', 'seed', 'unselected', 'load_selection')
+#: The k-shot keys, which base training (every instance of the base classes) does not take.
+KSHOT_KEYS = ('shots', 'base_shots', 'load_selection')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -118,7 +121,7 @@ def apply_fewshot_settings(cfg: Config) -> Config:
                 dataset_cfg['class_split'] = fewshot['class_split']
             if loader_key == 'train_dataloader':
                 for key in TRAIN_ONLY_KEYS:
-                    if key in fewshot:
+                    if key in fewshot and not (setting == 'base' and key in KSHOT_KEYS):
                         dataset_cfg[key] = fewshot[key]
     if not found:
         raise ValueError('fewshot: the config sets few-shot settings but none of its '

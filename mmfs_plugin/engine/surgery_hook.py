@@ -86,6 +86,12 @@ class FewShotSurgeryHook(Hook):
             reg_class_agnostic=getattr(head, 'reg_class_agnostic', None),
             box_dim=head.bbox_coder.encode_size)
         _check_shapes(model, state, self.checkpoints[0])
+        own = model.state_dict()
+        unused = [key for key in state if key.startswith(self.head_prefix) and key not in own]
+        if unused:  # e.g. the classifier bias a cosine head does not have
+            runner.logger.info(f'FewShotSurgeryHook: {unused} of {self.checkpoints[0]} have no '
+                               f'counterpart in the {type(head).__name__}: not loaded')
+            state = {key: value for key, value in state.items() if key not in unused}
         load_state_dict(model, state, strict=False, logger=runner.logger)
 
 

@@ -89,8 +89,11 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
         wanted = set(spec['novel_categories'])
         found = {class_category(name) for name in classes}
         if None in found:
-            raise ValueError(f'{where}: novel_categories needs "<category>/<defect>" class '
-                             f'names (merge_same_names=False)')
+            plain = [name for name in classes if class_category(name) is None][:3]
+            raise ValueError(f'{where}: a split by categories (novel_categories, e.g. '
+                             'MVTec-FS\'s split1-3) needs "<category>/<defect>" class names '
+                             f'(and merge_same_names=False); these classes have none, e.g. '
+                             f'{plain}: give the novel classes by name, dict(novel=[...])')
         missing = sorted(wanted - found)
         if missing and not named:
             raise ValueError(f'{where}: novel_categories {missing}: none of them is among the '

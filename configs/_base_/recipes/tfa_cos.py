@@ -18,5 +18,6 @@ model = dict(
 custom_hooks = [
     dict(type='KShotSelectionHook'),
     dict(type='RNGStateHook'),
+    dict(type='CheckpointClassesHook'),
     dict(type='FewShotSurgeryHook', checkpoint='', method='randinit'),
 ]

@@ -19,6 +19,7 @@ model = {{_base_.neu_finetune_model}}
 custom_hooks = [
     dict(type='KShotSelectionHook'),
     dict(type='RNGStateHook'),
+    dict(type='CheckpointClassesHook'),
     dict(type='FewShotSurgeryHook', checkpoint='', method='remove'),
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.02))
