@@ -8,7 +8,8 @@ from mmengine.runner.checkpoint import load_state_dict
 from torch import Tensor, nn
 
 from mmdet.registry import HOOKS
-from .surgery import HEAD_PREFIX, SURGERY_METHODS, SurgeryError, load_surgery_source, surgery
+from .surgery import (HEAD_PREFIX, SURGERY_METHODS, SurgeryError, SurgerySource,
+                      load_surgery_source, surgery)
 
 
 @HOOKS.register_module()
@@ -74,17 +75,11 @@ class FewShotSurgeryHook(Hook):
             raise SurgeryError(
                 'train_dataloader.dataset', "metainfo['classes']",
                 'missing (and no model.dataset_meta): the target classes are unknown')
+        sources = [load_surgery_source(filename) for filename in self.checkpoints]
+        classes = list(metainfo['classes'])
+        seed = runner.seed if self.seed is None else self.seed
         head = model.get_submodule(self.head_prefix)
-        state = surgery(
-            [load_surgery_source(filename) for filename in self.checkpoints],
-            list(metainfo['classes']),
-            self.method,
-            novel_classes=metainfo.get('novel_classes'),
-            seed=runner.seed if self.seed is None else self.seed,
-            std=self.std,
-            head_prefix=self.head_prefix,
-            reg_class_agnostic=getattr(head, 'reg_class_agnostic', None),
-            box_dim=head.bbox_coder.encode_size)
+        state = self._surgery(sources, classes, metainfo, seed, head)
         _check_shapes(model, state, self.checkpoints[0])
         own = model.state_dict()
         unused = [key for key in state if key.startswith(self.head_prefix) and key not in own]
@@ -92,8 +87,27 @@ class FewShotSurgeryHook(Hook):
             runner.logger.info(f'FewShotSurgeryHook: {unused} of {self.checkpoints[0]} have no '
                                f'counterpart in the {type(head).__name__}: not loaded')
             state = {key: value for key, value in state.items() if key not in unused}
-        load_state_dict(model, state, strict=False, logger=runner.logger)
+        own_keys = set(own)
+        load_state_dict(model, {k: v for k, v in state.items() if k in own_keys}, strict=False,
+                        logger=runner.logger)
+        if hasattr(model, 'load_base_detector'):  # RetentiveTFA: its frozen base branch
+            branch = model.base_detector
+            base_state = self._surgery(sources[:1], classes, metainfo, seed,
+                                       branch.get_submodule(self.head_prefix))
+            wanted = branch.state_dict()
+            model.load_base_detector({key: base_state[key] for key in wanted if key in base_state},
+                                     [name in sources[0].classes for name in classes])
+            runner.logger.info(f'FewShotSurgeryHook: the base branch holds {self.checkpoints[0]}; '
+                               f'its detections of {list(sources[0].classes)} are kept')
 
+    def _surgery(self, sources: Sequence[SurgerySource], classes: Sequence[str],
+                 metainfo: dict, seed: int, head: nn.Module) -> dict:
+        """:func:`surgery` of ``sources`` onto ``classes`` for a box head like ``head``."""
+        return surgery(sources, list(classes), self.method,
+                       novel_classes=metainfo.get('novel_classes'), seed=seed, std=self.std,
+                       head_prefix=self.head_prefix,
+                       reg_class_agnostic=getattr(head, 'reg_class_agnostic', None),
+                       box_dim=head.bbox_coder.encode_size)
 
 def _check_shapes(model: nn.Module, state: dict[str, Tensor], source: str) -> None:
     """Raise if a tensor of ``state`` does not fit the model's tensor of the same name.
