@@ -97,3 +97,4 @@ def close_distributed(timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
         torch_dist.destroy_process_group()
     finally:
         deadline.cancel()
+        deadline.join()  # the timer thread ends at once when cancelled; leave none behind
