@@ -218,6 +218,13 @@ def test_killed_midway_then_rerun_finishes_only_missing_runs(demo_setup: dict) -
     assert 2 <= len(finished) < len(results), 'killed too late to test resuming'
     assert not (work / 'results.csv').exists()
 
+    proc = subprocess.run(run_seeds_cmd(work, demo_setup['options'], '--max-runs', '0'),
+                          cwd=ROOT, env=demo_setup['env'], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]  # runs missing
+    assert 'training and testing' not in proc.stdout  # a report of the finished runs only
+    with open(work / 'results.csv', newline='') as file:
+        assert len(list(csv.DictReader(file))) == len(finished)
+
     proc = subprocess.run(run_seeds_cmd(work, demo_setup['options'], '--max-runs', '1'),
                           cwd=ROOT, env=demo_setup['env'], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]  # runs missing

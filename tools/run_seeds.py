@@ -118,7 +118,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='train shots * N iterations, milestones scaled (default: the '
                         "config's schedule for every shots)")
     parser.add_argument('--max-runs', type=int,
-                        help='do at most N of the missing runs, then report (default: all)')
+                        help='do at most N of the missing runs, then report; 0 reports the '
+                        'finished runs only (default: all)')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                         help='none: every run in this process; pytorch: every run through '
                         'tools/dist_train.sh and tools/dist_test.sh with --gpus processes')
@@ -131,11 +132,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         args.seeds = parse_seeds(args.seeds)
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))
-    counts = dict(shots=min(args.shots), iters_per_shot=args.iters_per_shot,
-                  max_runs=args.max_runs, gpus=args.gpus)
-    for name, value in counts.items():
-        if value is not None and value < 1:
-            parser.error(f'--{name.replace("_", "-")}: expected positive integers, got {value}')
+    counts = dict(shots=(min(args.shots), 1), iters_per_shot=(args.iters_per_shot, 1),
+                  max_runs=(args.max_runs, 0), gpus=(args.gpus, 1))
+    for name, (value, least) in counts.items():
+        if value is not None and value < least:
+            parser.error(f'--{name.replace("_", "-")}: expected integers >= {least}, '
+                         f'got {value}')
     if args.launcher == 'none' and args.gpus != 1:
         parser.error('--gpus needs --launcher pytorch')
     if args.work_dir is None:
