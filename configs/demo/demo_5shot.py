@@ -4,7 +4,7 @@ _base_ = ['../fsdet_5shot.py', './_base_/cpu_demo.py']
 
 fewshot = dict(base_checkpoint='work_dirs/demo/base/iter_300.pth')
 model = {{_base_.demo_finetune_model}}
-train_dataloader = {{_base_.demo_train_dataloader}}
+train_dataloader = {{_base_.demo_finetune_dataloader}}
 val_dataloader = {{_base_.demo_test_dataloader}}
 test_dataloader = {{_base_.demo_test_dataloader}}
 env_cfg = {{_base_.demo_env_cfg}}

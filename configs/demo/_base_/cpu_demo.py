@@ -36,6 +36,15 @@ demo_train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
+# fine-tuning: the recipe's augmentation of the few shots (finetune_pipeline of mvtec_fs.py)
+demo_finetune_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='RandomResize', scale=demo_scale, ratio_range=(0.84, 1.16), keep_ratio=True),
+    dict(type='RandomFlip', prob=[0.25, 0.25, 0.25],
+         direction=['horizontal', 'vertical', 'diagonal']),
+    dict(type='PackDetInputs'),
+]
 demo_test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=demo_scale, keep_ratio=True),
@@ -52,6 +61,8 @@ demo_train_dataloader = dict(
         dataset=dict(data_root=demo_data_root, metainfo=dict(classes=demo_classes)),
         filter_cfg=dict(filter_empty_gt=True, min_size=0),
         pipeline=demo_train_pipeline))
+demo_finetune_dataloader = dict(demo_train_dataloader, dataset=dict(
+    demo_train_dataloader['dataset'], pipeline=demo_finetune_pipeline))
 demo_test_dataloader = dict(
     batch_size=4,
     num_workers=0,
