@@ -86,3 +86,25 @@ def test_config_resolves_and_builds(config, demo_root, benchmark_roots, tmp_path
     assert model.roi_head.bbox_head.num_classes == len(classes)
     for hook in cfg.get('custom_hooks', []):
         HOOKS.build(hook)
+
+
+RECIPE_CONFIGS = ['configs/fsdet_1shot.py', 'configs/fsdet_3shot.py', 'configs/fsdet_5shot.py',
+                  'configs/demo/demo_5shot.py', 'configs/examples/labelme_5shot.py'] + [
+                      f'configs/neu_det/neu_det_{shots}shot.py' for shots in (1, 3, 5, 10)]
+
+
+@pytest.mark.parametrize('config', RECIPE_CONFIGS)
+def test_shipped_finetuning_configs_use_the_default_recipe(config):
+    """The fine-tuning configs train the recipe of configs/_base_/fewshot_recipe.py: the
+    retentive detector with every layer trainable, the selected images with all their boxes,
+    and the few shots augmented in size and orientation."""
+    cfg = Config.fromfile(str(ROOT / config))
+    assert cfg.model.type == 'RetentiveTFA'
+    assert list(cfg.model.frozen_parameters) == []
+    assert cfg.model.roi_head.bbox_head.type == 'CosineSimBBoxHead'
+    assert cfg.fewshot.unselected == 'keep'
+    hooks = [hook['type'] for hook in cfg.custom_hooks]
+    assert 'FewShotSurgeryHook' in hooks
+    transforms = {step['type']: step for step in cfg.train_dataloader.dataset.pipeline}
+    assert transforms['RandomResize']['ratio_range'] == (0.84, 1.16)
+    assert set(transforms['RandomFlip']['direction']) == {'horizontal', 'vertical', 'diagonal'}

@@ -39,6 +39,8 @@ class RetentiveTFA(TFA):
     (base): at most ``max_per_img`` of each, so COCO's per-class limit sees every detection of
     both. Training trains the fine-tuned detector only (the base branch has no gradient and stays
     in eval mode). Without retained classes (before the surgery) it predicts as :class:`TFA`.
+    ``GTBoxAccuracy`` scores ground-truth boxes with the fine-tuned detector's box head (the
+    base branch has its own classifier, not consulted there).
 
     Args:
         base_bbox_head (dict): Overrides of the box head config for the base branch; a key
