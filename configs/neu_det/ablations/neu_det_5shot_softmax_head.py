@@ -1,0 +1,14 @@
+# Ablation of the recipe on NEU-DET at 5 shots (docs/results.md): mmdet's box head
+# (Shared2FCBBoxHead, softmax classifier) instead of the cosine classifier, i.e. the plain
+# anchor's fine-tuning (every layer, the same boxes) with the recipe's base branch, surgery
+# (base rows copied) and augmentation.
+_base_ = ['../neu_det_plain_5shot.py']
+
+model = dict(type='RetentiveTFA', frozen_parameters=[])
+custom_hooks = [
+    dict(type='KShotSelectionHook'),
+    dict(type='RNGStateHook'),
+    dict(type='CheckpointClassesHook'),
+    dict(type='FewShotSurgeryHook', checkpoint='', method='randinit'),
+]
+train_dataloader = dict(dataset=dict(pipeline={{_base_.finetune_pipeline}}))
