@@ -1,5 +1,5 @@
 # Base training on NEU-DET's four base classes (crazing, inclusion, patches, rolled-in_scale):
-# the light model from scratch at 200 px, on CPU (about 40 minutes on 2 cores):
+# the light model from scratch at 200 px, on CPU (73 minutes on one thread of a 2-core machine):
 #   python tools/train.py configs/neu_det/neu_det_base.py --work-dir work_dirs/neu_det/base
 _base_ = [
     '../_base_/models/faster_rcnn_r50_fpn_fs.py',
