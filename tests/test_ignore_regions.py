@@ -24,6 +24,7 @@ def test_anchor_on_ignored_instance_is_neither_positive_nor_negative(tmp_path):
             'bottle/broken_large', 'bottle/broken_small', 'screw/scratch_head',
             'screw/thread_side')))
     cfg.fewshot.shots = 1  # most bottle instances are not selected: ignore regions
+    cfg.fewshot.unselected = 'ignore'  # (the recipe's default keeps them as ground truth)
     cfg = apply_fewshot_settings(cfg)
     dataset_cfg = cfg.train_dataloader.dataset
     dataset_cfg.pipeline = [dict(type='LoadImageFromFile'),

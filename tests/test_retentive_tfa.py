@@ -19,8 +19,9 @@ def light(num_classes, **extra):
     cfg.roi_head.bbox_head.num_classes = num_classes
     cfg.test_cfg.rcnn.score_thr = 0.0  # every detection, to compare them all
     cfg.update(extra)
-    if cfg.type == 'FasterRCNN':
+    if cfg.type == 'FasterRCNN':  # the demo's recipe model (RetentiveTFA) made mmdet's own
         cfg.pop('frozen_parameters')
+        cfg.pop('base_bbox_head')
         cfg.roi_head.bbox_head.pop('scale')
     return cfg
 
