@@ -110,10 +110,10 @@ class RetentiveTFA(TFA):
         Returns:
             list[DetDataSample]: The samples with ``pred_instances``, sorted by score.
         """
-        base_samples = copy.deepcopy(batch_data_samples)
-        samples = super().predict(batch_inputs, batch_data_samples, rescale=rescale)
         if not bool(self.retained.any()):
-            return samples
+            return super().predict(batch_inputs, batch_data_samples, rescale=rescale)
+        base_samples = copy.deepcopy(batch_data_samples)  # predict() fills the samples it gets
+        samples = super().predict(batch_inputs, batch_data_samples, rescale=rescale)
         base_samples = self.base_detector.predict(batch_inputs, base_samples, rescale=rescale)
         for sample, base_sample in zip(samples, base_samples):
             ours, theirs = sample.pred_instances, base_sample.pred_instances
