@@ -3,8 +3,9 @@
 One place answers "which category does a class belong to": :func:`class_category` (the part of
 ``<category>/<defect>`` before the ``/``). Pure: imports neither torch nor mmdet.
 """
+import difflib
 from collections import defaultdict
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Collection, Dict, Iterable, List, Optional, Tuple
 
 
 def class_category(name: str) -> Optional[str]:
@@ -67,3 +68,46 @@ def near_duplicate_labels(labels: Iterable[str]) -> List[List[str]]:
     for label in labels:
         groups[label.strip().casefold()].add(label)
     return sorted(sorted(group) for group in groups.values() if len(group) > 1)
+
+
+def near_match(name: str, classes: Collection[str]) -> Optional[str]:
+    """Return the class that ``name`` most likely meant, or None.
+
+    A class equal but for letter case and surrounding white space comes first, then the closest
+    spelling (:func:`difflib.get_close_matches`, ratio >= 0.8: ``'inclusoin'`` -> ``'inclusion'``).
+
+    Args:
+        name (str): A label found in the data, or a class name given in a config.
+        classes (Collection[str]): The names it is compared with.
+
+    Returns:
+        str | None: The near match, if any.
+    """
+    folded = name.strip().casefold()
+    same = sorted(c for c in classes if c.strip().casefold() == folded and c != name)
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(name, sorted(classes), n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def not_a_class(label: str, classes: Collection[str], name: Optional[str] = None) -> str:
+    """Say that a label is none of the classes, listing them and a near match.
+
+    Args:
+        label (str): The label as found in the data.
+        classes (Collection[str]): The configured classes.
+        name (str, optional): The class name the label maps to, when it differs from it
+            (e.g. MVTec-FS's ``'<category>/<defect>'``). Defaults to None: the label itself.
+
+    Returns:
+        str: E.g. ``"'inclusoin' is not one of the 3 classes ['a', 'b', 'inclusion']; did you
+        mean 'inclusion'?"``.
+    """
+    name = label if name is None else name
+    shown = sorted(classes)
+    listing = f'{shown}' if len(shown) <= 12 else f'{shown[:12]} and {len(shown) - 12} more'
+    said = f'{label!r}' if name == label else f'{label!r}, class {name!r},'
+    near = near_match(name, shown)
+    hint = f'; did you mean {near!r}?' if near else ''
+    return f'{said} is not one of the {len(shown)} classes {listing}{hint}'
