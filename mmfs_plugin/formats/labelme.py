@@ -31,6 +31,7 @@ from typing import (Any, Callable, Collection, Dict, Iterable, List, Optional, S
 from PIL import Image
 
 from ..fileio import atomic_write
+from .image_files import IMAGE_NOT_FOUND, ImageFileError, loaded_size
 from .labelme_records import (FieldWarning, InvalidInput, LabelmeError, LabelmeInstance,
                               LabelmeRecord, SkippedShape, SkipSummary)
 from .labelme_shapes import merge_parts, parse_shape
@@ -40,10 +41,6 @@ _STEM_SUFFIXES = IMAGE_SUFFIXES + tuple(suffix.upper() for suffix in IMAGE_SUFFI
 ON_ERROR_MODES = ('raise', 'skip')
 #: The skip reason of a labelme file whose image an earlier file annotates.
 DUPLICATE_IMAGE = 'image annotated twice'
-
-_EXIF_ORIENTATION = 0x0112
-_TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}  # EXIF rotations by 90 degrees: width <-> height
-_NOT_FOUND = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 
 
 def read_labelme(json_path: Union[str, 'os.PathLike[str]'],
@@ -168,19 +165,13 @@ def _image_file(path: str, image_path: Any) -> Tuple[str, int, int]:
                                                            image_path.replace('\\', '/'))))
     for candidate in candidates:
         try:
-            with Image.open(candidate) as image:  # reads the header only
-                width, height = image.size
-                # labelme turns an image file by its EXIF orientation (apply_exif_orientation;
-                # JPEG, PNG, WebP). The EXIF read with the header: for a PNG without it,
-                # getexif() would decode the whole image to look after the pixels.
-                if ('exif' in image.info and image.getexif().get(_EXIF_ORIENTATION)
-                        in _TRANSPOSED_ORIENTATIONS):
-                    width, height = height, width
-        except _NOT_FOUND:
-            continue
-        except Exception as err:  # PIL raises many kinds on truncated or foreign bytes
-            raise InvalidInput('imagePath', 'unreadable image',
-                               f'{candidate}: {type(err).__name__}: {err}')
+            # labelme turns an image file by its EXIF orientation (apply_exif_orientation),
+            # as mmdet's cv2 loader does; the size is read from the header only.
+            height, width = loaded_size(candidate)
+        except ImageFileError as err:
+            if err.reason == IMAGE_NOT_FOUND:
+                continue
+            raise InvalidInput('imagePath', 'unreadable image', err.detail)
         return candidate, height, width
     raise InvalidInput('imagePath', 'image not found',
                        f'no file {image_path!r} in {os.path.dirname(path) or "."}, no '

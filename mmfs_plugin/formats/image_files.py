@@ -1,0 +1,178 @@
+"""Image files checked the way a detection dataset needs them at build time.
+
+mmdet's ``LoadImageFromFile`` decodes with cv2 (``mmcv.imfrombytes``, flag ``'color'``), which
+turns the image by its EXIF orientation: a JPEG stored 60 wide x 40 high with orientation 5, 6,
+7 or 8 loads 40 wide x 60 high. :func:`loaded_size` reads that size from the file's header
+(PIL's lazy open), as the labelme reader does. :func:`check_image_file` adds a completeness
+check: a truncated JPEG or PNG passes a header read and fails only when training loads it, so
+the file's last bytes are looked at (the JPEG EOI marker, the PNG ``IEND`` chunk), and only a
+file whose tail is not the expected one is decoded in full to confirm.
+
+Imports neither torch nor mmdet/mmcv/mmengine: PIL and the standard library only.
+"""
+import os
+from typing import Tuple, Union
+
+from PIL import Image
+
+#: The :attr:`ImageFileError.reason` of a path with no file.
+IMAGE_NOT_FOUND = 'image not found'
+#: The :attr:`ImageFileError.reason` of a file PIL cannot open (not an image, a bad header).
+UNREADABLE_IMAGE = 'unreadable image'
+#: The :attr:`ImageFileError.reason` of a JPEG or PNG whose data ends early (or is corrupt).
+TRUNCATED_IMAGE = 'truncated image'
+
+_EXIF_ORIENTATION = 0x0112
+_TRANSPOSED_ORIENTATIONS = frozenset({5, 6, 7, 8})  # rotations by 90 degrees: width <-> height
+_NOT_FOUND = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+_JPEG_FORMATS = frozenset({'JPEG', 'MPO'})  # PIL names a multi-picture JPEG 'MPO'
+_JPEG_END = b'\xff\xd9'  # the EOI marker
+_PNG_END = b'\x00\x00\x00\x00IEND\xaeB`\x82'  # the IEND chunk: length 0, type, CRC
+
+PathType = Union[str, 'os.PathLike[str]']
+
+
+class ImageFileError(Exception):
+    """An image file a dataset cannot use.
+
+    Args:
+        reason (str): A short reason to count by: :data:`IMAGE_NOT_FOUND`,
+            :data:`UNREADABLE_IMAGE` or :data:`TRUNCATED_IMAGE`.
+        detail (str): What exactly: ``'<path>: <error type>: <error>'``.
+
+    Attributes:
+        reason (str): As given.
+        detail (str): As given.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f'{self.reason} ({self.detail})'
+
+
+def _detail(path: str, err: BaseException) -> str:
+    return f'{path}: {type(err).__name__}: {err}'
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation of an opened image, 1 when it has none (or a bad one)."""
+    # The EXIF is read with the header (JPEG, WebP, and PNG's eXIf chunk before the pixels);
+    # getexif() on a PNG without it would decode the whole image to look after the pixels.
+    if 'exif' not in image.info:
+        return 1
+    value = image.getexif().get(_EXIF_ORIENTATION)
+    return value if type(value) is int and 1 <= value <= 8 else 1
+
+
+def _read_header(path: str) -> Tuple[int, int, str]:
+    """``(height, width, format)`` as loaded (EXIF-turned); raises :class:`ImageFileError`."""
+    try:
+        with Image.open(path) as image:  # reads the header only
+            width, height = image.size
+            if _orientation(image) in _TRANSPOSED_ORIENTATIONS:
+                width, height = height, width
+            return height, width, image.format or ''
+    except _NOT_FOUND as err:
+        raise ImageFileError(IMAGE_NOT_FOUND, _detail(path, err)) from None
+    except Exception as err:  # PIL raises many kinds on foreign or broken bytes
+        raise ImageFileError(UNREADABLE_IMAGE, _detail(path, err)) from None
+
+
+def loaded_size(path: PathType) -> Tuple[int, int]:
+    """The size of an image as mmdet's loader (cv2) and labelme show it, from its header.
+
+    An EXIF orientation of 5, 6, 7 or 8 (a turn by 90 degrees) swaps width and height. The
+    pixel data is not read, so a truncated file is not noticed (see :func:`check_image_file`).
+
+    Args:
+        path (str | PathLike): The image file.
+
+    Returns:
+        tuple[int, int]: ``(height, width)`` in pixels, both positive.
+
+    Raises:
+        ImageFileError: Reason :data:`IMAGE_NOT_FOUND` when there is no such file
+            (``FileNotFoundError``, ``NotADirectoryError``, ``IsADirectoryError``), or
+            :data:`UNREADABLE_IMAGE` when PIL cannot open it (not an image, a broken header,
+            no permission, an image over PIL's decompression-bomb limit).
+    """
+    height, width, _ = _read_header(os.fspath(path))
+    return height, width
+
+
+def exif_orientation(path: PathType) -> int:
+    """The EXIF orientation tag of an image file, read with the header.
+
+    Args:
+        path (str | PathLike): The image file.
+
+    Returns:
+        int: 1 to 8; 1 (not turned) when the file has no EXIF, no orientation tag or a value
+        out of range.
+
+    Raises:
+        ImageFileError: As :func:`loaded_size`.
+    """
+    path = os.fspath(path)
+    try:
+        with Image.open(path) as image:
+            return _orientation(image)
+    except _NOT_FOUND as err:
+        raise ImageFileError(IMAGE_NOT_FOUND, _detail(path, err)) from None
+    except Exception as err:
+        raise ImageFileError(UNREADABLE_IMAGE, _detail(path, err)) from None
+
+
+def _tail(path: str, size: int) -> bytes:
+    """The last ``size`` bytes of a file (fewer when it is shorter)."""
+    with open(path, 'rb') as f:
+        end = f.seek(0, os.SEEK_END)
+        f.seek(max(0, end - size))
+        return f.read()
+
+
+def check_image_file(path: PathType) -> Tuple[int, int]:
+    """Check that an image file opens and, for JPEG and PNG, is complete; return its size.
+
+    The size is :func:`loaded_size`'s. A JPEG must end with the EOI marker (``FF D9``), a PNG
+    with its ``IEND`` chunk; only the last bytes are read, so the check costs a header read and
+    one seek. A file whose tail is not that is decoded in full by PIL to confirm: a JPEG with
+    bytes after its EOI decodes and passes; one whose data ends early fails. Other formats
+    (BMP, TIFF, ...) are checked by their header only.
+
+    The decode relies on ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES`` being False (PIL's default);
+    where some other code set it True, PIL fills in missing data and a truncated file passes.
+
+    Args:
+        path (str | PathLike): The image file.
+
+    Returns:
+        tuple[int, int]: ``(height, width)`` in pixels, as the image loads (EXIF-turned).
+
+    Raises:
+        ImageFileError: Reason :data:`IMAGE_NOT_FOUND` or :data:`UNREADABLE_IMAGE` as
+            :func:`loaded_size`; :data:`TRUNCATED_IMAGE` for a JPEG or PNG whose full decode
+            fails (data ending early, or corrupt).
+    """
+    path = os.fspath(path)
+    height, width, image_format = _read_header(path)
+    if image_format in _JPEG_FORMATS:
+        end = _JPEG_END
+    elif image_format == 'PNG':
+        end = _PNG_END
+    else:
+        return height, width
+    try:
+        if _tail(path, len(end)) == end:
+            return height, width
+        with Image.open(path) as image:
+            image.load()  # raises OSError('image file is truncated ...') and the like
+    except _NOT_FOUND as err:  # gone since the header read
+        raise ImageFileError(IMAGE_NOT_FOUND, _detail(path, err)) from None
+    except Exception as err:  # OSError, SyntaxError, EOFError, zlib.error, ...
+        raise ImageFileError(TRUNCATED_IMAGE, _detail(path, err)) from None
+    return height, width
