@@ -230,6 +230,12 @@ def test_skip_summary_over_a_broken_corpus(tmp_path):
     assert set(summary.files_by_reason['invalid JSON']) == {
         str(tmp_path / f'file{i}' / 'raw.json') for i, name in enumerate(sorted(FILE_CASES))
         if FILE_CASES[name][2] == 'invalid JSON'}
-    table = summary.format()
+    assert summary.num_files_skipped == len(FILE_CASES)
+    assert [(skip.field, skip.reason) for skip in summary.files_skipped] == [
+        FILE_CASES[name][1:3] for name in sorted(FILE_CASES)]
+    table = summary.format(max_files=len(FILE_CASES))
     for reason in expected_reasons:
         assert reason in table
+    assert f'{len(FILE_CASES)} files skipped whole' in table
+    for skip in summary.files_skipped:
+        assert f'  {skip.file}: {skip.field}: {skip.reason}' in table.splitlines()

@@ -224,6 +224,30 @@ def test_unknown_label_names_file_and_field(tree):
     assert summary.num_parsed + summary.num_skipped == summary.num_read
 
 
+def test_a_file_cut_in_half_is_counted_and_named_when_skipped(tmp_path, monkeypatch):
+    flat_labelme(tmp_path, {'a': ['dent'], 'b': ['dent']})
+    cut = tmp_path / 'b.json'
+    text = cut.read_text()
+    cut.write_text(text[:len(text) // 2])
+    with pytest.raises(LabelmeError, match=r'b\.json: json: invalid JSON'):
+        DATASETS.build(dict(type='LabelmeDataset', data_root=str(tmp_path), pipeline=[]))
+    logged = []
+    monkeypatch.setattr('mmfs_plugin.datasets.labelme_dataset.print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    ds = DATASETS.build(dict(type='LabelmeDataset', data_root=str(tmp_path), on_error='skip',
+                             metainfo=dict(classes=('dent',)), pipeline=[]))
+    assert len(ds) == 1 and ds.get_data_info(0)['json_path'] == 'a.json'
+    summary = ds.skip_summary
+    assert (summary.num_files, summary.num_files_skipped) == (2, 1)
+    assert (summary.num_read, summary.num_parsed, summary.num_skipped) == (1, 1, 0)
+    assert [(skip.file, skip.field, skip.reason) for skip in summary.files_skipped] == [
+        (str(cut), 'json', 'invalid JSON')]
+    skipped = [msg for msg in logged if 'skipped input' in msg]
+    assert len(skipped) == 1
+    assert f'  {cut}: json: invalid JSON' in skipped[0].splitlines()
+    assert '1 file skipped whole' in skipped[0]
+
+
 def test_general_labelme_dataset_discovers_sorted_classes(tree):
     ds = DATASETS.build(dict(type='LabelmeDataset', data_root=tree, ann_file='image/screw',
                              pipeline=[]))

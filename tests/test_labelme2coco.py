@@ -235,6 +235,26 @@ def test_two_files_of_one_image_fail_or_the_later_is_skipped(tmp_path, capsys):
     assert 'image annotated twice' in stdout and '1 of 2 shapes skipped' in stdout
 
 
+def test_a_file_cut_in_half_is_counted_and_named_when_skipped(tmp_path, capsys):
+    write_labelme(tmp_path / 'in', 'a', [shape('crack', [[1, 1], [9, 1], [9, 9]])])
+    cut = write_labelme(tmp_path / 'in', 'b', [shape('crack', [[1, 1], [9, 1], [9, 9]])])
+    with open(cut) as f:
+        text = f.read()
+    with open(cut, 'w') as f:
+        f.write(text[:len(text) // 2])
+    out = tmp_path / 'coco.json'
+    status, _, stderr = run([tmp_path / 'in', out], capsys)
+    assert status == 1 and not out.exists()
+    assert stderr.startswith(f'labelme2coco: error: {cut}: json: invalid JSON')
+    status, stdout, _ = run([tmp_path / 'in', out, '--on-error', 'skip'], capsys)
+    assert status == 0, stdout
+    coco = json.loads(out.read_text())
+    assert len(coco['images']) == len(coco['annotations']) == 1
+    assert 'skipped input:' in stdout
+    assert '0 of 1 shapes skipped (1 parsed) in 1 of 2 files; 1 file skipped whole' in stdout
+    assert f'  {cut}: json: invalid JSON' in stdout.splitlines()
+
+
 def test_output_folder_is_created(tmp_path, capsys):
     labelme_tree(tmp_path / 'labelme')
     out = tmp_path / 'data' / 'not_yet' / 'coco.json'

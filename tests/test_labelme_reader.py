@@ -425,8 +425,32 @@ def test_skip_summary_counts_and_formats():
     assert table.splitlines()[1].split() == ['image', 'not', 'found', '3', '1']
     assert 'invalid JSON' in table and '4 of 4 shapes skipped' in table
     assert '... and 1 more files' in table
+    assert summary.num_files_skipped == 2 and summary.anything_skipped
+    assert summary.files_skipped == [broken.skipped[0], truncated.skipped[0]]
+    assert '4 of 4 shapes skipped (0 parsed) in 3 of 3 files; 2 files skipped whole' in table
+    assert table.splitlines()[-3:] == ['files skipped whole:',
+                                       '  b.json: imagePath: image not found',
+                                       '  c.json: json: invalid JSON']
+    assert summary.format(max_files=1).splitlines()[-3:] == [
+        'files skipped whole:', '  b.json: imagePath: image not found',
+        '  ... and 1 more files']
     with pytest.raises(ValueError, match='whole-file'):
         summary.add([SkippedShape('b.json', None, 'json', 'x')])
+
+
+def test_skip_summary_counts_a_file_skipped_whole_without_shapes():
+    summary = SkipSummary()
+    summary.add(LabelmeRecord('a.json', 'a.png', None, 9, 9, [], [], 0))
+    assert not summary.anything_skipped and summary.num_files_skipped == 0
+    assert 'files skipped whole:' not in summary.format().splitlines()
+    summary.add(LabelmeRecord('c.json', None, None, 0, 0, [], [
+        SkippedShape('c.json', None, 'json', 'invalid JSON')], 0))
+    # no shape to count, yet the file was left out
+    assert (summary.num_read, summary.num_parsed, summary.num_skipped) == (0, 0, 0)
+    assert summary.num_files_skipped == 1 and summary.anything_skipped
+    table = summary.format()
+    assert '0 of 0 shapes skipped (0 parsed) in 1 of 2 files; 1 file skipped whole' in table
+    assert table.splitlines()[-2:] == ['files skipped whole:', '  c.json: json: invalid JSON']
 
 
 def test_check_duplicate_images_raises_naming_both_files_or_skips_the_later(tmp_path):

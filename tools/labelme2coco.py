@@ -246,7 +246,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     print(f'{args.out}: {len(images)} images, {len(annotations)} annotations, '
           f'{len(classes)} categories' + (f' ({len(novel)} novel)' if novel is not None else ''))
-    if summary.num_skipped:
+    if summary.anything_skipped:  # shapes, or files without any
         print(f'skipped input:\n{summary.format()}')
     return 0
 

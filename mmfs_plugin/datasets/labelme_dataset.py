@@ -173,7 +173,7 @@ class LabelmeDataset(DetEntriesMixin, BaseDetDataset):
                               'json_path': relpath, 'height': record.height,
                               'width': record.width, 'seg_map_path': None,
                               'instances': instances})
-        if self.skip_summary.num_skipped:
+        if self.skip_summary.anything_skipped:  # shapes, or files without any
             print_log(f'{type(self).__name__}: skipped input:\n{self.skip_summary.format()}',
                       logger='current', level=logging.WARNING)
         return data_list

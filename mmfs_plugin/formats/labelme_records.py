@@ -133,16 +133,38 @@ class SkipSummary:
     """Counts of the shapes read, parsed into instances and skipped, over many files.
 
     ``num_parsed + num_skipped == num_read`` always holds. A whole-file skip counts every
-    shape the file had (0 when the file could not be parsed at all) and one file.
+    shape the file had (0 when the file could not be parsed at all) and one file, also in
+    ``num_files_skipped``, its entry in ``files_skipped``: a file that cannot be parsed has no
+    shape to count, so only these say that it was left out (see :attr:`anything_skipped`).
+
+    Attributes:
+        num_files (int): The records added.
+        num_read (int): The shapes of the records added.
+        num_parsed (int): The shapes parsed into instances (and not skipped afterwards).
+        num_skipped (int): The shapes skipped, those of the files skipped whole included.
+        num_files_skipped (int): The files skipped whole.
+        by_reason (Counter): Shapes skipped per reason.
+        by_file (Counter): Shapes skipped per file.
+        files_by_reason (dict[str, set]): The files with a skip, per reason.
+        files_skipped (list[SkippedShape]): The whole-file skips (``shape_index`` None), in
+            the order added: each file left out and why.
+        entries (list[SkippedShape]): Every skip, in the order added.
     """
     num_files: int = 0
     num_read: int = 0
     num_parsed: int = 0
     num_skipped: int = 0
+    num_files_skipped: int = 0
     by_reason: Counter = field(default_factory=Counter)
     by_file: Counter = field(default_factory=Counter)
     files_by_reason: Dict[str, set] = field(default_factory=partial(defaultdict, set))
+    files_skipped: List[SkippedShape] = field(default_factory=list)
     entries: List[SkippedShape] = field(default_factory=list)
+
+    @property
+    def anything_skipped(self) -> bool:
+        """bool: Whether a shape or a whole file (even one without shapes) was skipped."""
+        return bool(self.num_skipped or self.num_files_skipped)
 
     def add(self, record_or_skips: Union[LabelmeRecord, Iterable[SkippedShape]]) -> None:
         """Count a record, or further skips of shapes of records already added.
@@ -158,6 +180,10 @@ class SkipSummary:
             self.num_files += 1
             self.num_read += record.num_shapes
             self.num_parsed += sum([len(inst.shape_indices) for inst in record.instances])
+            whole = [skip for skip in record.skipped if skip.shape_index is None]
+            if whole:
+                self.num_files_skipped += 1
+                self.files_skipped += whole
             for skip in record.skipped:
                 self._count(skip, record.num_shapes if skip.shape_index is None else 1)
             return
@@ -175,10 +201,11 @@ class SkipSummary:
         self.entries.append(skip)
 
     def format(self, max_files: int = 20) -> str:
-        """Return a printable table: per reason, then the files with the most skips.
+        """Return a printable table: per reason, the totals, the files with the most skipped
+        shapes, then the files skipped whole with their reasons.
 
         Args:
-            max_files (int): How many files to list. Defaults to 20.
+            max_files (int): How many files to list in each of the two lists. Defaults to 20.
 
         Returns:
             str: The table.
@@ -189,11 +216,18 @@ class SkipSummary:
             lines.append(f'{reason:<{width}}  {self.by_reason[reason]:>6}  '
                          f'{len(self.files_by_reason[reason]):>5}')
         skipped_files = {skip.file for skip in self.entries}
+        whole = self.num_files_skipped
         lines.append(f'{self.num_skipped} of {self.num_read} shapes skipped '
                      f'({self.num_parsed} parsed) in {len(skipped_files)} of {self.num_files} '
-                     'files')
+                     f'files; {whole} file{"" if whole == 1 else "s"} skipped whole')
         ranked = sorted(skipped_files, key=lambda f: (-self.by_file[f], f))
         lines += [f'  {self.by_file[file]:>6}  {file}' for file in ranked[:max_files]]
         if len(ranked) > max_files:
             lines.append(f'  ... and {len(ranked) - max_files} more files')
+        if self.files_skipped:
+            lines.append('files skipped whole:')
+            lines += [f'  {skip.file}: {skip.field}: {skip.reason}'
+                      for skip in self.files_skipped[:max_files]]
+            if len(self.files_skipped) > max_files:
+                lines.append(f'  ... and {len(self.files_skipped) - max_files} more files')
         return '\n'.join(lines)
