@@ -78,7 +78,9 @@ def test_kshot_over_mmdet_datasets(trees, tmp_path, fmt):
             # the selected instances are trained, the other ones are ignore regions
             assert (inst['instance_key'] in selected) == (inst['ignore_flag'] == 0)
     if fmt == 'coco':
-        assert all(key.isdigit() for key in selected)  # annotation ids
+        # '<ann_file>#<annotation id>': the ids of two files stay apart
+        assert all(key.startswith('train.json#') and key.split('#')[1].isdigit()
+                   for key in selected)
     else:
         assert all(key.startswith('VOC2007/Annotations/train') and '.xml#' in key
                    for key in selected)
@@ -115,7 +117,7 @@ def test_metric_reports_base_and_novel_ap(trees, fmt):
 
 def test_coco_crowd_and_voc_difficult_objects_are_never_shots(trees):
     root, coco = trees
-    crowd = {str(ann['id']) for ann in coco['annotations'] if ann['iscrowd']}
+    crowd = {f"train.json#{ann['id']}" for ann in coco['annotations'] if ann['iscrowd']}
     assert crowd
     train = DATASETS.build(apply_fewshot_settings(
         config(root, 'coco', shots=None, base_shots='all')).train_dataloader.dataset)
@@ -164,7 +166,7 @@ def test_tfa_coco_files_round_trip(trees, tmp_path):
     write_tfa_coco(train.kshot_selection, coco, folder)
     with open(os.path.join(folder, 'full_box_2shot_crack_trainval.json')) as f:
         crack = json.load(f)
-    assert [str(ann['id']) for ann in crack['annotations']] == \
+    assert [f"train.json#{ann['id']}" for ann in crack['annotations']] == \
         train.kshot_selection.selection['crack']
     assert {ann['category_id'] for ann in crack['annotations']} == {11 + CLASSES.index('crack')}
     again = DATASETS.build(apply_fewshot_settings(config(
@@ -219,27 +221,33 @@ def test_sampler_and_browse_tool_accept_the_wrapped_datasets(trees, tmp_path, fm
     assert len(written) == 3 and all(os.path.getsize(path) > 0 for path in written)
 
 
-def test_objects_left_out_by_mmdet_are_warned_and_broken_files_named(trees, tmp_path,
-                                                                      monkeypatch):
+def test_labels_no_class_names_are_errors_or_counted_skips_and_broken_files_named(
+        trees, tmp_path, monkeypatch):
     import shutil
     root, _ = trees
     logged = []
     monkeypatch.setattr('mmfs_plugin.datasets.fewshot_dataset.print_log',
                         lambda msg, **kwargs: logged.append(msg))
-    fewer = CLASSES[:5]  # 'hole' is not a class: mmdet skips those objects
-    for make in (coco_dataset, voc_dataset):
+    fewer = CLASSES[:5]  # 'hole' is not a class: mmdet would skip those objects in silence
+    for make, where in ((coco_dataset, r'train\.json: annotations\[\d+\]\.category_id'),
+                        (voc_dataset, r'train\d+\.xml: object\[\d+\]/name')):
         inner = make(root, 'train')
         inner['metainfo'] = dict(classes=fewer)
-        DATASETS.build(dict(type='FewShotDataset', dataset=inner, pipeline=[]))
-    assert sum("left out 1 objects whose labels are not in classes (mmdet skips them): "
-               "{'hole': 1}" in msg for msg in logged) == 2
+        with pytest.raises(ValueError, match=where + r": label not in classes \('hole' is not "
+                           r"one of the 5 classes"):
+            DATASETS.build(dict(type='FewShotDataset', dataset=inner, pipeline=[]))
+        skipped = DATASETS.build(dict(type='FewShotDataset', dataset=inner, pipeline=[],
+                                      on_error='skip'))
+        (report,) = skipped.read_reports.values()
+        assert report.by_reason() == {'label not in classes': 1}
+    assert sum('skipped 1 object: label not in classes' in msg for msg in logged) == 2
     voc = tmp_path / 'voc'
     shutil.copytree(os.path.join(root, 'VOC2007'), voc / 'VOC2007')
     first = voc / 'VOC2007' / 'Annotations' / 'train0000.xml'
     first.write_text('<annotation><size><width>64</width>')  # truncated
-    with pytest.raises(ValueError, match=rf'{first.name}: annotation: ParseError'):
+    with pytest.raises(ValueError, match=rf'{first.name}: xml: invalid XML'):
         DATASETS.build(dict(type='FewShotDataset', dataset=voc_dataset(str(voc), 'train')))
     (tmp_path / 'bad.json').write_text('{"images": [')
-    with pytest.raises(ValueError, match=r'bad\.json: ann_file: CocoDataset cannot read it'):
+    with pytest.raises(ValueError, match=r'bad\.json: json: invalid JSON'):
         DATASETS.build(dict(type='FewShotDataset', dataset=dict(
             coco_dataset(str(tmp_path), 'bad'))))

@@ -1,10 +1,11 @@
 """The pure protocol steps over data_list entries: label space, candidates, selection, policy."""
 import pytest
 
-from mmfs_plugin.fewshot.kshot import KShotSelection, canonical_order, instance_sort_key
+from mmfs_plugin.fewshot.kshot import (KShotSelection, ObjectRef, canonical_order,
+                                      instance_sort_key)
 from mmfs_plugin.fewshot.label_space import resolve_label_space
-from mmfs_plugin.fewshot.protocol import (apply_selection, check_selection, draw_selection,
-                                          kshot_candidates)
+from mmfs_plugin.fewshot.protocol import (apply_selection, draw_selection, kshot_candidates,
+                                          resolve_selection)
 
 CLASSES = ('dent', 'scratch', 'crack')  # crack is novel
 
@@ -91,11 +92,13 @@ def test_draw_and_check_a_selection():
     candidates = kshot_candidates(ENTRIES, space)
     selection = draw_selection(candidates, space, shots=1, base_shots='all', seed=0)
     assert [len(selection.selection[name]) for name in CLASSES] == [1, 1, 1]
-    check_selection(selection, candidates, space, 'sel.json')
+    refs = {inst['instance_key']: ObjectRef(e['img_path'], tuple(inst['bbox']))
+            for e in ENTRIES for inst in e['instances']}
+    assert resolve_selection(selection, candidates, refs, space, 'sel.json')[1] == {}
     stale = KShotSelection(seed=0, shots=1, base_shots=None, classes=list(CLASSES),
                            selection={'crack': ['z#0']})
-    with pytest.raises(ValueError, match=r"sel\.json: selection\.crack: 1 instances"):
-        check_selection(stale, candidates, space, 'sel.json')
+    with pytest.raises(ValueError, match=r"sel\.json: selection\.crack\[0\]: 'z#0' is not"):
+        resolve_selection(stale, candidates, refs, space, 'sel.json')
 
 
 def test_canonical_order_of_every_key_form():

@@ -9,6 +9,7 @@ tools see a normal detection dataset whose metainfo names ``classes`` (the label
 ``base_classes`` and ``novel_classes``.
 """
 import copy
+import inspect
 import logging
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -20,14 +21,19 @@ from mmengine.logging import print_log
 
 from ..errors import FieldError
 from ..fewshot.classes import check_class_names
-from ..fewshot.kshot import KShotSelection, Shots
+from ..fewshot.kshot import KShotSelection, ObjectRef, Shots, shots_per_class
 from ..fewshot.label_space import SETTINGS, LabelSpace, resolve_label_space
-from ..fewshot.protocol import (POLICIES, apply_selection, check_selection, draw_selection,
-                                kshot_candidates)
+from ..fewshot.protocol import (POLICIES, apply_selection, draw_selection, kshot_candidates,
+                                resolve_selection)
 from ..fewshot.splits import SplitSpec
+from ..fewshot.summary import class_table, shortfalls
 from ..fewshot.tfa_files import read_tfa_selection
+from ..formats.coco import ON_ERROR_MODES
+from ..formats.read_report import ReadReport
 from .det_entries import DetEntriesMixin
-from .instance_keys import add_fallback_keys, keyed_dataset_class
+from .entry_checks import check_entry_images
+from .format_readers import reader_class
+from .instance_keys import add_fallback_keys, relpath
 
 BASE_HUES = [(31, 119, 180), (44, 160, 44), (23, 190, 207), (148, 103, 189), (127, 127, 127),
              (188, 189, 34), (140, 86, 75), (0, 0, 139)]
@@ -172,7 +178,19 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             (ignore regions), ``'drop'`` or ``'keep'``. Defaults to ``'ignore'``.
         load_selection (str, optional): A selection file (``kshot_selection.json``) or a
             folder of TFA's files for one seed (``vocsplit/seed1``; read with ``shots``) to
-            use instead of drawing one.
+            use instead of drawing one. A selection file's shots are applied to the same
+            objects (their image and box), found under new keys when the annotation file was
+            exported again, or the file is refused with an error saying which shot differs.
+        on_error (str): ``'raise'`` (default) a :class:`~mmfs_plugin.errors.FieldError`
+            naming the file and the field on bad input (a label no class names, a malformed
+            annotation, an unreadable or truncated image, an image whose size is not the
+            annotated one), or ``'skip'`` the object or image and count it in the summary.
+            Passed to the wrapped datasets that take it (``LabelmeDataset``, COCO, VOC)
+            unless their config sets it.
+        check_images (bool): Check every image file when the dataset is built: it exists,
+            its header reads, it is complete (JPEG/PNG end markers, a decode when missing)
+            and it has the annotated size as mmdet loads it (EXIF orientation applied).
+            Defaults to True.
         **kwargs: :class:`~mmdet.datasets.BaseDetDataset`'s arguments of this dataset:
             ``filter_cfg``, ``pipeline``, ``test_mode``, ``lazy_init``, ``indices``,
             ``serialize_data``, ``max_refetch``.
@@ -189,7 +207,12 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
                  seed: int = 0,
                  unselected: str = 'ignore',
                  load_selection: Optional[str] = None,
+                 on_error: str = 'raise',
+                 check_images: bool = True,
                  **kwargs: Any) -> None:
+        if on_error not in ON_ERROR_MODES:
+            raise ValueError(f'FewShotDataset: on_error must be one of {ON_ERROR_MODES}, '
+                             f'got {on_error!r}')
         if setting not in SETTINGS:
             raise ValueError(f'FewShotDataset: setting must be one of {sorted(SETTINGS)}, '
                              f'got {setting!r}')
@@ -208,6 +231,10 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         self.seed = seed
         self.unselected = unselected
         self.load_selection = load_selection
+        self.on_error = on_error
+        self.check_images = check_images
+        #: What reading left out or changed, per wrapped dataset (its ann_file).
+        self.read_reports: Dict[str, ReadReport] = {}
         self.label_space = fewshot_label_space(self.dataset_cfgs, class_split, setting)
         self.kshot_selection: Optional[KShotSelection] = None
         space = self.label_space
@@ -226,12 +253,16 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
     def load_data_list(self) -> List[dict]:
         """Read the wrapped dataset(s), then apply the protocol (see the class docstring).
 
+        Logs what reading skipped or fixed and a table of the images and instances per class
+        that the data offers and the run uses.
+
         Returns:
             list[dict]: The entries, labels in the label space.
         """
         entries: List[dict] = []
+        refs: Dict[str, ObjectRef] = {}
         for cfg in self.dataset_cfgs:
-            entries += self._read(cfg)
+            entries += self._read(cfg, refs)
         space = self.label_space
         if not self.test_mode:
             # images mmdet's filter would drop provide no shot (the selection stays true)
@@ -247,39 +278,71 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
                           level=logging.WARNING)
             if (self.shots is not None or self.base_shots is not None
                     or self.load_selection is not None):
-                self.kshot_selection = self._selection(candidates)
+                self.kshot_selection = self._selection(candidates, entries, refs)
                 selected = self.kshot_selection.selected_keys
         policy = 'drop' if self.test_mode else self.unselected
-        return apply_selection(entries, space, selected, policy)
+        kept = apply_selection(entries, space, selected, policy)
+        shots = None if self.kshot_selection is None else {
+            name: len(keys) for name, keys in self.kshot_selection.selection.items()}
+        print_log(class_table(entries, kept, space, self._describe(), shots), logger='current')
+        return kept
 
-    def _read(self, cfg: Dict[str, Any]) -> List[dict]:
+    def _describe(self) -> str:
+        """The title of the class table: what this dataset is."""
+        sources = ', '.join(str(cfg.get('ann_file') or cfg.get('data_root'))
+                            for cfg in self.dataset_cfgs)
+        if self.test_mode:
+            return f'FewShotDataset ({sources}; test, setting {self.setting!r}):'
+        draw = ('' if self.kshot_selection is None else
+                f', {self.shots} shots, seed {self.seed}' if self.load_selection is None
+                else f', selection {self.load_selection}')
+        return (f'FewShotDataset ({sources}; training, setting {self.setting!r}{draw}, '
+                f'unselected {self.unselected!r}):')
+
+    def _read(self, cfg: Dict[str, Any], refs: Dict[str, ObjectRef]) -> List[dict]:
         """Read one wrapped dataset's entries with their instance keys.
 
+        Args:
+            cfg (dict): The wrapped dataset's config.
+            refs (dict): Filled with instance key -> its image and box.
+
         Raises:
-            FieldError: The wrapped parser failed on a file; the message names it.
+            FieldError: The wrapped parser failed on a file, or (``on_error='raise'``) bad
+                input was found; the message names the file.
         """
         cls = _dataset_class(cfg)
+        reader = reader_class(cls)
+        overrides: Dict[str, Any] = dict(
+            pipeline=[], serialize_data=False,
+            metainfo=dict(cfg.get('metainfo') or {}, classes=self.label_space.all_classes))
+        if 'on_error' not in cfg and 'on_error' in inspect.signature(reader).parameters:
+            overrides['on_error'] = self.on_error
+        source = os.path.join(cfg.get('data_root') or '', cfg.get('ann_file') or '')
         try:
-            inner = _build(cfg, keyed_dataset_class(cls), pipeline=[], serialize_data=False,
-                           metainfo=dict(cfg.get('metainfo') or {},
-                                         classes=self.label_space.all_classes))
+            inner = _build(cfg, reader, **overrides)
         except FieldError:
             raise
         except Exception as err:  # mmdet's parsers name no file: name it here
-            source = os.path.join(cfg.get('data_root') or '', cfg.get('ann_file') or '')
             raise FieldError(source, 'ann_file',
                              f'{cls.__name__} cannot read it: {type(err).__name__}: {err}') \
                 from err
-        left_out = getattr(inner, 'labels_left_out', None)
-        if left_out:
-            print_log(f'FewShotDataset: {cls.__name__} ({cfg.get("ann_file")}) left out '
-                      f'{sum(left_out.values())} objects whose labels are not in classes '
-                      f'(mmdet skips them): {dict(left_out)}', logger='current',
-                      level=logging.WARNING)
+        report = getattr(inner, 'read_report', None) or ReadReport()
         part = [inner.get_data_info(i) for i in range(len(inner))]
         for entry in part:
             entry.pop('sample_idx', None)  # mmengine's, re-added by this dataset
         add_fallback_keys(part, inner.data_root)
+        if self.check_images:
+            part = check_entry_images(part, source, self.on_error, report)
+        if report:
+            print_log(f'FewShotDataset: {cls.__name__} {source}: read with changes:\n'
+                      f'{report.format()}', logger='current', level=logging.WARNING)
+        self.read_reports[source] = report
+        for entry in part:
+            image = relpath(str(entry['img_path']), inner.data_root)
+            if os.path.isabs(image) and entry.get('json_path'):
+                image = str(entry['json_path'])  # a labelme file's embedded image
+            for instance in entry['instances']:
+                refs[instance['instance_key']] = ObjectRef(image, tuple(instance['bbox']))
         return part
 
     def filter_data(self) -> List[dict]:
@@ -296,17 +359,25 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
                 f'filter_cfg {self.filter_cfg}): the label space has no instance to train on')
         return kept
 
-    def _selection(self, candidates: Dict[str, List[str]]) -> KShotSelection:
-        """Load (and check) or draw the k-shot selection."""
+    def _selection(self, candidates: Dict[str, List[str]], entries: List[dict],
+                   refs: Dict[str, ObjectRef]) -> KShotSelection:
+        """Load (and apply to the same objects) or draw the k-shot selection."""
         space = self.label_space
         path = self.load_selection
         if path is None:
-            return draw_selection(candidates, space, self.shots, self.base_shots, self.seed)
-        if os.path.isdir(path):
+            asked = shots_per_class(space.base_classes, space.novel_classes, self.shots,
+                                    self.base_shots)
+            for name, k, have in shortfalls(candidates, asked):
+                print_log(f'FewShotDataset: class {name!r}: {k} shots asked, {have} '
+                          f'available: all {have} are used', logger='current',
+                          level=logging.WARNING)
+            selection = draw_selection(candidates, space, self.shots, self.base_shots,
+                                       self.seed)
+        elif os.path.isdir(path):
             if not isinstance(self.shots, int):
                 raise ValueError(f'{path}: load_selection: a folder of TFA files is read for '
                                  f'a number of shots; set shots (got {self.shots!r})')
-            selection = read_tfa_selection(path, self.shots, space, candidates, self.seed,
+            selection = read_tfa_selection(path, self.shots, space, entries, self.seed,
                                            self.base_shots)
         else:
             selection = KShotSelection.load(path)
@@ -314,6 +385,13 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
                 print_log(f'FewShotDataset: {path} holds a {selection.shots}-shot selection; '
                           f'it is used as it is (shots={self.shots} is not applied)',
                           logger='current', level=logging.WARNING)
-        check_selection(selection, candidates, space, path)
-        print_log(f'FewShotDataset: k-shot selection loaded from {path}', logger='current')
+            selection, moved = resolve_selection(selection, candidates, refs, space, path)
+            if moved:
+                print_log(f'FewShotDataset: {path}: {len(moved)} shots found under new keys '
+                          f'(same image and box; the annotation ids changed), e.g. '
+                          f'{dict(list(moved.items())[:3])}', logger='current',
+                          level=logging.WARNING)
+        if path is not None:
+            print_log(f'FewShotDataset: k-shot selection loaded from {path}', logger='current')
+        selection.objects = {key: refs[key] for key in selection.selected_keys}
         return selection

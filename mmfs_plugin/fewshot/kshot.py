@@ -4,7 +4,8 @@ For each class, its training instances in a canonical order (:func:`instance_sor
 annotation file or image relative to the root, then the instance's index; COCO: annotation id) are shuffled by a generator seeded from ``(seed, class)``
 (:func:`~mmfs_plugin.fewshot.stable_random.stable_shuffle`, identical on every machine and
 Python version) and the first ``k`` are kept (all of them if there are fewer). The selection is
-saved as JSON and can be loaded back. Pure: imports neither torch nor mmdet.
+saved as JSON, each shot named by its key and by what it is (:class:`ObjectRef`: its image and
+box), and can be loaded back. Pure: imports neither torch nor mmdet.
 """
 import json
 from dataclasses import dataclass, field
@@ -13,7 +14,9 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from ..fileio import dump_json_atomic
 from .stable_random import stable_shuffle
 
-SELECTION_FORMAT = 'mmfs_plugin.kshot/1'
+SELECTION_FORMAT = 'mmfs_plugin.kshot/2'
+#: The first format (instance keys only) is still read.
+SELECTION_FORMAT_V1 = 'mmfs_plugin.kshot/1'
 #: ``base_shots`` value meaning "every instance of the base classes".
 ALL_SHOTS = 'all'
 
@@ -105,6 +108,23 @@ def shots_per_class(base_classes: Sequence[str], novel_classes: Sequence[str], s
     return result
 
 
+@dataclass(frozen=True)
+class ObjectRef:
+    """What an instance key names: the object's image and box, stable across re-exports.
+
+    Args:
+        image (str): The image file relative to the dataset's ``data_root`` (a labelme file
+            with an embedded image: its JSON file).
+        bbox (tuple[float, float, float, float]): ``(x1, y1, x2, y2)`` in pixels, as read.
+    """
+    image: str
+    bbox: Tuple[float, float, float, float]
+
+    def place(self) -> Tuple[str, Tuple[float, ...]]:
+        """The image and the box rounded to 0.01 px: equal for the same physical object."""
+        return self.image, tuple(round(float(v), 2) for v in self.bbox)
+
+
 @dataclass
 class KShotSelection:
     """A k-shot selection and how it was made.
@@ -115,12 +135,16 @@ class KShotSelection:
         base_shots (int | str | None): k of the base classes (as given).
         classes (list[str]): The label space the selection was made for.
         selection (dict[str, list[str]]): Class name -> selected instance keys.
+        objects (dict[str, ObjectRef]): Instance key -> its image and box, for the keys that
+            have them (a selection drawn by the plugin has them for every key; one read from
+            a ``mmfs_plugin.kshot/1`` file has none).
     """
     seed: int
     shots: Shots
     base_shots: Shots
     classes: List[str]
     selection: Dict[str, List[str]] = field(default_factory=dict)
+    objects: Dict[str, ObjectRef] = field(default_factory=dict)
 
     @property
     def selected_keys(self) -> Dict[str, str]:
@@ -128,15 +152,26 @@ class KShotSelection:
         return {key: name for name, keys in self.selection.items() for key in keys}
 
     def save(self, path: str) -> None:
-        """Write the selection to ``path`` as JSON, atomically."""
+        """Write the selection to ``path`` as JSON, atomically.
+
+        Each shot is ``{"key": ..., "image": ..., "bbox": [x1, y1, x2, y2]}`` (``image`` and
+        ``bbox`` when known), so that a reader sees which object it is and a later load can
+        check that the key still names it.
+        """
+        def shot(key: str) -> Dict[str, object]:
+            ref = self.objects.get(key)
+            return {'key': key} if ref is None else {'key': key, 'image': ref.image,
+                                                     'bbox': [float(v) for v in ref.bbox]}
+
         dump_json_atomic(
             dict(format=SELECTION_FORMAT, seed=self.seed, shots=self.shots,
                  base_shots=self.base_shots, classes=list(self.classes),
-                 selection=self.selection), path)
+                 selection={name: [shot(key) for key in keys]
+                            for name, keys in self.selection.items()}), path)
 
     @classmethod
     def load(cls, path: str) -> 'KShotSelection':
-        """Read a selection written by :meth:`save`.
+        """Read a selection written by :meth:`save` (or by the first format, keys only).
 
         Raises:
             ValueError: The file is not a selection file; the message names the file and
@@ -147,17 +182,41 @@ class KShotSelection:
                 data = json.load(f)
         except (OSError, json.JSONDecodeError) as e:
             raise ValueError(f'{path}: cannot read the k-shot selection file: {e}') from e
-        if not isinstance(data, dict) or data.get('format') != SELECTION_FORMAT:
+        if not isinstance(data, dict) or data.get('format') not in (SELECTION_FORMAT,
+                                                                    SELECTION_FORMAT_V1):
             raise ValueError(f'{path}: format: not a k-shot selection file '
                              f'(expected "format": "{SELECTION_FORMAT}")')
         for key, kind in (('seed', int), ('classes', list), ('selection', dict)):
             if not isinstance(data.get(key), kind):
                 raise ValueError(f'{path}: {key}: expected {kind.__name__}, '
                                  f'got {type(data.get(key)).__name__}')
-        for name, keys in data['selection'].items():
-            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-                raise ValueError(f'{path}: selection.{name}: expected a list of instance keys')
-            for key in keys:
-                instance_sort_key(key)
+        selection: Dict[str, List[str]] = {}
+        objects: Dict[str, ObjectRef] = {}
+        for name, shots in data['selection'].items():
+            if not isinstance(shots, list):
+                raise ValueError(f'{path}: selection.{name}: expected a list of shots')
+            selection[name] = []
+            for i, shot in enumerate(shots):
+                key, ref = _read_shot(shot, f'{path}: selection.{name}[{i}]')
+                selection[name].append(key)
+                if ref is not None:
+                    objects[key] = ref
         return cls(seed=data['seed'], shots=data.get('shots'), base_shots=data.get('base_shots'),
-                   classes=data['classes'], selection=data['selection'])
+                   classes=data['classes'], selection=selection, objects=objects)
+
+
+def _read_shot(shot: object, where: str) -> Tuple[str, Optional[ObjectRef]]:
+    """One shot of a selection file: a key (format 1) or ``{"key", "image", "bbox"}``."""
+    if isinstance(shot, str):
+        instance_sort_key(shot)
+        return shot, None
+    if not isinstance(shot, dict) or not isinstance(shot.get('key'), str):
+        raise ValueError(f'{where}: expected {{"key": ..., "image": ..., "bbox": ...}}')
+    instance_sort_key(shot['key'])
+    if 'image' not in shot and 'bbox' not in shot:
+        return shot['key'], None
+    bbox = shot.get('bbox')
+    if (not isinstance(shot.get('image'), str) or not isinstance(bbox, list) or len(bbox) != 4
+            or not all(isinstance(v, (int, float)) for v in bbox)):
+        raise ValueError(f'{where}: image and bbox ([x1, y1, x2, y2]) expected together')
+    return shot['key'], ObjectRef(shot['image'], tuple(float(v) for v in bbox))

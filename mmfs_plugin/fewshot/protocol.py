@@ -7,7 +7,7 @@ class list ``all_classes``; ``-1`` for an ``__ignore__`` region), ``ignore_flag`
 
 1. split -> label space: :func:`~.label_space.resolve_label_space`;
 2. k-shot -> selected instances: :func:`kshot_candidates`, then :func:`draw_selection` (or a
-   loaded selection checked by :func:`check_selection`);
+   loaded selection applied to the same objects by :func:`resolve_selection`);
 3. policy -> ignore flags: :func:`apply_selection` relabels the instances into the label space,
    keeps the images holding a selected instance and turns the other instances into ignore
    regions (``'ignore'``), removes them (``'drop'``) or keeps them (``'keep'``).
@@ -15,9 +15,9 @@ class list ``all_classes``; ``-1`` for an ``__ignore__`` region), ``ignore_flag`
 Each step returns new objects; the input entries are not changed. Pure: imports neither torch
 nor mmdet.
 """
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .kshot import KShotSelection, Shots, select_kshot, shots_per_class
+from .kshot import KShotSelection, ObjectRef, Shots, select_kshot, shots_per_class
 from .label_space import LabelSpace
 
 #: What becomes of the instances of a kept image that are not selected.
@@ -91,31 +91,79 @@ def draw_selection(candidates: Mapping[str, Sequence[str]], label_space: LabelSp
                           selection=select_kshot(candidates, k, seed))
 
 
-def check_selection(selection: KShotSelection, candidates: Mapping[str, Sequence[str]],
-                    label_space: LabelSpace, source: str) -> None:
-    """Check that a loaded selection fits the dataset it is applied to.
+def resolve_selection(selection: KShotSelection, candidates: Mapping[str, Sequence[str]],
+                      refs: Mapping[str, ObjectRef], label_space: LabelSpace,
+                      source: str) -> Tuple[KShotSelection, Dict[str, str]]:
+    """Apply a loaded selection to the same physical objects, or refuse it.
+
+    A shot saved with its image and box (:class:`~.kshot.ObjectRef`) is the candidate of its
+    class with that key when that candidate is still the same object; else the one candidate
+    of its class at the same image and box (an annotation file exported again renumbers its
+    ids: the object is found under its new key). A shot of a first-format file (a key
+    alone) must be a candidate of its class.
 
     Args:
         selection (KShotSelection): The loaded selection.
         candidates (Mapping[str, Sequence[str]]): From :func:`kshot_candidates`.
+        refs (Mapping[str, ObjectRef]): Instance key -> its image and box, for every
+            candidate.
         label_space (LabelSpace): The dataset's label space.
         source (str): The selection file, named in errors.
 
+    Returns:
+        tuple: The selection with this dataset's keys (and their refs), and old key -> new
+        key for the shots found under another key.
+
     Raises:
-        ValueError: The selection was made for other classes, or names an instance that is
-            not a candidate of its class in this dataset.
+        ValueError: The selection was made for other classes, or a shot is not an object of
+            its class in this dataset (the message says which shot, what it was and what its
+            key names here).
     """
     if list(selection.classes) != list(label_space.classes):
         raise ValueError(f'{source}: classes: the selection was made for '
                          f'{list(selection.classes)}, this dataset has '
                          f'{list(label_space.classes)}')
+    at_place: Dict[tuple, List[str]] = {}
+    for name, keys in candidates.items():
+        for key in keys:
+            at_place.setdefault((name,) + refs[key].place(), []).append(key)
+    resolved: Dict[str, List[str]] = {}
+    moved: Dict[str, str] = {}
     for name, keys in selection.selection.items():
         known = set(candidates.get(name, ()))
-        missing = [key for key in keys if key not in known]
-        if missing:
-            raise ValueError(f'{source}: selection.{name}: {len(missing)} instances are not '
-                             f'(non-ignored) instances of {name!r} in this dataset, e.g. '
-                             f'{missing[:3]}')
+        resolved[name] = []
+        for i, key in enumerate(keys):
+            ref = selection.objects.get(key)
+            if ref is None:
+                if key not in known:
+                    hint = (' (a first-format selection names COCO objects by annotation id '
+                            'alone; keys now name their file too: draw it again)'
+                            if key.isdigit() else '')
+                    raise ValueError(f'{source}: selection.{name}[{i}]: {key!r} is not a '
+                                     f'(non-ignored) instance of {name!r} in this dataset'
+                                     f'{hint}')
+                resolved[name].append(key)
+                continue
+            if key in known and refs[key].place() == ref.place():
+                resolved[name].append(key)
+                continue
+            found = at_place.get((name,) + ref.place(), [])
+            if len(found) != 1:
+                here = (f'; here {key!r} is {refs[key].image} box {list(refs[key].bbox)}'
+                        if key in refs else f'; no instance of this dataset has key {key!r}')
+                raise ValueError(
+                    f'{source}: selection.{name}[{i}]: the shot {key!r} ({ref.image} box '
+                    f'{list(ref.bbox)}) is not {"one" if not found else "a single"} {name!r} '
+                    f'object of this dataset{here}. The annotations changed since the '
+                    'selection was drawn: draw it again, or train on the files it was '
+                    'drawn from')
+            resolved[name].append(found[0])
+            if found[0] != key:
+                moved[key] = found[0]
+    objects = {key: refs[key] for keys in resolved.values() for key in keys if key in refs}
+    return KShotSelection(seed=selection.seed, shots=selection.shots,
+                          base_shots=selection.base_shots, classes=list(selection.classes),
+                          selection=resolved, objects=objects), moved
 
 
 def apply_selection(entries: Sequence[Entry], label_space: LabelSpace,
@@ -156,8 +204,8 @@ def apply_selection(entries: Sequence[Entry], label_space: LabelSpace,
             label = instance['bbox_label']
             new_label = label_of.get(all_classes[label], -1) if label >= 0 else -1
             already_ignored = bool(instance.get('ignore_flag', 0)) or label < 0
-            chosen = (new_label >= 0 and not already_ignored
-                      and (selected is None or instance['instance_key'] in selected))
+            chosen = new_label >= 0 and (instance['instance_key'] in selected
+                                         if selected is not None else not already_ignored)
             if chosen or (already_ignored and new_label >= 0):
                 flag = 0 if chosen else 1
             elif already_ignored:  # an ignore region outside the label space, or __ignore__

@@ -30,6 +30,7 @@ from typing import (Any, Callable, Collection, Dict, Iterable, List, Optional, S
 
 from PIL import Image
 
+from ..fewshot.classes import not_a_class
 from ..fileio import atomic_write
 from .image_files import IMAGE_NOT_FOUND, ImageFileError, loaded_size
 from .labelme_records import (FieldWarning, InvalidInput, LabelmeError, LabelmeInstance,
@@ -213,21 +214,11 @@ def check_labels(record: LabelmeRecord,
         field_name = f'shapes[{inst.shape_indices[0]}].label'
         if on_error == 'raise':
             raise LabelmeError(record.json_path, field_name,
-                               f'label not in classes ({_unknown_label(inst.label, name, classes)})')
+                               f'label not in classes ({not_a_class(inst.label, classes, name)})')
         if summary is not None:
             summary.add([SkippedShape(record.json_path, index, field_name, 'label not in classes')
                          for index in inst.shape_indices])
     return named
-
-
-def _unknown_label(label: str, name: str, classes: Collection[str]) -> str:
-    """Say which class a label is not, listing the classes and a near match."""
-    shown = sorted(classes)
-    listing = f'{shown}' if len(shown) <= 12 else f'{shown[:12]} and {len(shown) - 12} more'
-    said = f'{label!r}' if name == label else f'{label!r}, class {name!r},'
-    near = [c for c in shown if c.strip().casefold() == name.strip().casefold()]
-    hint = f'; did you mean {near[0]!r}?' if near else ''
-    return f'{said} is not one of the {len(shown)} classes {listing}{hint}'
 
 
 def write_embedded_image(record: LabelmeRecord, out_dir: str) -> str:

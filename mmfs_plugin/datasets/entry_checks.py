@@ -1,0 +1,72 @@
+"""Checks of ``data_list`` entries that hold for every format: the image files.
+
+An image that is missing, unreadable or truncated stops training at the first iteration that
+loads it; an image whose size is not the annotated one (an EXIF-turned JPEG annotated at its
+stored size, an image resized after annotation) puts every box in the wrong place without a
+word. Both are found here when the dataset is built.
+"""
+from typing import List
+
+from ..errors import FieldError
+from ..formats.image_files import ImageFileError, check_image_file, exif_orientation
+from ..formats.read_report import Finding, ReadReport
+
+#: The reason counted for an image whose size is not the annotated one.
+SIZE_MISMATCH = 'image size is not the annotated size'
+
+
+def _where(entry: dict, source: str) -> tuple:
+    """The file and field that state an entry's image: the format's own where known."""
+    if entry.get('json_path'):
+        return str(entry['json_path']), 'imagePath'
+    if entry.get('xml_path'):
+        return str(entry['xml_path']), 'size'
+    return source, f'images[id={entry.get("img_id")!r}]'
+
+
+def check_entry_images(entries: List[dict], source: str, on_error: str,
+                       report: ReadReport) -> List[dict]:
+    """Check each entry's image file (:func:`~mmfs_plugin.formats.image_files.check_image_file`)
+    and that it loads at the entry's ``height`` x ``width``.
+
+    Args:
+        entries (list[dict]): ``data_list`` entries.
+        source (str): The annotation file they were read from (named for COCO and other
+            formats whose entries do not name their own file).
+        on_error (str): ``'raise'`` a :class:`~mmfs_plugin.errors.FieldError`, or ``'skip'``
+            the image (counted in ``report``).
+        report (ReadReport): Where skips are counted.
+
+    Returns:
+        list[dict]: The entries whose images are usable.
+
+    Raises:
+        FieldError: With ``on_error='raise'``: the first bad image, naming its annotation
+            file, the field and the image file.
+    """
+    kept = []
+    for entry in entries:
+        img_path = str(entry['img_path'])
+        file, field_name = _where(entry, source)
+        try:
+            height, width = check_image_file(img_path)
+            problem = None
+            if (height, width) != (entry['height'], entry['width']):
+                orientation = exif_orientation(img_path)
+                turned = (f' (EXIF orientation {orientation}: mmdet\'s loader turns it; the '
+                          'boxes were most likely drawn on the unturned image: save it '
+                          'without the orientation tag, or annotate the turned image)'
+                          if orientation in (5, 6, 7, 8) else
+                          ' (the image changed after annotation?)')
+                problem = (SIZE_MISMATCH, f'{entry["height"]}x{entry["width"]} (height x '
+                           f'width) in the annotation, {img_path} loads as '
+                           f'{height}x{width}{turned}')
+        except ImageFileError as err:
+            problem = (err.reason, err.detail)
+        if problem is None:
+            kept.append(entry)
+            continue
+        if on_error == 'raise':
+            raise FieldError(file, field_name, f'{problem[0]} ({problem[1]})')
+        report.add(Finding(file, str(entry.get('img_id')), field_name, problem[0]))
+    return kept

@@ -1,0 +1,289 @@
+"""COCO JSON read exactly: the checks that mmdet's ``CocoDataset`` does not make.
+
+mmdet 3.3's ``CocoDataset`` hands pycocotools' index to its ``parse_data_info``. Where that
+loses or changes data in silence, this module checks the file first and says so:
+
+- labels follow class *names*: a category's label is the position of its name in the
+  configured classes, whatever the file's category order (mmdet numbers the categories it
+  finds in file order, so two classes listed in another order swap labels, and a class the
+  file does not name shifts every later label); a configured class that no category names
+  is an error naming it and a near match;
+- duplicate image ids (pycocotools keeps the last record: the other image vanishes and its
+  annotations move to it), duplicate file names and duplicate annotation or category ids are
+  errors naming both records;
+- an annotation whose category no class names, whose ``image_id`` or ``category_id`` is not in
+  the file, or whose ``bbox`` is not four numbers is an error (``on_error='raise'``) or a
+  counted skip (``'skip'``);
+- mmdet's own skip rules (``ignore``, a box outside the image, ``area`` <= 0, a side under
+  1 px) still apply, each skip counted in a :class:`~.read_report.ReadReport`; a box that
+  crosses the image border is clipped to it, as the labelme reader clips, and counted;
+- a missing ``area`` is computed as COCO defines it (the segmentation's pixel area through
+  pycocotools, else the box's ``w * h``) instead of failing with ``KeyError: 'area'``.
+
+Pure: imports neither torch nor mmdet (pycocotools only to compute a missing area).
+"""
+import json
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..errors import FieldError
+from ..fewshot.classes import near_match, not_a_class
+from .boxes import clip_box
+from .read_report import Finding, ReadReport
+
+ON_ERROR_MODES = ('raise', 'skip')
+
+
+@dataclass
+class CocoIndex:
+    """A checked COCO file: its images in file order and their annotations, ready for mmdet.
+
+    Args:
+        images (list[dict]): The image records, in file order.
+        annotations (dict): Image id -> its annotations (copies, boxes clipped, ``area`` set),
+            in file order.
+        cat2label (dict[int, int]): Category id -> label (position of its name in the classes).
+        report (ReadReport): What was skipped or fixed.
+    """
+    images: List[dict]
+    annotations: Dict[Any, List[dict]]
+    cat2label: Dict[Any, int]
+    report: ReadReport = field(default_factory=ReadReport)
+
+
+def load_coco_json(path: str, name: Optional[str] = None) -> Dict[str, Any]:
+    """Read a COCO file: a JSON object whose ``images``, ``annotations`` and ``categories`` are
+    lists (``annotations`` may be absent: a test file without ground truth).
+
+    Args:
+        path (str): The file to open.
+        name (str, optional): How errors name it (e.g. the configured ``ann_file`` when
+            ``path`` is a local copy). Defaults to ``path``.
+
+    Raises:
+        FieldError: The file is unreadable, not JSON, or a field is not a list.
+    """
+    name = name or path
+    try:
+        with open(path, 'rb') as f:
+            data = json.load(f)
+    except OSError as err:
+        raise FieldError(name, 'file', f'unreadable file ({err.strerror or err})') from None
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise FieldError(name, 'json', f'invalid JSON ({err})') from None
+    if not isinstance(data, dict):
+        raise FieldError(name, 'json', f'not a COCO file: a {type(data).__name__}, not an object')
+    for key in ('images', 'annotations', 'categories'):
+        if key == 'annotations' and key not in data:
+            continue
+        if not isinstance(data.get(key), list):
+            raise FieldError(name, key, 'missing' if key not in data else
+                             f'must be a list, got {type(data[key]).__name__}')
+    return data
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def category_labels(categories: Sequence[Mapping[str, Any]], classes: Sequence[str],
+                    path: str) -> Dict[Any, int]:
+    """Map category ids to labels by name: the position of the category's name in ``classes``.
+
+    Args:
+        categories (Sequence[dict]): The file's ``categories`` (``id``, ``name``).
+        classes (Sequence[str]): The configured classes, in label order.
+        path (str): The file, named in errors.
+
+    Returns:
+        dict: Category id -> label, for the categories whose name is a class (several ids may
+        share a name, e.g. in merged files: they share its label).
+
+    Raises:
+        FieldError: A category lacks an id or a name, an id is listed twice, or a class is
+            named by no category (naming it, the file's categories and a near match).
+    """
+    names: Dict[Any, str] = {}
+    for i, category in enumerate(categories):
+        if not isinstance(category, dict) or not _is_id(category.get('id')):
+            raise FieldError(path, f'categories[{i}].id', 'missing or not an int')
+        if not isinstance(category.get('name'), str):
+            raise FieldError(path, f'categories[{i}].name', 'missing or not a string')
+        cat_id, name = category['id'], category['name']
+        if cat_id in names:
+            raise FieldError(path, f'categories[{i}].id',
+                             f'id {cat_id!r} is listed twice ({names[cat_id]!r} and {name!r})')
+        names[cat_id] = name
+    found = set(names.values())
+    absent = [name for name in classes if name not in found]
+    if absent:
+        hints = [f'{name!r} (did you mean {near_match(name, found)!r}?)'
+                 if near_match(name, found) else repr(name) for name in absent]
+        raise FieldError(path, 'categories',
+                         f'the configured classes {", ".join(hints)} are not categories of '
+                         f'this file, whose categories are {sorted(found)}: set '
+                         'metainfo=dict(classes=...) to names of the file (labels follow '
+                         'class names, never the file\'s category order)')
+    label_of = {name: i for i, name in enumerate(classes)}
+    return {cat_id: label_of[name] for cat_id, name in names.items() if name in label_of}
+
+
+def _check_images(images: Sequence[Any], path: str) -> List[dict]:
+    """Check the image records: fields present, ids and file names unique."""
+    by_id: Dict[Any, Tuple[int, str]] = {}
+    by_name: Dict[str, Tuple[int, Any]] = {}
+    for i, image in enumerate(images):
+        if not isinstance(image, dict) or not _is_id(image.get('id')):
+            raise FieldError(path, f'images[{i}].id', 'missing or not an int')
+        file_name = image.get('file_name')
+        if not isinstance(file_name, str) or not file_name:
+            raise FieldError(path, f'images[{i}].file_name', 'missing or empty')
+        for key in ('height', 'width'):
+            value = image.get(key)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or value <= 0:
+                raise FieldError(path, f'images[{i}].{key}',
+                                 f'must be a positive number of pixels, got {value!r}')
+        image_id = image['id']
+        if image_id in by_id:
+            first, first_name = by_id[image_id]
+            raise FieldError(path, f'images[{i}].id',
+                             f'id {image_id!r} names two images: {first_name!r} (images['
+                             f'{first}]) and {file_name!r} (pycocotools would keep the last '
+                             'and move the annotations of both onto it)')
+        if file_name in by_name:
+            first, first_id = by_name[file_name]
+            raise FieldError(path, f'images[{i}].file_name',
+                             f'{file_name!r} is listed twice (ids {first_id!r} and '
+                             f'{image_id!r}): one image annotated twice')
+        by_id[image_id] = (i, file_name)
+        by_name[file_name] = (i, image_id)
+    return list(images)
+
+
+def coco_area(ann: Mapping[str, Any], height: int, width: int) -> float:
+    """COCO's ``area`` of an annotation: its segmentation's pixel area, else its box's.
+
+    Polygons and RLE are measured as pycocotools measures them (``frPyObjects``, merged, then
+    ``area``); an annotation without a segmentation has ``w * h`` (as ``COCO.loadRes`` sets it
+    for boxes).
+    """
+    segmentation = ann.get('segmentation')
+    if segmentation:
+        from pycocotools import mask as mask_utils
+        rles = mask_utils.frPyObjects(segmentation, int(height), int(width))
+        rle = mask_utils.merge(rles) if isinstance(rles, list) else rles
+        return float(mask_utils.area(rle))
+    return float(ann['bbox'][2] * ann['bbox'][3])
+
+
+class _Skip(Exception):
+    """An annotation left out: a fault (an error unless skipping) or one of mmdet's rules."""
+
+    def __init__(self, field_name: str, reason: str, detail: str = '',
+                 fault: bool = True) -> None:
+        super().__init__(reason)
+        self.field = field_name
+        self.reason = reason
+        self.detail = detail
+        self.fault = fault
+
+
+def _check_annotation(ann: Any, where: str, images: Mapping[Any, dict],
+                      names: Mapping[Any, str], cat2label: Mapping[Any, int],
+                      classes: Sequence[str]) -> Tuple[dict, List[str]]:
+    """Check one annotation; return its copy as mmdet should read it, and what was fixed.
+
+    Raises:
+        _Skip: The annotation is left out (a fault, or one of mmdet's rules).
+    """
+    if not isinstance(ann, dict) or not isinstance(ann.get('id'), int) or isinstance(
+            ann.get('id'), bool):
+        raise _Skip(f'{where}.id', 'bad annotation id', 'missing or not an int')
+    if ann.get('image_id') not in images:
+        raise _Skip(f'{where}.image_id', 'image_id not in images',
+                    f'{ann.get("image_id")!r} names no image of the file')
+    cat_id = ann.get('category_id')
+    if cat_id not in names:
+        raise _Skip(f'{where}.category_id', 'category_id not in categories',
+                    f'{cat_id!r} names no category of the file')
+    if cat_id not in cat2label:
+        raise _Skip(f'{where}.category_id', 'label not in classes',
+                    not_a_class(names[cat_id], classes))
+    bbox = ann.get('bbox')
+    if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
+            or not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                       and math.isfinite(v) for v in bbox)):
+        raise _Skip(f'{where}.bbox', 'bad bbox', f'must be [x, y, w, h] numbers, got {bbox!r:.60}')
+    if ann.get('ignore', False):
+        raise _Skip(f'{where}.ignore', 'ignore: true (mmdet skips it)', fault=False)
+    image = images[ann['image_id']]
+    width, height = image['width'], image['height']
+    x, y, w, h = bbox
+    box, change = clip_box([x, y, x + w, y + h], width, height)
+    if box is None:
+        raise _Skip(f'{where}.bbox', change, fault=False)
+    x1, y1, x2, y2 = box
+    fixed = [change] if change else []
+    area = ann.get('area')
+    if area is None:
+        area = coco_area(ann, height, width)
+        fixed.append('area missing: computed as COCO does')
+    elif not isinstance(area, numbers.Real) or isinstance(area, bool):
+        raise _Skip(f'{where}.area', 'bad area', f'not a number: {area!r:.40}')
+    if area <= 0:
+        raise _Skip(f'{where}.area', 'area <= 0 (mmdet skips it)', fault=False)
+    if x2 - x1 < 1 or y2 - y1 < 1:
+        raise _Skip(f'{where}.bbox', 'box under 1 px inside the image (mmdet skips it)',
+                    fault=False)
+    return dict(ann, bbox=[x1, y1, x2 - x1, y2 - y1], area=area), fixed
+
+
+def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
+              on_error: str = 'raise') -> CocoIndex:
+    """Check a loaded COCO file and index it for mmdet's ``CocoDataset.parse_data_info``.
+
+    Args:
+        data (Mapping): From :func:`load_coco_json`.
+        classes (Sequence[str]): The configured classes, in label order.
+        path (str): The file, named in errors and in the report.
+        on_error (str): ``'raise'`` a :class:`FieldError` on a faulty annotation, or
+            ``'skip'`` it (counted). File-level faults (duplicate ids, a class no category
+            names) are errors either way. Defaults to ``'raise'``.
+
+    Returns:
+        CocoIndex: The images, their checked annotations, the labels, the report.
+
+    Raises:
+        FieldError: See the module docstring; the message names the file and the field.
+    """
+    if on_error not in ON_ERROR_MODES:
+        raise ValueError(f'on_error must be one of {ON_ERROR_MODES}, got {on_error!r}')
+    images = _check_images(data['images'], path)
+    cat2label = category_labels(data['categories'], classes, path)
+    names = {category['id']: category['name'] for category in data['categories']}
+    by_id = {image['id']: image for image in images}
+    index = CocoIndex(images, {image['id']: [] for image in images}, cat2label)
+    seen: Dict[int, int] = {}
+    for i, ann in enumerate(data.get('annotations') or []):
+        where = f'annotations[{i}]'
+        item = str(ann.get('id')) if isinstance(ann, dict) else where
+        try:
+            checked, fixed = _check_annotation(ann, where, by_id, names, cat2label, classes)
+        except _Skip as skip:
+            if skip.fault and on_error == 'raise':
+                message = f'{skip.reason} ({skip.detail})' if skip.detail else skip.reason
+                raise FieldError(path, skip.field, message) from None
+            index.report.add(Finding(path, item, skip.field, skip.reason))
+            continue
+        if checked['id'] in seen:
+            raise FieldError(path, f'{where}.id',
+                             f'id {checked["id"]} is used twice (annotations[{seen[checked["id"]]}]'
+                             ' too): instance ids must be unique within a file')
+        seen[checked['id']] = i
+        for reason in fixed:
+            index.report.add(Finding(path, item, f'{where}.bbox' if 'box' in reason
+                                     else f'{where}.area', reason, 'fixed'))
+        index.annotations[checked['image_id']].append(checked)
+    return index

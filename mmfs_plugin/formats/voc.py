@@ -1,0 +1,156 @@
+"""Pascal VOC XML read exactly: mmdet's ``XMLDataset`` rules, with the checks it lacks.
+
+The rules are mmdet 3.3's (``XMLDataset._parse_instance_info``): a box is
+``[int(float(v)) - 1 for v in (xmin, ymin, xmax, ymax)]`` (VOC's 1-based pixels to 0-based,
+every coordinate, as mmdet shifts them), ``difficult`` objects are ignore regions, and
+the image size comes from ``<size>`` (else from the image). The checks mmdet lacks:
+
+- an ``<object>`` without ``<name>`` or ``<bndbox>``, a coordinate that is missing or not a
+  number: an error naming the file and the element (``object[2]/bndbox/xmin``);
+- boxes are held to the image (:func:`~.boxes.clip_box`): a 0-based ``xmin`` of 0 (mmdet:
+  -1) is clipped, a box of zero size or outside the image is left out, each counted;
+- blank lines of an ``ImageSets/Main/*.txt`` list are skipped (mmdet reads ``.xml``);
+- the image is ``<img_subdir>/<id>.jpg`` as in mmdet when it exists, else the file the XML's
+  ``<filename>`` names there, else ``<id>`` with another image suffix (LabelImg folders of
+  PNG images); none found is an error naming the XML file and what was tried.
+
+Pure: imports neither torch nor mmdet.
+"""
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Tuple
+
+from ..errors import FieldError
+
+#: Image suffixes tried after ``.jpg`` and ``<filename>`` (LabelImg saves any of them).
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.JPG', '.JPEG', '.PNG')
+_COORDS = ('xmin', 'ymin', 'xmax', 'ymax')
+
+
+@dataclass(frozen=True)
+class VocObject:
+    """One ``<object>`` of a VOC file.
+
+    Args:
+        index (int): Its index among the file's ``<object>`` elements.
+        name (str): ``<name>``.
+        difficult (bool): ``<difficult>`` is 1.
+        bbox (tuple[int, int, int, int]): mmdet's box (``int(float(v)) - 1``), not clipped.
+    """
+    index: int
+    name: str
+    difficult: bool
+    bbox: Tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class VocRecord:
+    """One VOC annotation file.
+
+    Args:
+        xml_path (str): The file.
+        filename (str | None): ``<filename>``, if given.
+        size (tuple[int, int] | None): ``(height, width)`` from ``<size>``; None when absent
+            or zero (LabelImg writes 0 when it could not read the image).
+        objects (list[VocObject]): Its objects, in file order.
+    """
+    xml_path: str
+    filename: Optional[str]
+    size: Optional[Tuple[int, int]]
+    objects: List[VocObject]
+
+
+def read_image_set(path: str) -> List[str]:
+    """Read an ``ImageSets/Main/*.txt`` list: one image id a line; blank lines skipped.
+
+    Raises:
+        FieldError: The file cannot be read.
+    """
+    try:
+        with open(path, encoding='utf-8') as f:
+            return [line.strip() for line in f if line.strip()]
+    except OSError as err:
+        raise FieldError(path, 'ann_file', f'unreadable file ({err.strerror or err})') from None
+
+
+def _number(element: Optional[ET.Element], xml_path: str, where: str) -> float:
+    text = None if element is None else (element.text or '').strip()
+    if not text:
+        raise FieldError(xml_path, where, 'missing')
+    try:
+        return float(text)
+    except ValueError:
+        raise FieldError(xml_path, where, f'not a number: {text!r:.40}') from None
+
+
+def read_voc_xml(xml_path: str, name: Optional[str] = None) -> VocRecord:
+    """Read one VOC annotation file.
+
+    Args:
+        xml_path (str): The file to open.
+        name (str, optional): How errors name it. Defaults to ``xml_path``.
+
+    Returns:
+        VocRecord: Its filename, size and objects.
+
+    Raises:
+        FieldError: The file is unreadable or not XML, or an element is missing or not a
+            number; the message names the file and the element.
+    """
+    name = name or xml_path
+    try:
+        root = ET.parse(xml_path).getroot()
+    except OSError as err:
+        raise FieldError(name, 'file', f'unreadable file ({err.strerror or err})') from None
+    except ET.ParseError as err:
+        raise FieldError(name, 'xml', f'invalid XML ({err})') from None
+    size = root.find('size')
+    dims = None
+    if size is not None:
+        height = int(_number(size.find('height'), name, 'size/height'))
+        width = int(_number(size.find('width'), name, 'size/width'))
+        dims = (height, width) if height > 0 and width > 0 else None
+    objects = []
+    for index, obj in enumerate(root.findall('object')):
+        where = f'object[{index}]'
+        label = obj.findtext('name')  # as mmdet reads it: not stripped
+        if label is None or not label.strip():
+            raise FieldError(name, f'{where}/name', 'missing or empty')
+        box = obj.find('bndbox')
+        if box is None:
+            raise FieldError(name, f'{where}/bndbox', f'missing (object {label!r})')
+        coords = [_number(box.find(c), name, f'{where}/bndbox/{c}') for c in _COORDS]
+        difficult = obj.find('difficult')
+        flag = 0 if difficult is None else int(_number(difficult, name, f'{where}/difficult'))
+        objects.append(VocObject(index, label, bool(flag),
+                                 tuple(int(v) - 1 for v in coords)))  # mmdet: int(float(v)) - 1
+    filename = (root.findtext('filename') or '').strip() or None
+    return VocRecord(xml_path, filename, dims, objects)
+
+
+def find_voc_image(image_dir: str, image_id: str, filename: Optional[str],
+                   exists: Callable[[str], bool] = os.path.isfile) -> str:
+    """Find the image of a VOC file (see the module docstring for the order).
+
+    Args:
+        image_dir (str): ``<sub_data_root>/<img_subdir>``.
+        image_id (str): The id listed in ``ImageSets``.
+        filename (str | None): The XML's ``<filename>``.
+        exists (Callable[[str], bool]): Tests a path. Defaults to :func:`os.path.isfile`.
+
+    Returns:
+        str: The image path.
+
+    Raises:
+        FileNotFoundError: No candidate exists; the message lists what was tried.
+    """
+    tried: List[str] = [os.path.join(image_dir, f'{image_id}.jpg')]
+    if filename:
+        tried.append(os.path.join(image_dir, os.path.basename(filename.replace('\\', '/'))))
+    tried += [os.path.join(image_dir, image_id + suffix) for suffix in IMAGE_SUFFIXES[1:]]
+    for path in dict.fromkeys(tried):
+        if exists(path):
+            return path
+    raise FileNotFoundError(f'image not found (tried {", ".join(dict.fromkeys(tried))})')
+
