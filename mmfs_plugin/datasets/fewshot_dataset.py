@@ -263,6 +263,12 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         refs: Dict[str, ObjectRef] = {}
         for cfg in self.dataset_cfgs:
             entries += self._read(cfg, refs)
+        ids = [entry['img_id'] for entry in entries]
+        if len(set(ids)) < len(ids):  # concatenated files numbering their images alike
+            print_log(f'FewShotDataset: the {len(self.dataset_cfgs)} concatenated datasets '
+                      'share image ids: images are numbered 0..n-1 in reading order, so '
+                      'evaluation keeps them apart', logger='current')
+            entries = [dict(entry, img_id=i) for i, entry in enumerate(entries)]
         space = self.label_space
         if not self.test_mode:
             # images mmdet's filter would drop provide no shot (the selection stays true)

@@ -74,7 +74,7 @@ def near_match(name: str, classes: Collection[str]) -> Optional[str]:
     """Return the class that ``name`` most likely meant, or None.
 
     A class equal but for letter case and surrounding white space comes first, then the closest
-    spelling (:func:`difflib.get_close_matches`, ratio >= 0.8: ``'inclusoin'`` -> ``'inclusion'``).
+    spelling (:func:`difflib.get_close_matches`, ratio >= 0.7: ``'inclusoin'`` -> ``'inclusion'``).
 
     Args:
         name (str): A label found in the data, or a class name given in a config.
@@ -87,7 +87,7 @@ def near_match(name: str, classes: Collection[str]) -> Optional[str]:
     same = sorted(c for c in classes if c.strip().casefold() == folded and c != name)
     if same:
         return same[0]
-    close = difflib.get_close_matches(name, sorted(classes), n=1, cutoff=0.8)
+    close = difflib.get_close_matches(name, sorted(classes), n=1, cutoff=0.7)
     return close[0] if close else None
 
 

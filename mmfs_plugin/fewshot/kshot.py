@@ -1,7 +1,8 @@
 """The k-shot rule and k-shot selection files.
 
 For each class, its training instances in a canonical order (:func:`instance_sort_key`: the
-annotation file or image relative to the root, then the instance's index; COCO: annotation id) are shuffled by a generator seeded from ``(seed, class)``
+annotation file or image relative to the root, then the instance's index; COCO: the annotation
+id) are shuffled by a generator seeded from ``(seed, class)``
 (:func:`~mmfs_plugin.fewshot.stable_random.stable_shuffle`, identical on every machine and
 Python version) and the first ``k`` are kept (all of them if there are fewer). The selection is
 saved as JSON, each shot named by its key and by what it is (:class:`ObjectRef`: its image and
@@ -29,8 +30,9 @@ def instance_key(source: str, index: int) -> str:
     Per format (docs/architecture.md): labelme, the JSON file relative to the tree root and
     the instance's first shape index; Pascal VOC, the XML file relative to ``data_root`` and
     the object's index among the file's ``<object>`` elements; any other dataset, the image
-    path relative to ``data_root`` and the instance's index in its ``data_list`` entry. COCO
-    keys are the annotation ids alone (``'42'``).
+    path relative to ``data_root`` and the instance's index in its ``data_list`` entry; COCO,
+    the annotation file relative to ``data_root`` and the annotation id
+    (``'annotations/train.json#42'``).
     """
     return f'{source}#{index}'
 
@@ -38,8 +40,8 @@ def instance_key(source: str, index: int) -> str:
 def instance_sort_key(key: str) -> Tuple[str, int]:
     """The canonical order of instance keys: by source, then by index as a number.
 
-    ``'<source>#<index>'`` sorts as ``(source, index)``; a COCO annotation id ``'42'`` as
-    ``('', 42)``.
+    ``'<source>#<index>'`` sorts as ``(source, index)``; a bare COCO annotation id ``'42'``
+    (the keys of ``mmfs_plugin.kshot/1`` selection files) as ``('', 42)``.
 
     Raises:
         ValueError: The key is neither form.

@@ -1,0 +1,461 @@
+"""Users' COCO JSON and Pascal VOC XML through FewShotDataset: each fault kind of issue 17 read
+as the format's own tools read it, or named at build time (file, field, counts)."""
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from mmdet.datasets import CocoDataset, VOCDataset
+from mmdet.registry import DATASETS
+from PIL import Image
+from pycocotools.coco import COCO
+
+import mmfs_plugin  # noqa: F401  (registers the plugin)
+from mmfs_plugin.errors import FieldError
+from mmfs_plugin.fewshot.kshot import KShotSelection, select_kshot
+from mmfs_plugin.fewshot.label_space import resolve_label_space
+
+from .format_trees import CLASSES, write_coco, write_voc
+
+SIZE = 64
+
+
+def image(path, width=SIZE, height=SIZE, orientation=None, fmt=None):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    pixels = np.random.default_rng(0).integers(0, 255, (height, width, 3), np.uint8)
+    kwargs = {}
+    if orientation:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        kwargs['exif'] = exif
+    Image.fromarray(pixels).save(path, format=fmt, **kwargs)
+
+
+def coco_file(root, name, images, annotations, categories):
+    """Write ``<root>/<name>.json`` and the images it names (64x64 unless said)."""
+    for img in images:
+        path = os.path.join(root, 'images', img['file_name'])
+        if not os.path.exists(path):
+            image(path, img['width'], img['height'])
+    with open(os.path.join(root, f'{name}.json'), 'w') as f:
+        json.dump(dict(images=images, annotations=annotations, categories=categories), f)
+
+
+def img(i, name=None, width=SIZE, height=SIZE):
+    return dict(id=i, file_name=name or f'{i}.jpg', width=width, height=height)
+
+
+def ann(i, image_id, cat, bbox, **extra):
+    fields = dict(id=i, image_id=image_id, category_id=cat, bbox=bbox,
+                  area=bbox[2] * bbox[3] if len(bbox) == 4 else 1, iscrowd=0)
+    fields.update(extra)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def coco_cfg(root, name, classes):
+    return dict(type='CocoDataset', data_root=str(root), ann_file=f'{name}.json',
+                data_prefix=dict(img='images/'), metainfo=dict(classes=tuple(classes)))
+
+
+def fewshot(dataset, **kwargs):
+    return DATASETS.build(dict(type='FewShotDataset', dataset=dataset, pipeline=[], **kwargs))
+
+
+def entries(dataset):
+    return [dataset.get_data_info(i) for i in range(len(dataset))]
+
+
+def labels_by_ann_id(dataset):
+    return {int(inst['instance_key'].split('#')[1]): inst['bbox_label']
+            for e in entries(dataset) for inst in e['instances']}
+
+
+CRACK_DENT = [dict(id=1, name='crack'), dict(id=2, name='dent')]
+
+
+# 1. labels follow the class names, never the file's category order ------------------------
+@pytest.mark.parametrize('classes', [('dent', 'crack'), ('crack', 'dent')])
+def test_coco_labels_follow_class_names_in_either_order(tmp_path, classes):
+    coco_file(tmp_path, 'train', [img(1), img(2)],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [8, 8, 12, 12])], CRACK_DENT)
+    dataset = fewshot(coco_cfg(tmp_path, 'train', classes))
+    assert labels_by_ann_id(dataset) == {1: classes.index('crack'), 2: classes.index('dent')}
+    # FSOD with crack novel: the 1 shot is the crack (annotation 1), labelled 'crack'
+    fsod = fewshot(coco_cfg(tmp_path, 'train', classes), setting='fsod',
+                   class_split=dict(novel=['crack']), shots=1)
+    assert fsod.kshot_selection.selection == {'crack': ['train.json#1']}
+    (crack,) = [i for e in entries(fsod) for i in e['instances'] if not i['ignore_flag']]
+    assert fsod.metainfo['classes'][crack['bbox_label']] == 'crack'
+    assert crack['bbox'] == [5, 5, 15, 15]
+
+
+def test_a_configured_class_the_coco_file_does_not_name_is_an_error(tmp_path):
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 2, [5, 5, 10, 10])], CRACK_DENT)
+    with pytest.raises(FieldError, match=r"train\.json: categories: the configured classes "
+                       r"'dnet' \(did you mean 'dent'\?\) are not categories of this file"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dnet')))
+
+
+def test_checked_coco_entries_equal_mmdets_for_valid_input(tmp_path):
+    root = str(tmp_path)
+    write_coco(root, 'train', 10, seed=3, crowd_every=5)
+    ours = fewshot(coco_cfg(root, 'train', CLASSES), check_images=False)
+    plain = CocoDataset(data_root=root, ann_file='train.json', data_prefix=dict(img='images/'),
+                        metainfo=dict(classes=CLASSES), pipeline=[])
+    mine = entries(ours)
+    for entry in mine:
+        entry.pop('sample_idx')
+        for inst in entry['instances']:
+            inst.pop('instance_key')
+    theirs = [plain.get_data_info(i) for i in range(len(plain))]
+    for entry in theirs:
+        entry.pop('sample_idx')
+    assert mine == theirs
+
+
+def test_coco_kshot_draw_is_unchanged_by_file_keys(tmp_path):
+    root = str(tmp_path)
+    coco = write_coco(root, 'train', 12, seed=1)
+    space = resolve_label_space(CLASSES, dict(novel=['crack', 'hole']), 'gfsod')
+    drawn = fewshot(coco_cfg(root, 'train', CLASSES), class_split=dict(novel=['crack', 'hole']),
+                    shots=2, seed=4).kshot_selection.selection
+    # the rule over bare annotation ids (the keys before they named their file)
+    ids = {name: [str(a['id']) for a in coco['annotations']
+                  if a['category_id'] == 11 + CLASSES.index(name)] for name in space.classes}
+    before = select_kshot(ids, {name: 2 for name in space.classes}, 4)
+    assert {name: [k.split('#')[1] for k in keys] for name, keys in drawn.items()} == before
+
+
+# 2. what mmdet's parser skips is counted; crossing boxes clipped; a missing area computed ----
+def test_coco_skipped_annotations_are_counted_by_reason(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmfs_plugin.datasets.fewshot_dataset.print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    coco_file(tmp_path, 'train', [img(1)], [
+        ann(1, 1, 1, [5, 5, 10, 10]),                 # kept
+        ann(2, 1, 1, [20, 20, 10, 10], area=0),       # area 0
+        ann(3, 1, 1, [30, 30, 0.5, 10]),              # under 1 px
+        ann(4, 1, 1, [40, 40, -5, 10]),               # negative size
+        ann(5, 1, 1, [70, 70, 10, 10]),               # outside the 64x64 image
+        ann(6, 1, 1, [-5, 50, 20, 30]),               # crosses the border: clipped
+    ], CRACK_DENT)
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), shots=5)
+    assert dataset.kshot_selection.selection['crack'] == ['train.json#1', 'train.json#6']
+    boxes = {i['instance_key']: i['bbox'] for e in entries(dataset) for i in e['instances']}
+    assert boxes['train.json#6'] == [0, 50, 15, 64]
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason('skipped') == {
+        'area <= 0 (mmdet skips it)': 1, 'box under 1 px inside the image (mmdet skips it)': 1,
+        'box of zero or negative size': 1, 'box outside the image': 1}
+    assert report.by_reason('fixed') == {'box clipped to the image': 1}
+    summary = next(msg for msg in logged if 'read with changes' in msg)
+    assert 'skipped 1 object: box outside the image' in summary
+    assert f"{os.path.join(str(tmp_path), 'train.json')}: 1 (5)" in summary
+    # and the shortfall of shots is said: 5 asked, 2 available
+    assert ("FewShotDataset: class 'crack': 5 shots asked, 2 available: all 2 are used"
+            in logged)
+
+
+def test_a_missing_coco_area_is_computed_as_coco_computes_it(tmp_path):
+    polygon = [[10, 10, 30, 10, 30, 40, 10, 40, 20, 25]]
+    coco_file(tmp_path, 'train', [img(1)], [
+        ann(1, 1, 1, [10, 10, 20, 30], area=None, segmentation=polygon),
+        ann(2, 1, 2, [2, 3, 4, 5], area=None)], CRACK_DENT)
+    from mmfs_plugin.formats.coco import load_coco_json, read_coco
+    path = str(tmp_path / 'train.json')
+    index = read_coco(load_coco_json(path), ('crack', 'dent'), path)
+    areas = {a['id']: a['area'] for a in index.annotations[1]}
+    reference = COCO(path)  # pycocotools' own rasterisation of the polygon
+    expected = float(reference.annToMask(reference.anns[1]).sum())
+    assert areas == {1: expected, 2: 20.0}
+    assert index.report.by_reason('fixed') == {'area missing: computed as COCO does': 2}
+    assert len(entries(fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent'))))) == 1
+
+
+# 3. duplicate image ids -----------------------------------------------------------------------
+def test_duplicate_coco_image_ids_are_an_error_naming_both_files(tmp_path):
+    coco_file(tmp_path, 'train', [img(1, 'a.jpg'), img(2, 'b.jpg'), img(3, 'c.jpg'),
+                                  img(2, 'd.jpg')],
+              [ann(1, 2, 2, [5, 5, 10, 10])], CRACK_DENT)
+    with pytest.raises(FieldError, match=r"train\.json: images\[3\]\.id: id 2 names two "
+                       r"images: 'b\.jpg' \(images\[1\]\) and 'd\.jpg'"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+
+
+def test_other_coco_id_faults_are_named(tmp_path):
+    cases = {
+        r"annotations\[1\]\.id: id 1 is used twice": (
+            [img(1)], [ann(1, 1, 1, [1, 1, 5, 5]), ann(1, 1, 1, [9, 9, 5, 5])], CRACK_DENT),
+        r"categories\[1\]\.id: id 1 is listed twice \('crack' and 'dent'\)": (
+            [img(1)], [], [dict(id=1, name='crack'), dict(id=1, name='dent')]),
+        r"annotations\[0\]\.image_id: image_id not in images": (
+            [img(1)], [ann(1, 7, 1, [1, 1, 5, 5])], CRACK_DENT),
+        r"annotations\[0\]\.bbox: bad bbox": ([img(1)], [ann(1, 1, 1, [1, 1, 5])], CRACK_DENT),
+        r"images\[1\]\.file_name: 'a\.jpg' is listed twice": (
+            [img(1, 'a.jpg'), img(2, 'a.jpg')], [], CRACK_DENT),
+    }
+    for i, (message, (images, annotations, categories)) in enumerate(cases.items()):
+        coco_file(tmp_path, f'f{i}', images, annotations, categories)
+        with pytest.raises(FieldError, match=rf'f{i}\.json: {message}'):
+            fewshot(coco_cfg(tmp_path, f'f{i}', ('crack', 'dent')))
+
+
+# 4. concatenated exports whose ids both start at 1 -------------------------------------------
+def test_concatenated_exports_keep_their_instances_apart(tmp_path):
+    for split in ('train', 'valid'):
+        os.makedirs(tmp_path / split)
+        coco_file(tmp_path / split, '_annotations.coco', [img(1), img(2)],
+                  [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [8, 8, 12, 12])], CRACK_DENT)
+    parts = [dict(coco_cfg(tmp_path, f'{split}/_annotations.coco', ('crack', 'dent')),
+                  data_prefix=dict(img=f'{split}/images/')) for split in ('train', 'valid')]
+    for setting in ('base', 'gfsod', 'fsod'):
+        dataset = fewshot(parts, setting=setting, class_split=dict(novel=['crack']),
+                          filter_cfg=dict(filter_empty_gt=True))
+        assert len(dataset) == (4 if setting == 'gfsod' else 2)
+    ids = [e['img_id'] for e in entries(fewshot(parts, test_mode=True))]
+    assert sorted(ids) == [0, 1, 2, 3]  # both files number their images 1, 2: kept apart
+    shots = fewshot(parts, class_split=dict(novel=['crack']), shots=2).kshot_selection
+    assert shots.selection == {'dent': ['train/_annotations.coco.json#2',
+                                        'valid/_annotations.coco.json#2'],
+                               'crack': ['train/_annotations.coco.json#1',
+                                         'valid/_annotations.coco.json#1']}
+
+
+# 5 and 15. a selection names each shot by image and box, and survives a re-export ----------
+def test_selection_files_name_image_and_box_and_follow_a_reexport(tmp_path):
+    root = str(tmp_path)
+    coco = write_coco(root, 'train', 12, seed=1)
+    cfg = coco_cfg(root, 'train', CLASSES)
+    split = dict(novel=['crack', 'hole'])
+    drawn = fewshot(cfg, class_split=split, shots=2, seed=3)
+    path = str(tmp_path / 'kshot_selection.json')
+    drawn.kshot_selection.save(path)
+    with open(path) as f:
+        saved = json.load(f)['selection']
+    anns = {a['id']: a for a in coco['annotations']}
+    names = {i['id']: i['file_name'] for i in coco['images']}
+    for shots in saved.values():
+        for shot in shots:
+            a = anns[int(shot['key'].split('#')[1])]
+            x, y, w, h = a['bbox']
+            assert shot['image'] == f"images/{names[a['image_id']]}"
+            assert shot['bbox'] == [x, y, x + w, y + h]
+    # re-exported: the same objects, annotation ids renumbered (reversed)
+    renumbered = dict(coco, annotations=[dict(a, id=len(anns) + 1 - a['id'])
+                                         for a in coco['annotations']])
+    with open(tmp_path / 'train.json', 'w') as f:
+        json.dump(renumbered, f)
+    loaded = fewshot(cfg, class_split=split, load_selection=path)
+
+    def objects(dataset):
+        return sorted((e['img_path'], tuple(i['bbox']), i['bbox_label'])
+                      for e in entries(dataset) for i in e['instances'] if not i['ignore_flag'])
+    assert objects(loaded) == objects(drawn)
+    assert loaded.kshot_selection.selection != drawn.kshot_selection.selection  # new keys
+    # an object that moved is refused, saying which shot and what its key names now
+    first = saved['crack'][0]
+    moved = dict(renumbered, annotations=[
+        dict(a, bbox=[a['bbox'][0] + 1] + a['bbox'][1:])
+        if a['id'] == len(anns) + 1 - int(first['key'].split('#')[1]) else a
+        for a in renumbered['annotations']])
+    with open(tmp_path / 'train.json', 'w') as f:
+        json.dump(moved, f)
+    with pytest.raises(ValueError, match=rf"kshot_selection\.json: selection\.crack\[0\]: the "
+                       rf"shot '{first['key']}' \({first['image']} box .* is not one 'crack' "
+                       r"object of this dataset.*annotations changed since the selection"):
+        fewshot(cfg, class_split=split, load_selection=path)
+    assert KShotSelection.load(path).objects  # format 2 is read back with its objects
+
+
+# 6. TFA VOC seed files: a difficult object is the shot; a missing image its own message -----
+def voc_tree(root, objects_per_image, year='2007', split='train', suffix='.jpg',
+             size=True, filename=True, blank_lines=False):
+    """Write a VOC tree; objects are (name, [xmin, ymin, xmax, ymax] as text, difficult)."""
+    base = os.path.join(root, f'VOC{year}')
+    os.makedirs(os.path.join(base, 'Annotations'), exist_ok=True)
+    ids = []
+    for i, objects in enumerate(objects_per_image):
+        image_id = f'{i:06d}'
+        ids.append(image_id)
+        image(os.path.join(base, 'JPEGImages', image_id + suffix))
+        parts = ['<annotation>']
+        if filename:
+            parts.append(f'<filename>{image_id}{suffix}</filename>')
+        if size:
+            parts.append(f'<size><width>{SIZE}</width><height>{SIZE}</height></size>')
+        for name, box, difficult in objects:
+            inner = '' if name is None else f'<name>{name}</name>'
+            inner += f'<difficult>{difficult}</difficult>'
+            if box is not None:
+                inner += '<bndbox>' + ''.join(f'<{k}>{v}</{k}>' for k, v in zip(
+                    ('xmin', 'ymin', 'xmax', 'ymax'), box)) + '</bndbox>'
+            parts.append(f'<object>{inner}</object>')
+        parts.append('</annotation>')
+        with open(os.path.join(base, 'Annotations', f'{image_id}.xml'), 'w') as f:
+            f.write(''.join(parts))
+    os.makedirs(os.path.join(base, 'ImageSets', 'Main'), exist_ok=True)
+    with open(os.path.join(base, 'ImageSets', 'Main', f'{split}.txt'), 'w') as f:
+        f.write(('\n\n' if blank_lines else '\n').join(ids) + '\n')
+    return ids
+
+
+def voc_cfg(root, classes, split='train'):
+    return dict(type='VOCDataset', data_root=str(root),
+                ann_file=f'VOC2007/ImageSets/Main/{split}.txt',
+                data_prefix=dict(sub_data_root='VOC2007/'), metainfo=dict(classes=classes))
+
+
+def test_tfa_voc_files_train_on_difficult_objects_and_name_missing_images(tmp_path):
+    voc_tree(tmp_path, [[('dog', (5, 5, 20, 20), 1)],                       # difficult only
+                        [('dog', (5, 5, 20, 20), 0), ('cat', (30, 30, 50, 50), 0)]])
+    folder = tmp_path / 'seed1'
+    folder.mkdir()
+    (folder / 'box_1shot_dog_train.txt').write_text('datasets/VOC2007/JPEGImages/000000.jpg\n')
+    (folder / 'box_1shot_cat_train.txt').write_text('datasets/VOC2007/JPEGImages/000001.jpg\n')
+    dataset = fewshot(voc_cfg(tmp_path, ('dog', 'cat')), shots=1, load_selection=str(folder))
+    assert dataset.kshot_selection.selection == {
+        'dog': ['VOC2007/Annotations/000000.xml#0'], 'cat': ['VOC2007/Annotations/000001.xml#1']}
+    dog = entries(dataset)[0]['instances'][0]
+    assert dog['instance_key'] == 'VOC2007/Annotations/000000.xml#0'
+    assert dog['ignore_flag'] == 0  # TFA trains on it
+    (folder / 'box_1shot_dog_train.txt').write_text('datasets/VOC2007/JPEGImages/000009.jpg\n')
+    with pytest.raises(ValueError, match=r"box_1shot_dog_train\.txt: images \['000009'\] are "
+                       r"not in the dataset"):
+        fewshot(voc_cfg(tmp_path, ('dog', 'cat')), shots=1, load_selection=str(folder))
+    (folder / 'box_1shot_dog_train.txt').write_text('datasets/VOC2007/JPEGImages/000001.jpg\n')
+    (folder / 'box_1shot_cat_train.txt').write_text('datasets/VOC2007/JPEGImages/000000.jpg\n')
+    with pytest.raises(ValueError, match=r"box_1shot_cat_train\.txt: images \['000000'\]: no "
+                       r"'cat' object in them"):
+        fewshot(voc_cfg(tmp_path, ('dog', 'cat')), shots=1, load_selection=str(folder))
+
+
+# 7 and 14. image files: EXIF-turned size, truncated or missing images at build time --------
+def test_an_exif_turned_image_annotated_at_its_stored_size_is_named_in_every_format(tmp_path):
+    # stored 60 wide x 40 high with orientation 6: mmdet's loader gives 40 wide x 60 high
+    coco_file(tmp_path, 'train', [img(1, 'turned.jpg', width=60, height=40), img(2)],
+              [ann(1, 1, 1, [5, 5, 50, 30]), ann(2, 2, 1, [5, 5, 10, 10])], CRACK_DENT)
+    image(str(tmp_path / 'images' / 'turned.jpg'), 60, 40, orientation=6)
+    with pytest.raises(FieldError, match=r"train\.json: images\[id=1\]: image size is not the "
+                       r"annotated size \(40x60 \(height x width\) in the annotation, .*turned"
+                       r"\.jpg loads as 60x40 \(EXIF orientation 6"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    skipped = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), on_error='skip')
+    assert [e['img_id'] for e in entries(skipped)] == [2]
+    (report,) = skipped.read_reports.values()
+    assert report.by_reason() == {'image size is not the annotated size': 1}
+    voc_tree(tmp_path / 'voc', [[('crack', (6, 6, 50, 30), 0)]])
+    path = tmp_path / 'voc' / 'VOC2007'
+    image(str(path / 'JPEGImages' / '000000.jpg'), 60, 40, orientation=6)
+    xml = path / 'Annotations' / '000000.xml'
+    xml.write_text(xml.read_text().replace(f'<width>{SIZE}</width><height>{SIZE}</height>',
+                                           '<width>60</width><height>40</height>'))
+    with pytest.raises(FieldError, match=r"000000\.xml: size: image size is not the annotated "
+                       r"size .*EXIF orientation 6"):
+        fewshot(voc_cfg(tmp_path / 'voc', ('crack',)))
+
+
+def test_truncated_and_missing_images_are_named_when_the_dataset_is_built(tmp_path):
+    coco_file(tmp_path, 'train', [img(1, 'a.jpg', 240, 160)], [ann(1, 1, 1, [5, 5, 10, 10])],
+              CRACK_DENT)
+    path = tmp_path / 'images' / 'a.jpg'
+    image(str(path), 240, 160)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) * 2 // 3])
+    with pytest.raises(FieldError, match=r"train\.json: images\[id=1\]: truncated image \(.*"
+                       r"a\.jpg"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), test_mode=True)
+    path.unlink()
+    with pytest.raises(FieldError, match=r"images\[id=1\]: image not found \(.*a\.jpg"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+
+
+# 8, 9 and 10. VOC: malformed XML named, blank lines, 0-based and float coordinates, PNGs ----
+def test_malformed_voc_objects_are_named_by_file_and_element(tmp_path):
+    for name, objects, message in (
+            ('nobox', [('crack', (5, 5, 9, 9), 0), ('crack', None, 0)],
+             r"000001\.xml: object\[1\]/bndbox: missing \(object 'crack'\)"),
+            ('noname', [(None, (5, 5, 9, 9), 0)], r"000000\.xml: object\[0\]/name: missing"),
+            ('nan', [('crack', (5, 'x', 9, 9), 0)],
+             r"000000\.xml: object\[0\]/bndbox/ymin: not a number: 'x'")):
+        root = tmp_path / name
+        voc_tree(root, [[('crack', (5, 5, 9, 9), 0)], objects] if name == 'nobox'
+                 else [objects])
+        with pytest.raises(FieldError, match=message):
+            fewshot(voc_cfg(root, ('crack',)))
+
+
+def test_voc_blank_lines_zero_based_and_float_coordinates(tmp_path):
+    voc_tree(tmp_path, [[('crack', (0, 0, 20, 20), 0)], [('crack', ('10.7', '5.2', 30, 64), 0)]],
+             blank_lines=True)
+    dataset = fewshot(voc_cfg(tmp_path, ('crack',)))
+    boxes = [e['instances'][0]['bbox'] for e in entries(dataset)]
+    assert boxes == [[0, 0, 19, 19], [9, 4, 29, 63]]  # mmdet's int(float(v)) - 1, held inside
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason('fixed') == {'box clipped to the image': 1}
+
+
+def test_checked_voc_entries_equal_mmdets_for_valid_input(tmp_path):
+    root = str(tmp_path)
+    write_voc(root, '2007', 'train', 10, seed=3, difficult_every=4)
+    ours = entries(fewshot(voc_cfg(root, CLASSES), check_images=False))
+    plain = VOCDataset(data_root=root, ann_file='VOC2007/ImageSets/Main/train.txt',
+                       data_prefix=dict(sub_data_root='VOC2007/'),
+                       metainfo=dict(classes=CLASSES), pipeline=[])
+    theirs = [plain.get_data_info(i) for i in range(len(plain))]
+    for entry in ours:
+        entry.pop('sample_idx')
+        for inst in entry['instances']:
+            inst.pop('instance_key')
+    for entry in theirs:
+        entry.pop('sample_idx')
+    assert ours == theirs
+
+
+def test_voc_png_images_are_found_and_a_missing_one_named_at_build(tmp_path):
+    voc_tree(tmp_path, [[('crack', (5, 5, 20, 20), 0)]], suffix='.png')
+    (dataset_entry,) = entries(fewshot(voc_cfg(tmp_path, ('crack',))))
+    assert dataset_entry['img_path'].endswith('JPEGImages/000000.png')
+    os.remove(tmp_path / 'VOC2007' / 'JPEGImages' / '000000.png')
+    with pytest.raises(FieldError, match=r"000000\.xml: filename: image not found \(image not "
+                       r"found \(tried .*000000\.jpg, .*000000\.png"):
+        fewshot(voc_cfg(tmp_path, ('crack',)))
+
+
+# 11. a class-name typo in the config, or a label no class names, on every format ------------
+def test_a_class_name_typo_is_an_error_with_the_near_match_on_coco_and_voc(tmp_path):
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])],
+              [dict(id=1, name='inclusion'), dict(id=2, name='patches')])
+    with pytest.raises(FieldError, match=r"'inclusoin' \(did you mean 'inclusion'\?\)"):
+        fewshot(coco_cfg(tmp_path, 'train', ('inclusoin', 'patches')))
+    voc_tree(tmp_path / 'voc', [[('inclusion', (5, 5, 20, 20), 0)]])
+    with pytest.raises(FieldError, match=r"000000\.xml: object\[0\]/name: label not in classes "
+                       r"\('inclusion' is not one of the 2 classes \['inclusoin', 'patches'\]; "
+                       r"did you mean 'inclusoin'\?\)"):
+        fewshot(voc_cfg(tmp_path / 'voc', ('inclusoin', 'patches')))
+
+
+# 16. what the run uses, per class, logged when the dataset is built -------------------------
+def test_the_class_table_says_what_is_available_and_used(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmfs_plugin.datasets.fewshot_dataset.print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    coco_file(tmp_path, 'train', [img(1), img(2), img(3)], [
+        ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 1, [5, 5, 10, 10]), ann(3, 2, 2, [30, 30, 9, 9]),
+        ann(4, 3, 2, [5, 5, 10, 10]), ann(5, 3, 2, [30, 30, 9, 9])], CRACK_DENT)
+    fewshot(coco_cfg(tmp_path, 'train', ('dent', 'crack')), class_split=dict(novel=['crack']),
+            shots=1, seed=0)
+    table = next(msg for msg in logged if msg.startswith('FewShotDataset (train.json; training'))
+    rows = {line.split()[0]: line.split()[1:] for line in table.splitlines()[2:]}
+    assert rows['dent'][:4] == ['base', '2', '3', '1']
+    assert rows['crack'][:4] == ['novel', '2', '2', '1']
+    assert rows['total'][:3] == ['3', '5', '2']
+
+
+def test_voc_copy_of_a_tree_keeps_its_keys(tmp_path):
+    """Keys are relative to data_root: the same tree elsewhere has the same keys."""
+    voc_tree(tmp_path / 'a', [[('crack', (5, 5, 20, 20), 0)]])
+    shutil.copytree(tmp_path / 'a', tmp_path / 'b')
+    keys = [[i['instance_key'] for e in entries(fewshot(voc_cfg(tmp_path / n, ('crack',))))
+             for i in e['instances']] for n in ('a', 'b')]
+    assert keys[0] == keys[1] == ['VOC2007/Annotations/000000.xml#0']
