@@ -343,7 +343,8 @@ def test_an_exif_turned_image_annotated_at_its_stored_size_is_named_in_every_for
     skipped = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), on_error='skip')
     assert [e['img_id'] for e in entries(skipped)] == [2]
     (report,) = skipped.read_reports.values()
-    assert report.by_reason() == {'image size is not the annotated size': 1}
+    assert report.by_reason(unit='image') == {'image size is not the annotated size': 1}
+    assert report.by_reason(unit='object') == {'on a skipped image': 1}  # its crack
     voc_tree(tmp_path / 'voc', [[('crack', (6, 6, 50, 30), 0)]])
     path = tmp_path / 'voc' / 'VOC2007'
     image(str(path / 'JPEGImages' / '000000.jpg'), 60, 40, orientation=6)
@@ -417,8 +418,8 @@ def test_voc_png_images_are_found_and_a_missing_one_named_at_build(tmp_path):
     (dataset_entry,) = entries(fewshot(voc_cfg(tmp_path, ('crack',))))
     assert dataset_entry['img_path'].endswith('JPEGImages/000000.png')
     os.remove(tmp_path / 'VOC2007' / 'JPEGImages' / '000000.png')
-    with pytest.raises(FieldError, match=r"000000\.xml: filename: image not found \(image not "
-                       r"found \(tried .*000000\.jpg, .*000000\.png"):
+    with pytest.raises(FieldError, match=r"000000\.xml: filename: image not found \(tried "
+                       r".*000000\.jpg, .*000000\.png"):
         fewshot(voc_cfg(tmp_path, ('crack',)))
 
 
@@ -431,7 +432,7 @@ def test_a_class_name_typo_is_an_error_with_the_near_match_on_coco_and_voc(tmp_p
     voc_tree(tmp_path / 'voc', [[('inclusion', (5, 5, 20, 20), 0)]])
     with pytest.raises(FieldError, match=r"000000\.xml: object\[0\]/name: label not in classes "
                        r"\('inclusion' is not one of the 2 classes \['inclusoin', 'patches'\]; "
-                       r"did you mean 'inclusoin'\?\)"):
+                       r"did you mean 'inclusoin'\?; on_error='skip' leaves such objects out"):
         fewshot(voc_cfg(tmp_path / 'voc', ('inclusoin', 'patches')))
 
 
@@ -459,3 +460,78 @@ def test_voc_copy_of_a_tree_keeps_its_keys(tmp_path):
     keys = [[i['instance_key'] for e in entries(fewshot(voc_cfg(tmp_path / n, ('crack',))))
              for i in e['instances']] for n in ('a', 'b')]
     assert keys[0] == keys[1] == ['VOC2007/Annotations/000000.xml#0']
+
+
+# what a first review as a new user found ----------------------------------------------------
+def test_a_missing_area_of_a_compressed_rle_is_computed_and_a_bad_segmentation_named(tmp_path):
+    from pycocotools import mask as mask_utils
+    bitmap = np.zeros((SIZE, SIZE), np.uint8)
+    bitmap[10:30, 5:25] = 1
+    rle = mask_utils.encode(np.asfortranarray(bitmap))
+    rle['counts'] = rle['counts'].decode()
+    coco_file(tmp_path, 'train', [img(1)], [
+        ann(1, 1, 1, [5, 10, 20, 20], area=None, segmentation=rle, iscrowd=1),
+        ann(2, 1, 2, [5, 10, 20, 20], area=None, segmentation=[[]])], CRACK_DENT)
+    from mmfs_plugin.formats.coco import load_coco_json, read_coco
+    path = str(tmp_path / 'train.json')
+    index = read_coco(load_coco_json(path), ('crack', 'dent'), path)
+    assert [a['area'] for a in index.annotations[1]] == [400.0, 400.0]
+    coco_file(tmp_path, 'bad', [img(1)], [
+        ann(1, 1, 1, [5, 10, 20, 20], area=None, segmentation=[[1, 2, 3]])], CRACK_DENT)
+    with pytest.raises(FieldError, match=r"bad\.json: annotations\[0\]\.segmentation: bad "
+                       r"segmentation \(its area cannot be computed"):
+        fewshot(coco_cfg(tmp_path, 'bad', ('crack', 'dent')))
+
+
+def test_skip_mode_skips_malformed_voc_objects_and_files_counted(tmp_path):
+    voc_tree(tmp_path, [[('crack', (5, 5, 9, 9), 0), ('crack', None, 0)],
+                        [('crack', (5, 5, 9, 9), 0)], [('crack', (5, 5, 9, 9), 0)]])
+    (tmp_path / 'VOC2007' / 'Annotations' / '000002.xml').write_text('<annotation><object>')
+    dataset = fewshot(voc_cfg(tmp_path, ('crack',)), on_error='skip')
+    assert [e['img_id'] for e in entries(dataset)] == ['000000', '000001']
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason(unit='object') == {'malformed object': 1}
+    assert report.by_reason(unit='image') == {'invalid XML': 1}
+    text = report.format()
+    assert 'skipped 1 image: invalid XML' in text and "000000.xml: 1 (1 missing (object 'crack'))" \
+        in text
+
+
+def test_skip_mode_skips_coco_images_without_size_with_their_annotations(tmp_path):
+    coco_file(tmp_path, 'train', [img(1), img(2)],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 1, [5, 5, 10, 10])], CRACK_DENT)
+    data = json.loads((tmp_path / 'train.json').read_text())
+    del data['images'][1]['height']
+    (tmp_path / 'train.json').write_text(json.dumps(data))
+    with pytest.raises(FieldError, match=r"images\[1\]\.height: must be a positive number"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), on_error='skip')
+    assert [e['img_id'] for e in entries(dataset)] == [1]
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason(unit='image') == {'bad image height': 1}
+    assert report.by_reason(unit='object') == {'on a skipped image': 1}
+
+
+def test_skip_summaries_show_the_labels_left_out(tmp_path):
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10]),
+                                            ann(2, 1, 2, [5, 5, 10, 10])],
+              [dict(id=1, name='crack '), dict(id=2, name='dent')])
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('dent',)), on_error='skip')
+    (report,) = dataset.read_reports.values()
+    assert report.format().splitlines()[:2] == [
+        'skipped 1 object: label not in classes', f"  {tmp_path / 'train.json'}: 1 (1 'crack ')"]
+
+
+def test_voc_id_lists_as_windows_writes_them_and_lines_that_are_not_ids(tmp_path):
+    voc_tree(tmp_path, [[('crack', (5, 5, 9, 9), 0)], [('crack', (5, 5, 9, 9), 0)]])
+    listing = tmp_path / 'VOC2007' / 'ImageSets' / 'Main' / 'train.txt'
+    listing.write_bytes('\ufeff000000\r\n\r\n000001\r\n'.encode('utf-8'))
+    assert [e['img_id'] for e in entries(fewshot(voc_cfg(tmp_path, ('crack',))))] == [
+        '000000', '000001']
+    for text, message in (('000000\n000001\n000000\n', r"line 3: image id '000000' is listed "
+                           r"twice \(line 1 too\)"),
+                          ('000000  1\n', r"line 1: '000000  1' is not one image id"),
+                          ('000000.jpg\n', r"line 1: '000000\.jpg': list image ids without")):
+        listing.write_text(text)
+        with pytest.raises(FieldError, match=r'train\.txt: ' + message):
+            fewshot(voc_cfg(tmp_path, ('crack',)))

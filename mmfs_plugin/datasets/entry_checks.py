@@ -5,6 +5,7 @@ loads it; an image whose size is not the annotated one (an EXIF-turned JPEG anno
 stored size, an image resized after annotation) puts every box in the wrong place without a
 word. Both are found here when the dataset is built.
 """
+import os
 from typing import List
 
 from ..errors import FieldError
@@ -35,7 +36,8 @@ def check_entry_images(entries: List[dict], source: str, on_error: str,
             formats whose entries do not name their own file).
         on_error (str): ``'raise'`` a :class:`~mmfs_plugin.errors.FieldError`, or ``'skip'``
             the image (counted in ``report``).
-        report (ReadReport): Where skips are counted.
+        report (ReadReport): Where skips are counted: the image, and each of its instances
+            (reason ``'on a skipped image'``).
 
     Returns:
         list[dict]: The entries whose images are usable.
@@ -68,5 +70,9 @@ def check_entry_images(entries: List[dict], source: str, on_error: str,
             continue
         if on_error == 'raise':
             raise FieldError(file, field_name, f'{problem[0]} ({problem[1]})')
-        report.add(Finding(file, str(entry.get('img_id')), field_name, problem[0]))
+        image = os.path.basename(img_path)
+        report.add(Finding(file, image, field_name, problem[0], unit='image'))
+        for instance in entry['instances']:
+            report.add(Finding(file, instance.get('instance_key'), field_name,
+                               'on a skipped image', detail=repr(image)))
     return kept

@@ -51,11 +51,11 @@ class _CheckedReading:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
 
     def _fault(self, file: str, item: Optional[str], field_name: str, reason: str,
-               detail: str) -> None:
+               detail: str, unit: str = 'object', value: str = '') -> None:
         """Raise a fault as an error, or count it as a skip (``on_error='skip'``)."""
         if self.on_error == 'raise':
-            raise FieldError(file, field_name, f'{reason} ({detail})')
-        self.read_report.add(Finding(file, item, field_name, reason))
+            raise FieldError(file, field_name, f'{reason} ({detail})' if detail else reason)
+        self.read_report.add(Finding(file, item, field_name, reason, unit=unit, detail=value))
 
 
 class _CheckedCoco(_CheckedReading):
@@ -115,13 +115,29 @@ class _CheckedXML(_CheckedReading):
         for img_id in read_image_set(self.ann_file):  # type: ignore[attr-defined]
             xml_path = os.path.join(sub_root, self.ann_subdir,  # type: ignore[attr-defined]
                                     f'{img_id}.xml')
-            record = read_voc_xml(xml_path)
+            try:
+                record = read_voc_xml(xml_path)
+            except FieldError as err:
+                if self.on_error == 'raise':
+                    raise
+                self.read_report.add(Finding(xml_path, img_id, err.field,
+                                             err.reason.split(' (')[0], unit='image'))
+                continue
             try:
                 img_path = find_voc_image(image_dir, img_id, record.filename)
                 height, width = record.size or loaded_size(img_path)
-            except (FileNotFoundError, ImageFileError) as err:
-                self._fault(xml_path, None, 'filename', 'image not found', str(err))
+            except FileNotFoundError as err:
+                self._fault(xml_path, img_id, 'filename', 'image not found', str(err),
+                            unit='image')
                 continue
+            except ImageFileError as err:
+                self._fault(xml_path, img_id, 'filename', err.reason, err.detail, unit='image')
+                continue
+            for fault in record.faults:
+                if self.on_error == 'raise':
+                    raise FieldError(xml_path, fault.field, fault.reason)
+                self.read_report.add(Finding(xml_path, str(fault.index), fault.field,
+                                             'malformed object', detail=fault.reason[:40]))
             data_list.append(dict(img_path=img_path, img_id=img_id, xml_path=xml_path,
                                   height=height, width=width,
                                   instances=self._instances(record, height, width)))
@@ -136,7 +152,9 @@ class _CheckedXML(_CheckedReading):
             field_name = f'object[{obj.index}]'
             if obj.name not in self.cat2label:
                 self._fault(record.xml_path, str(obj.index), f'{field_name}/name',
-                            'label not in classes', not_a_class(obj.name, self.cat2label))
+                            'label not in classes', not_a_class(obj.name, self.cat2label)
+                            + "; on_error='skip' leaves such objects out, counted",
+                            value=repr(obj.name))
                 continue
             box, change = clip_box(obj.bbox, width, height)
             if change:

@@ -130,22 +130,36 @@ def category_labels(categories: Sequence[Mapping[str, Any]], classes: Sequence[s
     return {cat_id: label_of[name] for cat_id, name in names.items() if name in label_of}
 
 
-def _check_images(images: Sequence[Any], path: str) -> List[dict]:
-    """Check the image records: fields present, ids and file names unique."""
+def _check_images(images: Sequence[Any], path: str, on_error: str,
+                  report: ReadReport) -> Tuple[List[dict], Dict[Any, str]]:
+    """Check the image records: fields present, ids and file names unique.
+
+    Returns:
+        tuple: The usable image records, and the ids of the records skipped (with
+        ``on_error='skip'``: no size, a bad file name) -> their file names.
+    """
     by_id: Dict[Any, Tuple[int, str]] = {}
     by_name: Dict[str, Tuple[int, Any]] = {}
+    kept, skipped = [], {}
     for i, image in enumerate(images):
         if not isinstance(image, dict) or not _is_id(image.get('id')):
-            raise FieldError(path, f'images[{i}].id', 'missing or not an int')
+            raise FieldError(path, f'images[{i}].id', 'missing (an int or a string)')
+        image_id = image['id']
         file_name = image.get('file_name')
+        fault = None
         if not isinstance(file_name, str) or not file_name:
-            raise FieldError(path, f'images[{i}].file_name', 'missing or empty')
+            fault = ('file_name', 'missing or empty')
         for key in ('height', 'width'):
             value = image.get(key)
             if not isinstance(value, numbers.Real) or isinstance(value, bool) or value <= 0:
-                raise FieldError(path, f'images[{i}].{key}',
-                                 f'must be a positive number of pixels, got {value!r}')
-        image_id = image['id']
+                fault = fault or (key, f'must be a positive number of pixels, got {value!r:.20}')
+        if fault is not None:
+            if on_error == 'raise':
+                raise FieldError(path, f'images[{i}].{fault[0]}', fault[1])
+            report.add(Finding(path, str(image_id), f'images[{i}].{fault[0]}',
+                               f'bad image {fault[0]}', unit='image'))
+            skipped[image_id] = str(file_name)
+            continue
         if image_id in by_id:
             first, first_name = by_id[image_id]
             raise FieldError(path, f'images[{i}].id',
@@ -159,35 +173,49 @@ def _check_images(images: Sequence[Any], path: str) -> List[dict]:
                              f'{image_id!r}): one image annotated twice')
         by_id[image_id] = (i, file_name)
         by_name[file_name] = (i, image_id)
-    return list(images)
+        kept.append(image)
+    return kept, skipped
 
 
 def coco_area(ann: Mapping[str, Any], height: int, width: int) -> float:
     """COCO's ``area`` of an annotation: its segmentation's pixel area, else its box's.
 
-    Polygons and RLE are measured as pycocotools measures them (``frPyObjects``, merged, then
-    ``area``); an annotation without a segmentation has ``w * h`` (as ``COCO.loadRes`` sets it
-    for boxes).
+    The segmentation is measured as pycocotools' ``COCO.annToRLE`` reads it (polygons and
+    uncompressed RLE through ``frPyObjects``, a compressed RLE as it is), then ``area``; an
+    annotation without a segmentation has ``w * h`` (as ``COCO.loadRes`` sets it for boxes).
+
+    Raises:
+        ValueError: The segmentation cannot be read (pycocotools' message).
     """
     segmentation = ann.get('segmentation')
-    if segmentation:
-        from pycocotools import mask as mask_utils
-        rles = mask_utils.frPyObjects(segmentation, int(height), int(width))
-        rle = mask_utils.merge(rles) if isinstance(rles, list) else rles
+    if not segmentation or segmentation == [[]]:
+        return float(ann['bbox'][2] * ann['bbox'][3])
+    from pycocotools import mask as mask_utils
+    try:
+        if isinstance(segmentation, dict) and isinstance(segmentation.get('counts'), str):
+            rle = dict(segmentation, counts=segmentation['counts'].encode())
+        else:
+            rles = mask_utils.frPyObjects(segmentation, int(height), int(width))
+            rle = mask_utils.merge(rles) if isinstance(rles, list) else rles
         return float(mask_utils.area(rle))
-    return float(ann['bbox'][2] * ann['bbox'][3])
+    except Exception as err:  # pycocotools raises bare Exceptions and TypeErrors
+        raise ValueError(f'{type(err).__name__}: {err}') from None
 
 
 class _Skip(Exception):
-    """An annotation left out: a fault (an error unless skipping) or one of mmdet's rules."""
+    """An annotation left out: a fault (an error unless skipping) or one of mmdet's rules.
+
+    ``value`` is the short value at fault shown in the summary (e.g. the label).
+    """
 
     def __init__(self, field_name: str, reason: str, detail: str = '',
-                 fault: bool = True) -> None:
+                 fault: bool = True, value: str = '') -> None:
         super().__init__(reason)
         self.field = field_name
         self.reason = reason
         self.detail = detail
         self.fault = fault
+        self.value = value
 
 
 def _check_annotation(ann: Any, where: str, images: Mapping[Any, dict],
@@ -200,22 +228,27 @@ def _check_annotation(ann: Any, where: str, images: Mapping[Any, dict],
     """
     if not isinstance(ann, dict) or not isinstance(ann.get('id'), int) or isinstance(
             ann.get('id'), bool):
-        raise _Skip(f'{where}.id', 'bad annotation id', 'missing or not an int')
+        raise _Skip(f'{where}.id', 'bad annotation id', 'missing or not an int (COCO '
+                    'annotation ids are integers; they name the instance in selection files)',
+                    value=repr(ann.get('id') if isinstance(ann, dict) else ann)[:20])
     if ann.get('image_id') not in images:
         raise _Skip(f'{where}.image_id', 'image_id not in images',
-                    f'{ann.get("image_id")!r} names no image of the file')
+                    f'{ann.get("image_id")!r} names no image of the file',
+                    value=repr(ann.get('image_id'))[:20])
     cat_id = ann.get('category_id')
     if cat_id not in names:
         raise _Skip(f'{where}.category_id', 'category_id not in categories',
-                    f'{cat_id!r} names no category of the file')
+                    f'{cat_id!r} names no category of the file', value=repr(cat_id)[:20])
     if cat_id not in cat2label:
         raise _Skip(f'{where}.category_id', 'label not in classes',
-                    not_a_class(names[cat_id], classes))
+                    not_a_class(names[cat_id], classes) + "; on_error='skip' leaves such "
+                    'objects out, counted', value=repr(names[cat_id]))
     bbox = ann.get('bbox')
     if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
             or not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
                        and math.isfinite(v) for v in bbox)):
-        raise _Skip(f'{where}.bbox', 'bad bbox', f'must be [x, y, w, h] numbers, got {bbox!r:.60}')
+        raise _Skip(f'{where}.bbox', 'bad bbox', f'must be [x, y, w, h] numbers, got {bbox!r:.60}',
+                    value=repr(bbox)[:40])
     if ann.get('ignore', False):
         raise _Skip(f'{where}.ignore', 'ignore: true (mmdet skips it)', fault=False)
     image = images[ann['image_id']]
@@ -228,7 +261,11 @@ def _check_annotation(ann: Any, where: str, images: Mapping[Any, dict],
     fixed = [change] if change else []
     area = ann.get('area')
     if area is None:
-        area = coco_area(ann, height, width)
+        try:
+            area = coco_area(ann, height, width)
+        except ValueError as err:
+            raise _Skip(f'{where}.segmentation', 'bad segmentation',
+                        f'its area cannot be computed: {err}') from None
         fixed.append('area missing: computed as COCO does')
     elif not isinstance(area, numbers.Real) or isinstance(area, bool):
         raise _Skip(f'{where}.area', 'bad area', f'not a number: {area!r:.40}')
@@ -248,9 +285,10 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
         data (Mapping): From :func:`load_coco_json`.
         classes (Sequence[str]): The configured classes, in label order.
         path (str): The file, named in errors and in the report.
-        on_error (str): ``'raise'`` a :class:`FieldError` on a faulty annotation, or
-            ``'skip'`` it (counted). File-level faults (duplicate ids, a class no category
-            names) are errors either way. Defaults to ``'raise'``.
+        on_error (str): ``'raise'`` a :class:`FieldError` on a faulty annotation or image
+            record, or ``'skip'`` it (counted; the annotations of a skipped image too).
+            File-level faults (duplicate ids or file names, a class no category names) are
+            errors either way. Defaults to ``'raise'``.
 
     Returns:
         CocoIndex: The images, their checked annotations, the labels, the report.
@@ -260,22 +298,27 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
     """
     if on_error not in ON_ERROR_MODES:
         raise ValueError(f'on_error must be one of {ON_ERROR_MODES}, got {on_error!r}')
-    images = _check_images(data['images'], path)
+    report = ReadReport()
+    images, skipped_images = _check_images(data['images'], path, on_error, report)
     cat2label = category_labels(data['categories'], classes, path)
     names = {category['id']: category['name'] for category in data['categories']}
     by_id = {image['id']: image for image in images}
-    index = CocoIndex(images, {image['id']: [] for image in images}, cat2label)
+    index = CocoIndex(images, {image['id']: [] for image in images}, cat2label, report)
     seen: Dict[int, int] = {}
     for i, ann in enumerate(data.get('annotations') or []):
         where = f'annotations[{i}]'
         item = str(ann.get('id')) if isinstance(ann, dict) else where
+        if isinstance(ann, dict) and ann.get('image_id') in skipped_images:
+            report.add(Finding(path, item, f'{where}.image_id', 'on a skipped image',
+                               detail=repr(skipped_images[ann['image_id']])))
+            continue
         try:
             checked, fixed = _check_annotation(ann, where, by_id, names, cat2label, classes)
         except _Skip as skip:
             if skip.fault and on_error == 'raise':
                 message = f'{skip.reason} ({skip.detail})' if skip.detail else skip.reason
                 raise FieldError(path, skip.field, message) from None
-            index.report.add(Finding(path, item, skip.field, skip.reason))
+            report.add(Finding(path, item, skip.field, skip.reason, detail=skip.value))
             continue
         if checked['id'] in seen:
             raise FieldError(path, f'{where}.id',
@@ -283,7 +326,7 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
                              ' too): instance ids must be unique within a file')
         seen[checked['id']] = i
         for reason in fixed:
-            index.report.add(Finding(path, item, f'{where}.bbox' if 'box' in reason
-                                     else f'{where}.area', reason, 'fixed'))
+            report.add(Finding(path, item, f'{where}.bbox' if 'box' in reason
+                               else f'{where}.area', reason, 'fixed'))
         index.annotations[checked['image_id']].append(checked)
     return index

@@ -13,6 +13,8 @@ from typing import Dict, List, Optional, Tuple
 
 #: What happened to an object: left out, or read with a change.
 ACTIONS = ('skipped', 'fixed')
+#: What a finding is about.
+UNITS = ('object', 'image')
 
 
 @dataclass(frozen=True)
@@ -21,22 +23,29 @@ class Finding:
 
     Args:
         file (str): The annotation file.
-        item (str | None): What names the object in that file: a COCO annotation id, a
-            VOC ``<object>`` index; None for the whole image or file.
+        item (str | None): What names the object or image in that file: a COCO annotation or
+            image id, a VOC ``<object>`` index, an image file; None: the field names it.
         field (str): The field at fault, e.g. ``'annotations[4].bbox'`` or
             ``'object[2]/bndbox'``.
         reason (str): The countable reason, e.g. ``'box outside the image'``.
-        action (str): ``'skipped'`` or ``'fixed'``.
+        action (str): ``'skipped'`` or ``'fixed'``. Defaults to ``'skipped'``.
+        unit (str): ``'object'`` or ``'image'``. Defaults to ``'object'``.
+        detail (str): The value at fault, short (e.g. the label no class names), shown
+            beside the item. Defaults to ''.
     """
     file: str
     item: Optional[str]
     field: str
     reason: str
     action: str = 'skipped'
+    unit: str = 'object'
+    detail: str = ''
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise ValueError(f'action must be one of {ACTIONS}, got {self.action!r}')
+        if self.unit not in UNITS:
+            raise ValueError(f'unit must be one of {UNITS}, got {self.unit!r}')
 
 
 @dataclass
@@ -49,30 +58,37 @@ class ReadReport:
     """
     max_items: int = 5
     counts: Counter = field(default_factory=Counter)
-    items: Dict[Tuple[str, str, str], List[str]] = field(
+    items: Dict[Tuple[str, str, str, str], List[str]] = field(
         default_factory=lambda: defaultdict(list))
-    files: Dict[Tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    files: Dict[Tuple[str, str, str], Counter] = field(
+        default_factory=lambda: defaultdict(Counter))
 
     def add(self, finding: Finding) -> None:
         """Count one finding."""
-        key = (finding.action, finding.reason)
+        key = (finding.action, finding.reason, finding.unit)
         self.counts[key] += 1
         self.files[key][finding.file] += 1
-        kept = self.items[(finding.action, finding.reason, finding.file)]
+        kept = self.items[key + (finding.file,)]
         if len(kept) < self.max_items:
-            kept.append(finding.item if finding.item is not None else finding.field)
+            item = finding.item if finding.item is not None else finding.field
+            kept.append(f'{item} {finding.detail}' if finding.detail else item)
 
-    def count(self, action: str = 'skipped', reason: Optional[str] = None) -> int:
-        """How many findings of an action (and reason, when given) were added."""
-        return sum(n for (a, r), n in self.counts.items()
-                   if a == action and (reason is None or r == reason))
+    def count(self, action: str = 'skipped', reason: Optional[str] = None,
+              unit: Optional[str] = None) -> int:
+        """How many findings of an action (and reason and unit, when given) were added."""
+        return sum(n for (a, r, u), n in self.counts.items() if a == action
+                   and (reason is None or r == reason) and (unit is None or u == unit))
 
     def __bool__(self) -> bool:
         return bool(self.counts)
 
-    def by_reason(self, action: str = 'skipped') -> Dict[str, int]:
-        """Reason -> count, for one action."""
-        return {r: n for (a, r), n in self.counts.items() if a == action}
+    def by_reason(self, action: str = 'skipped', unit: Optional[str] = None) -> Dict[str, int]:
+        """Reason -> count, for one action (and unit, when given)."""
+        result: Dict[str, int] = Counter()
+        for (a, r, u), n in self.counts.items():
+            if a == action and (unit is None or u == unit):
+                result[r] += n
+        return dict(result)
 
     def format(self, max_files: int = 3) -> str:
         """A summary: per action and reason, the count, then the files with the first ids.
@@ -81,19 +97,21 @@ class ReadReport:
             max_files (int): How many files to name per reason. Defaults to 3.
 
         Returns:
-            str: One line per reason and one per named file, e.g.::
+            str: One line per reason and one per named file with the first items, e.g.::
 
                 skipped 2 objects: box outside the image
-                  train.json: 2 (ids 7, 9)
+                  train.json: 2 (7, 9)
+                skipped 1 object: label not in classes
+                  a.xml: 1 (2 'crack ')
         """
         lines = []
-        for (action, reason), count in sorted(self.counts.items(),
-                                              key=lambda kv: (kv[0][0] != 'skipped', -kv[1])):
-            noun = 'object' if count == 1 else 'objects'
-            lines.append(f'{action} {count} {noun}: {reason}')
-            ranked = self.files[(action, reason)].most_common()
+        for key, count in sorted(self.counts.items(),
+                                 key=lambda kv: (kv[0][0] != 'skipped', kv[0][2], -kv[1])):
+            action, reason, unit = key
+            lines.append(f'{action} {count} {unit}{"" if count == 1 else "s"}: {reason}')
+            ranked = self.files[key].most_common()
             for file, n in ranked[:max_files]:
-                ids = self.items[(action, reason, file)]
+                ids = self.items[key + (file,)]
                 more = ', ...' if n > len(ids) else ''
                 lines.append(f'  {file}: {n} ({", ".join(ids)}{more})')
             if len(ranked) > max_files:

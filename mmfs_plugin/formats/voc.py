@@ -19,7 +19,7 @@ Pure: imports neither torch nor mmdet.
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from ..errors import FieldError
 
@@ -53,25 +53,58 @@ class VocRecord:
         filename (str | None): ``<filename>``, if given.
         size (tuple[int, int] | None): ``(height, width)`` from ``<size>``; None when absent
             or zero (LabelImg writes 0 when it could not read the image).
-        objects (list[VocObject]): Its objects, in file order.
+        objects (list[VocObject]): Its well-formed objects, in file order.
+        faults (list[ObjectFault]): Its malformed objects.
     """
     xml_path: str
     filename: Optional[str]
     size: Optional[Tuple[int, int]]
     objects: List[VocObject]
+    faults: List['ObjectFault']
+
+
+@dataclass(frozen=True)
+class ObjectFault:
+    """An ``<object>`` that cannot be read: its index, the element at fault and why."""
+    index: int
+    field: str
+    reason: str
 
 
 def read_image_set(path: str) -> List[str]:
-    """Read an ``ImageSets/Main/*.txt`` list: one image id a line; blank lines skipped.
+    """Read an ``ImageSets/Main/*.txt`` list: one image id a line.
+
+    Blank lines and a byte-order mark (Windows Notepad's) are skipped; ``\\r\\n`` line ends
+    are read as ``\\n``.
 
     Raises:
-        FieldError: The file cannot be read.
+        FieldError: The file cannot be read, or a line is not one image id: an id listed
+            twice, a line of two words (VOC's per-class lists, ``<id> <1|-1|0>``), an id with
+            an image suffix; the message names the line.
     """
     try:
-        with open(path, encoding='utf-8') as f:
-            return [line.strip() for line in f if line.strip()]
-    except OSError as err:
-        raise FieldError(path, 'ann_file', f'unreadable file ({err.strerror or err})') from None
+        with open(path, encoding='utf-8-sig') as f:
+            lines = [line.strip() for line in f]
+    except (OSError, UnicodeDecodeError) as err:
+        raise FieldError(path, 'ann_file', f'unreadable file ({err})') from None
+    ids: List[str] = []
+    first: Dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        if not line:
+            continue
+        if len(line.split()) > 1:
+            raise FieldError(path, f'line {number}', f'{line!r} is not one image id (VOC\'s '
+                             "per-class lists hold '<id> <1|-1|0>': use the list of the split, "
+                             'ImageSets/Main/<split>.txt)')
+        if os.path.splitext(line)[1] in IMAGE_SUFFIXES:
+            raise FieldError(path, f'line {number}', f'{line!r}: list image ids without their '
+                             f'suffix ({os.path.splitext(line)[0]!r})')
+        if line in first:
+            raise FieldError(path, f'line {number}', f'image id {line!r} is listed twice '
+                             f'(line {first[line]} too)')
+        first[line] = number
+        ids.append(line)
+    return ids
 
 
 def _number(element: Optional[ET.Element], xml_path: str, where: str) -> float:
@@ -95,8 +128,9 @@ def read_voc_xml(xml_path: str, name: Optional[str] = None) -> VocRecord:
         VocRecord: Its filename, size and objects.
 
     Raises:
-        FieldError: The file is unreadable or not XML, or an element is missing or not a
-            number; the message names the file and the element.
+        FieldError: The file is unreadable or not XML, or its ``<size>`` is not numbers; the
+            message names the file and the element. Malformed objects are
+            :attr:`VocRecord.faults`.
     """
     name = name or xml_path
     try:
@@ -111,22 +145,30 @@ def read_voc_xml(xml_path: str, name: Optional[str] = None) -> VocRecord:
         height = int(_number(size.find('height'), name, 'size/height'))
         width = int(_number(size.find('width'), name, 'size/width'))
         dims = (height, width) if height > 0 and width > 0 else None
-    objects = []
+    objects, faults = [], []
     for index, obj in enumerate(root.findall('object')):
-        where = f'object[{index}]'
-        label = obj.findtext('name')  # as mmdet reads it: not stripped
-        if label is None or not label.strip():
-            raise FieldError(name, f'{where}/name', 'missing or empty')
-        box = obj.find('bndbox')
-        if box is None:
-            raise FieldError(name, f'{where}/bndbox', f'missing (object {label!r})')
-        coords = [_number(box.find(c), name, f'{where}/bndbox/{c}') for c in _COORDS]
-        difficult = obj.find('difficult')
-        flag = 0 if difficult is None else int(_number(difficult, name, f'{where}/difficult'))
-        objects.append(VocObject(index, label, bool(flag),
-                                 tuple(int(v) - 1 for v in coords)))  # mmdet: int(float(v)) - 1
+        try:
+            objects.append(_read_object(obj, index, name))
+        except FieldError as err:
+            faults.append(ObjectFault(index, err.field, err.reason))
     filename = (root.findtext('filename') or '').strip() or None
-    return VocRecord(xml_path, filename, dims, objects)
+    return VocRecord(xml_path, filename, dims, objects, faults)
+
+
+def _read_object(obj: ET.Element, index: int, name: str) -> VocObject:
+    """One ``<object>`` by mmdet's rules; a :class:`FieldError` names a malformed element."""
+    where = f'object[{index}]'
+    label = obj.findtext('name')  # as mmdet reads it: not stripped
+    if label is None or not label.strip():
+        raise FieldError(name, f'{where}/name', 'missing or empty')
+    box = obj.find('bndbox')
+    if box is None:
+        raise FieldError(name, f'{where}/bndbox', f'missing (object {label!r})')
+    coords = [_number(box.find(c), name, f'{where}/bndbox/{c}') for c in _COORDS]
+    difficult = obj.find('difficult')
+    flag = 0 if difficult is None or not (difficult.text or '').strip() else int(
+        _number(difficult, name, f'{where}/difficult'))
+    return VocObject(index, label, bool(flag), tuple(int(v) - 1 for v in coords))  # mmdet's
 
 
 def find_voc_image(image_dir: str, image_id: str, filename: Optional[str],
@@ -152,5 +194,5 @@ def find_voc_image(image_dir: str, image_id: str, filename: Optional[str],
     for path in dict.fromkeys(tried):
         if exists(path):
             return path
-    raise FileNotFoundError(f'image not found (tried {", ".join(dict.fromkeys(tried))})')
+    raise FileNotFoundError(f'tried {", ".join(dict.fromkeys(tried))}')
 
