@@ -450,7 +450,20 @@ def test_the_class_table_says_what_is_available_and_used(tmp_path, monkeypatch):
     rows = {line.split()[0]: line.split()[1:] for line in table.splitlines()[2:]}
     assert rows['dent'][:4] == ['base', '2', '3', '1']
     assert rows['crack'][:4] == ['novel', '2', '2', '1']
-    assert rows['total'][:3] == ['3', '5', '2']
+    assert rows['(base)'] == ['base', '2', '3', '1', '1', '1']
+    assert rows['(novel)'] == ['novel', '2', '2', '1', '1', '1']
+    assert rows['total'] == ['3', '5', '2', '2', '2']  # every image read, every one kept
+
+
+def test_the_class_table_of_many_classes_keeps_novel_rows_and_sums_the_rest():
+    from mmfs_plugin.fewshot.summary import class_table
+    classes = tuple(f'c{i}' for i in range(50))
+    space = resolve_label_space(classes, dict(novel=['c49']), 'gfsod')
+    data = [dict(instances=[dict(bbox_label=i, ignore_flag=0)]) for i in range(50)]
+    lines = class_table(data, data, space, 'title', max_rows=5).splitlines()
+    assert [line.split()[0] for line in lines[2:]] == [
+        'c0', 'c1', 'c2', 'c3', 'c49', '...', '(base)', '(novel)', 'total']
+    assert lines[7] == '... 45 more base classes, 45 instances used'
 
 
 def test_voc_copy_of_a_tree_keeps_its_keys(tmp_path):

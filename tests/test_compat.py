@@ -332,7 +332,7 @@ def test_import_with_an_unsupported_version_fails_naming_it(package: str, versio
         env=dict(os.environ, OMP_NUM_THREADS='1'),
         capture_output=True,
         text=True,
-        timeout=120)
+        timeout=600)
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith('mmfs_plugin.compat.versions.UnsupportedVersionError: ')
@@ -447,7 +447,7 @@ def test_distributed_runner_on_cpu_uses_gloo_and_cpu_ddp(
                             env=_launcher_env(launcher),
                             capture_output=True,
                             text=True,
-                            timeout=120)
+                            timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == dict(
@@ -493,7 +493,7 @@ def test_close_distributed_stops_gloo_threads_before_shutdown() -> None:
                             env=_launcher_env('pytorch'),
                             capture_output=True,
                             text=True,
-                            timeout=120)
+                            timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report['before'] == []

@@ -159,7 +159,7 @@ def test_analyze_results_names_the_file_and_field_of_a_foreign_image(
 
 def test_demo_help() -> None:
     result = subprocess.run([sys.executable, str(TOOLS / 'demo.py'), '--help'], cwd=REPO,
-                            capture_output=True, text=True, timeout=120,
+                            capture_output=True, text=True, timeout=600,
                             env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert result.returncode == 0, result.stderr
     assert '--work-dir' in result.stdout and '--data-root' in result.stdout

@@ -141,7 +141,7 @@ def _run_two_ranks(rank1: str, timeout: float) -> List[dict]:
         for rank, process in enumerate(ranks):
             if rank == 1 and rank1 == 'absent':
                 process.kill()  # sleeping where the barrier would be
-            stdout, _ = process.communicate(timeout=120)
+            stdout, _ = process.communicate(timeout=600)
             times = {event: float(found[1]) if found else None
                      for event in ('closing', 'closed')
                      for found in [re.search(rf'{event} at ([\d.]+)', stdout)]}

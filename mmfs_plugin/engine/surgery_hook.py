@@ -4,7 +4,6 @@ from typing import Optional, Sequence, Union
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import load_state_dict
 from torch import Tensor, nn
 
 from mmdet.registry import HOOKS
@@ -88,9 +87,18 @@ class FewShotSurgeryHook(Hook):
                                f'counterpart in the {type(head).__name__}: not loaded')
             state = {key: value for key, value in state.items() if key not in unused}
         own_keys = set(own)
-        load_state_dict(model, {k: v for k, v in state.items() if k in own_keys}, strict=False,
-                        logger=runner.logger)
-        if hasattr(model, 'load_base_detector'):  # RetentiveTFA: its frozen base branch
+        missing = model.load_state_dict({k: v for k, v in state.items() if k in own_keys},
+                                        strict=False).missing_keys
+        retentive = hasattr(model, 'load_base_detector')
+        # RetentiveTFA's base branch and its mask of retained classes are loaded just below
+        missing = [key for key in missing
+                   if not (retentive and key.startswith(('base_detector.', 'retained')))]
+        if missing:
+            runner.logger.warning(
+                f'FewShotSurgeryHook: {len(missing)} tensors of the model are not in '
+                f'{self.checkpoints[0]} and keep their initialisation: {missing[:8]}'
+                + (' ...' if len(missing) > 8 else ''))
+        if retentive:  # RetentiveTFA: its frozen base branch
             branch = model.base_detector
             base_state = self._surgery(sources[:1], classes, metainfo, seed,
                                        branch.get_submodule(self.head_prefix))
