@@ -6,7 +6,11 @@
 #   VENV          where to create the environment (default: .venv)
 #   PYTHON        the interpreter to build it from (default: python3.11, else python3)
 #   TORCH_SPEC    torch requirement (default: torch==2.13.0; e.g. a CUDA build for GPU users)
-#   TORCH_INDEX   extra index URL for torch (e.g. https://download.pytorch.org/whl/cu121)
+#   TORCH_INDEX   extra index URL for torch and torchvision
+#                 (e.g. https://download.pytorch.org/whl/cu121, or .../whl/cpu for CPU builds)
+#   torchvision is installed in torch's pip command, so pip picks the release that pins this torch
+#   (torchvision 0.28.0 requires torch==2.13.0): the R50/R101 configs' backbones start from
+#   torchvision://resnet50 / resnet101, which mmengine resolves through torchvision.
 #   MMCV_WHEELHOUSE  a folder holding a prebuilt mmcv-2.1.0 wheel (default: ../shared/wheelhouse
 #                    when it exists); without one mmcv is built from source (~16 min on 2 cores)
 #   TORCH_CUDA_ARCH_LIST  GPU architectures of mmcv's CUDA ops (e.g. "8.0;9.0"); unset, and torch
@@ -36,11 +40,52 @@ step() { echo "setup_env: $*"; }
 pip="$VENV/bin/python -m pip"
 $pip --version >/dev/null || fail "pip missing in $VENV"
 
-step "installing $TORCH_SPEC, setuptools<81, wheel, ninja"
+step "installing $TORCH_SPEC, the torchvision that requires it, setuptools<81, wheel, ninja"
 torch_args=()
 [ -n "${TORCH_INDEX:-}" ] && torch_args+=(--extra-index-url "$TORCH_INDEX")
-$pip install -q "${torch_args[@]}" "$TORCH_SPEC" 'setuptools<81' wheel ninja \
-  || fail "torch ($TORCH_SPEC) / setuptools<81 / wheel / ninja"
+$pip install -q "${torch_args[@]}" "$TORCH_SPEC" torchvision 'setuptools<81' wheel ninja \
+  || fail "torch ($TORCH_SPEC) / torchvision / setuptools<81 / wheel / ninja"
+# torchvision declares the torch release it was built for: the installed torch must be it, and
+# torchvision must import beside it (exit 2: it does not, and torch is a CPU build).
+tv_status=0
+tv_check=$("$VENV/bin/python" -c "
+import importlib.metadata as md
+import torch
+try:
+    from packaging.requirements import Requirement
+except ImportError:
+    from pip._vendor.packaging.requirements import Requirement
+torch_version, tv_version = md.version('torch'), md.version('torchvision')
+try:
+    import torchvision
+except Exception as error:
+    message = ' '.join(str(error).split())
+    print(f'torchvision {tv_version} does not import beside torch {torch_version} '
+          f'({type(error).__name__}: {message})')
+    raise SystemExit(2 if torch.version.cuda is None else 1)
+pins = [req for req in map(Requirement, md.requires('torchvision') or [])
+        if req.name == 'torch' and not req.marker]
+for req in pins:
+    if not req.specifier.contains(torch_version, prereleases=True):
+        print(f'torchvision {tv_version} requires {req}, but torch {torch_version} is installed')
+        raise SystemExit(1)
+print(f'torchvision {tv_version} (requires {\" \".join(map(str, pins)) or \"any torch\"}) '
+      f'with torch {torch_version}')
+" 2>&1) || tv_status=$?
+tv_check=$(echo "$tv_check" | tail -n 1)
+if [ "$tv_status" = 0 ]; then
+  step "$tv_check"
+elif [ "$tv_status" = 2 ] && [ -z "${TORCH_INDEX:-}" ]; then
+  # A CPU torch (e.g. a +cpu wheel from a local folder) beside PyPI's torchvision, a CUDA build:
+  # no torchvision for it on the indexes pip reached. A broken torchvision is worse than none.
+  $pip uninstall -y -q torchvision || fail "pip uninstall torchvision"
+  echo "setup_env: WARNING: $tv_check; the indexes pip reached hold no CPU build of torchvision" \
+    "for this torch, so it is left out: set TORCH_INDEX=https://download.pytorch.org/whl/cpu to" \
+    "install both from PyTorch's CPU index. tools/train.py does without it: it finds" \
+    "torchvision:// weights in torch's hub cache (\$TORCH_HOME/hub/checkpoints)" >&2
+else
+  fail "torchvision does not match the installed torch: $tv_check"
+fi
 
 step "installing mmengine==0.10.7"
 $pip install -q 'mmengine==0.10.7' || fail "mmengine==0.10.7"
@@ -84,10 +129,15 @@ step "checking the result"
 "$VENV/bin/python" - <<'PY' || fail "the installed stack does not import (see above)"
 import mmcv, mmcv.ops, mmengine, mmdet, torch
 import mmfs_plugin
+try:
+    import torchvision
+    tv = torchvision.__version__
+except ImportError:
+    tv = 'none (see the warning above)'
 assert mmcv.__version__ == '2.1.0', f'mmcv {mmcv.__version__} != 2.1.0'
 assert mmengine.__version__ == '0.10.7', f'mmengine {mmengine.__version__} != 0.10.7'
 assert mmdet.__version__ == '3.3.0', f'mmdet {mmdet.__version__} != 3.3.0'
-print(f'setup_env: ok: torch {torch.__version__}, mmcv {mmcv.__version__} (ops), '
+print(f'setup_env: ok: torch {torch.__version__}, torchvision {tv}, mmcv {mmcv.__version__} (ops), '
       f'mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, mmfs_plugin {mmfs_plugin.__version__}')
 PY
 echo "$want" > "$stamp"

@@ -4,8 +4,14 @@ Importing :mod:`mmfs_plugin` registers the plugin's classes into mmdet's
 registries and installs its compatibility fixes (safe checkpoint loading,
 ``--launcher pytorch``/``slurm`` on CPU), so any mmdet or mmfs_plugin config
 works here.
+
+The config's pretrained weights (``init_cfg`` checkpoints such as ``torchvision://resnet50``) are
+found in torch's hub cache or downloaded before anything else is built; weights that cannot be
+had stop the run with one line (``train: error: ...``) that names them, the config key holding
+them and the ``--cfg-options`` that points it at a local file.
 """
 import argparse
+import sys
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
@@ -13,6 +19,7 @@ import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
 from mmfs_plugin.compat import close_distributed
 from mmfs_plugin.engine.launch import (add_launch_arguments, build_runner, export_local_rank,
                                        load_launch_config)
+from mmfs_plugin.engine.pretrained import PretrainedWeightsError, resolve_pretrained
 
 
 def parse_args() -> argparse.Namespace:
@@ -47,8 +54,12 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    """Build the runner from the config and the command line, and train."""
+def main() -> int:
+    """Build the runner from the config and the command line, and train.
+
+    Returns:
+        int: The exit status: 0, or 1 when the pretrained weights cannot be had.
+    """
     args = parse_args()
 
     # Reduce the number of repeated compilations and improve training speed.
@@ -79,12 +90,22 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    # init_cfg weights from the hub cache (downloaded there first if need be), before the
+    # datasets and the model are built; mmengine loads them in runner.train()
+    try:
+        resolve_pretrained(cfg)
+    except PretrainedWeightsError as error:
+        print(f'train: error: {error}', file=sys.stderr)
+        return 1
+
     # any config, not only FewShotRunner's: DDP without device ids when distributed on CPU
     runner = build_runner(cfg)
 
     runner.train()
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    status = main()
     close_distributed()
+    sys.exit(status)
