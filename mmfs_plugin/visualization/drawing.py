@@ -1,14 +1,28 @@
-"""Pictures (PNG, matplotlib's Agg canvas, no pyplot state): annotated images, per-class AP
-bars and the confusion matrix between defect classes. Base and novel classes are told apart
-everywhere: by the dataset palette (distinct hue families) on images, by split colour on
-charts."""
-import os
-from typing import Collection, Optional, Sequence, Tuple
+"""Pictures (PNG, matplotlib's Agg canvas, no pyplot state): annotated images, predictions
+beside the ground truth, per-class AP bars and the confusion matrix between defect classes. Base
+and novel classes are told apart everywhere: by the dataset palette (distinct hue families) on
+images, by split colour on charts.
 
+Images are drawn pixel for pixel: a small image is first upscaled by an integer factor (nearest
+neighbour) so that its shorter side is at least :data:`MIN_SIDE` pixels, a huge one scaled down
+to :data:`MAX_SIDE`; text and lines have fixed sizes in the picture's pixels. Each instance's
+label (class name, and score for a prediction) goes above its box where there is room, else
+below, else inside: a strip as high as a label above and below the image leaves room outside
+any box, so a label covers its own object only when labels of other boxes take every place
+outside it.
+"""
+import math
+import os
+from typing import Any, Collection, List, Mapping, Optional, Sequence, Set, Tuple
+
+import cv2
 import numpy as np
 import pycocotools.mask as mask_util
+from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib import patheffects
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
@@ -16,10 +30,35 @@ from matplotlib.patches import Patch, Polygon, Rectangle
 from ..fileio import atomic_write
 
 #: Chart colours of the class splits (matplotlib's tab:blue and tab:red, the first hues of
-#: the base and novel families of the dataset palette).
+#: the base and novel families of the dataset palette); the box colours too where no palette
+#: is given.
 SPLIT_COLORS = {'base': '#1f77b4', 'novel': '#d62728'}
 #: Colour of ``__ignore__`` regions.
 IGNORE_COLOR = '#ffffff'
+#: Pictures of images are drawn at this many pixels per inch (1 pt = DPI / 72 pixels).
+DPI = 100
+#: A smaller image is upscaled by an integer factor until its shorter side is at least this
+#: many pixels (while its longer side stays within :data:`MAX_SIDE`).
+MIN_SIDE = 512
+#: A larger image is scaled down until its longer side is this many pixels.
+MAX_SIDE = 2048
+#: Height of the label text, in pixels of the picture.
+LABEL_FONT_PX = 13
+#: Padding around a label's text, in pixels.
+LABEL_PAD_PX = 2
+#: Space between a box line and a label outside the box, in pixels.
+LABEL_GAP_PX = 3
+#: Width of a predicted box's line, in points.
+PRED_LINEWIDTH = 2.0
+#: Gap between the two panels of a picture of predictions beside the ground truth, in pixels.
+PANEL_GAP_PX = 24
+
+Box = Tuple[float, float, float, float]
+
+
+def _points(pixels: float) -> float:
+    """Pixels of a picture drawn at :data:`DPI` as points (font sizes, line widths)."""
+    return pixels * 72 / DPI
 
 
 def _save(fig: Figure, out_file: str) -> None:
@@ -36,27 +75,15 @@ def _rgb(color: Sequence[int]) -> Tuple[float, float, float]:
     return tuple(channel / 255 for channel in color[:3])
 
 
-def _draw_region(ax: object, mask: object, bbox: Sequence[float], color: object,
-                 linewidth: float, linestyle: str, hatch: Optional[str] = None) -> None:
-    """Outline an instance region (with a black halo, visible on any defect colour): its
-    polygons, its COCO RLE bitmap's contour, else its box."""
-    halo = [patheffects.withStroke(linewidth=linewidth + 2, foreground='black')]
-    if isinstance(mask, dict):
-        rle = mask_util.frPyObjects(mask, *mask['size']) \
-            if isinstance(mask.get('counts'), list) else mask
-        bitmap = mask_util.decode(rle)
-        contour = ax.contour(bitmap, levels=[0.5], colors=[color], linewidths=linewidth,
-                             linestyles=linestyle)
-        contour.set_path_effects(halo)
-        if hatch:
-            ax.contourf(bitmap, levels=[0.5, 1.5], colors='none', hatches=[hatch])
-        return
-    x1, y1, x2, y2 = bbox
-    parts = [np.asarray(part, dtype=np.float64).reshape(-1, 2) for part in mask or ()
-             if len(part) >= 6] or [np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])]
-    for part in parts:
-        ax.add_patch(Polygon(part, closed=True, fill=False, edgecolor=color, hatch=hatch,
-                             linewidth=linewidth, linestyle=linestyle, path_effects=halo))
+def _text_color(color: Sequence[float]) -> str:
+    """Black or white, whichever reads better on a 0-1 RGB background."""
+    red, green, blue = color[:3]
+    return 'black' if 0.299 * red + 0.587 * green + 0.114 * blue > 0.6 else 'white'
+
+
+def _numpy(value: Any) -> np.ndarray:
+    """A tensor or array-like as a numpy array."""
+    return value.detach().cpu().numpy() if hasattr(value, 'cpu') else np.asarray(value)
 
 
 def split_of(name: str, novel_classes: Collection[str]) -> str:
@@ -64,71 +91,323 @@ def split_of(name: str, novel_classes: Collection[str]) -> str:
     return 'novel' if name in novel_classes else 'base'
 
 
-def draw_instances(image: np.ndarray,
-                   instances: Sequence[dict],
-                   classes: Sequence[str],
-                   palette: Sequence[Sequence[int]],
-                   novel_classes: Collection[str],
-                   out_file: str,
-                   selected_keys: Optional[Collection[str]] = None,
-                   title: str = '') -> None:
-    """Draw an image with its instances' outlines and boxes, and a legend, to a PNG.
-
-    Styles: an instance outline and box in its class colour; with ``selected_keys`` (a k-shot
-    selection), selected instances get a thick outline and a star, the others (unused for
-    training, ``ignore_flag=1``) a thin dashed one; ``__ignore__`` regions
-    (``bbox_label=-1``) are hatched.
+def class_colors(classes: Sequence[str], palette: Optional[Sequence[Sequence[int]]],
+                 novel_classes: Collection[str]) -> List[Tuple[float, ...]]:
+    """The 0-1 RGB colour of each class: the palette's, or its split's without a palette.
 
     Args:
-        image (np.ndarray): (H, W, 3) RGB uint8 image.
-        instances (Sequence[dict]): ``data_list`` instances (``bbox``, ``bbox_label``,
-            ``ignore_flag``, optional ``mask`` and ``instance_key``).
         classes (Sequence[str]): Class names by label.
-        palette (Sequence[Sequence[int]]): RGB colour by label.
-        novel_classes (Collection[str]): Names of the novel classes (tagged in the legend).
-        out_file (str): The PNG to write.
-        selected_keys (Collection[str], optional): Instance keys of the k-shot selection;
-            None when every instance is used. Defaults to None.
-        title (str): Figure title. Defaults to ''.
+        palette (Sequence[Sequence[int]], optional): 0-255 RGB colour by label (the dataset
+            metainfo's ``palette``); None, or one shorter than ``classes``, colours by split
+            (:data:`SPLIT_COLORS`).
+        novel_classes (Collection[str]): Names of the novel classes.
+
+    Returns:
+        list[tuple[float, ...]]: One RGB triple per class.
+    """
+    if palette is not None and len(palette) >= len(classes):
+        return [_rgb(color) for color in palette[:len(classes)]]
+    return [tuple(int(SPLIT_COLORS[split_of(name, novel_classes)][i:i + 2], 16) / 255
+                  for i in (1, 3, 5)) for name in classes]
+
+
+def display_scale(height: int, width: int, min_side: int = MIN_SIDE,
+                  max_side: int = MAX_SIDE) -> float:
+    """The factor an image is scaled by before drawing.
+
+    Args:
+        height (int): Image height in pixels.
+        width (int): Image width in pixels.
+        min_side (int): A shorter side below this is upscaled by the least integer factor
+            that reaches it, as far as the longer side stays within ``max_side``. Defaults to
+            :data:`MIN_SIDE`.
+        max_side (int): A longer side above this is scaled down to it. Defaults to
+            :data:`MAX_SIDE`.
+
+    Returns:
+        float: An integer factor (1 or more), or a factor below 1 for a huge image.
+    """
+    if max(height, width) > max_side:
+        return max_side / max(height, width)
+    factor = math.ceil(min_side / max(min(height, width), 1))
+    return float(max(1, min(factor, max_side // max(height, width))))
+
+
+def scale_image(image: np.ndarray, scale: float) -> np.ndarray:
+    """An image scaled by :func:`display_scale`'s factor.
+
+    Args:
+        image (np.ndarray): (H, W, C) or (H, W) image.
+        scale (float): An integer factor (pixels repeated: nearest neighbour, no blur), or a
+            factor below 1 (area averaging).
+
+    Returns:
+        np.ndarray: The scaled image, of the same dtype.
+    """
+    if scale == 1:
+        return image
+    if scale > 1:
+        factor = int(round(scale))
+        return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """The area two x1y1x2y2 rectangles share."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def place_labels(boxes: Sequence[Box], sizes: Sequence[Tuple[float, float]], width: float,
+                 height: float, margin: float, gap: float = LABEL_GAP_PX) -> List[Box]:
+    """Where each box's label goes: above the box where there is room, else below, else
+    inside; never over the box when it fits outside, and off the labels placed before.
+
+    Candidates, in order of preference: above the box (its left edge at the box's, else its
+    right edge at the box's), below it (the same), one and two label heights further up or
+    down, and last inside the box at its top or bottom. The first that overlaps no earlier
+    label, then its own box, then the least of the other boxes, wins (the one overlapping
+    earlier labels least where all do). Labels are placed in the order given: give the most
+    important (highest score) first.
+
+    Args:
+        boxes (Sequence[Box]): x1y1x2y2 boxes, in pixels of the picture.
+        sizes (Sequence[tuple[float, float]]): Each label's width and height, in pixels.
+        width (float): Picture (scaled image) width: labels stay within ``[0, width]``
+            (one wider than that starts at 0).
+        height (float): Picture height: labels stay within ``[-margin, height + margin]``.
+        margin (float): Height of the strips above and below the image that labels may use;
+            at least a label's height plus ``gap`` leaves room outside every box.
+        gap (float): Space between a box and a label outside it. Defaults to
+            :data:`LABEL_GAP_PX`.
+
+    Returns:
+        list[Box]: Each label's x1y1x2y2 rectangle, in the order of ``boxes``.
+    """
+    placed: List[Box] = []
+    for index, ((x1, y1, x2, y2), (w, h)) in enumerate(zip(boxes, sizes)):
+        left = min(max(x1, 0.0), max(width - w, 0.0))
+        right = min(max(x2 - w, 0.0), max(width - w, 0.0))
+        tops = [y1 - gap - h, y2 + gap, y1 - gap - 2 * h, y2 + gap + h, y1 - gap - 3 * h,
+                y2 + gap + 2 * h, y1 + gap, y2 - gap - h]
+        own = (x1, y1, x2, y2)
+        best, best_cost = None, None
+        for order, (top, x) in enumerate((top, x) for top in tops for x in (left, right)):
+            if top < -margin - 1e-6 or top + h > height + margin + 1e-6:
+                continue
+            rect = (x, top, x + w, top + h)
+            cost = (sum(_overlap(rect, other) for other in placed),
+                    _overlap(rect, own) > 0,
+                    sum(_overlap(rect, box) for i, box in enumerate(boxes) if i != index),
+                    order)
+            if best_cost is None or cost < best_cost:
+                best, best_cost = rect, cost
+        if best is None:  # a label higher than the strips: inside, at the top
+            best = (left, max(y1, -margin), left + w, max(y1, -margin) + h)
+        placed.append(best)
+    return placed
+
+
+#: The font of the labels.
+_LABEL_FONT = FontProperties(size=_points(LABEL_FONT_PX))
+#: Font size of titles, captions and legends, in points.
+_TEXT_PT = _points(12)
+
+
+class _Label:
+    """A label to place: its box (pixels of the picture), text and background colour."""
+
+    def __init__(self, box: Box, text: str, color: Tuple[float, ...]) -> None:
+        self.box = box
+        self.text = text
+        self.color = color
+
+
+def _label_size(renderer: RendererBase, text: str) -> Tuple[float, float]:
+    """Width and height of a label's background, in pixels (the height of any text)."""
+    width = renderer.get_text_width_height_descent(text, _LABEL_FONT, ismath=False)[0]
+    height = renderer.get_text_width_height_descent('Ag', _LABEL_FONT, ismath=False)[1]
+    return width + 2 * LABEL_PAD_PX, height + 2 * LABEL_PAD_PX
+
+
+def _image_figure(image: np.ndarray,
+                  num_panels: int) -> Tuple[Figure, List[Axes], RendererBase, float, float]:
+    """A figure of panels side by side, each showing the scaled image pixel for pixel.
+
+    Each panel's data coordinates are the picture's pixels: the scaled image spans
+    ``[0, W] x [0, H]``, and a strip of ``margin`` pixels above and below it holds labels.
+
+    Args:
+        image (np.ndarray): (H, W, 3) RGB uint8 image, or (H, W) grey.
+        num_panels (int): Number of panels, :data:`PANEL_GAP_PX` apart.
+
+    Returns:
+        tuple: The figure, its panels' axes, a renderer to measure text, the scale of the image
+        (:func:`display_scale`) and the margin.
     """
     height, width = image.shape[:2]
-    fig = Figure(figsize=(6.4, 6.4 * height / width + 0.6), dpi=100)
-    ax = fig.add_subplot()
-    ax.imshow(image)
-    ax.set_axis_off()
-    ax.set_title(title, fontsize=8)
-    shown_labels = []
-    styles = set()
+    scale = display_scale(height, width)
+    shown = scale_image(image, scale)
+    shown_height, shown_width = shown.shape[:2]
+    fig = Figure(dpi=DPI)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    margin = _label_size(renderer, '')[1] + LABEL_GAP_PX + 1
+    fig_width = num_panels * shown_width + (num_panels - 1) * PANEL_GAP_PX
+    fig_height = shown_height + 2 * margin
+    fig.set_size_inches(fig_width / DPI, fig_height / DPI)
+    axes = []
+    for index in range(num_panels):
+        ax = fig.add_axes((index * (shown_width + PANEL_GAP_PX) / fig_width, 0.0,
+                           shown_width / fig_width, 1.0))
+        ax.imshow(shown, extent=(0, shown_width, shown_height, 0), interpolation='nearest',
+                  cmap='gray' if shown.ndim == 2 else None)
+        ax.set_aspect('auto')
+        ax.set_xlim(0, shown_width)
+        ax.set_ylim(shown_height + margin, -margin)
+        ax.set_axis_off()
+        axes.append(ax)
+    return fig, axes, renderer, scale, margin
+
+
+def _draw_region(ax: Axes, mask: Any, bbox: Sequence[float], color: Any, linewidth: float,
+                 linestyle: str, scale: float, hatch: Optional[str] = None) -> None:
+    """Outline an instance region (with a black halo, visible on any defect colour): its
+    polygons, its COCO RLE's or bitmap's contour, else its box; image coordinates times
+    ``scale``."""
+    halo = [patheffects.withStroke(linewidth=linewidth + 2, foreground='black')]
+    if isinstance(mask, dict) or (isinstance(mask, np.ndarray) and mask.ndim == 2):
+        if isinstance(mask, dict):
+            rle = mask_util.frPyObjects(mask, *mask['size']) \
+                if isinstance(mask.get('counts'), list) else mask
+            bitmap = mask_util.decode(rle)
+        else:
+            bitmap = mask.astype(np.uint8)
+        xs = (np.arange(bitmap.shape[1]) + 0.5) * scale
+        ys = (np.arange(bitmap.shape[0]) + 0.5) * scale
+        if not bitmap.any():
+            return
+        contour = ax.contour(xs, ys, bitmap, levels=[0.5], colors=[color],
+                             linewidths=linewidth, linestyles=linestyle)
+        contour.set_path_effects(halo)
+        if hatch:
+            ax.contourf(xs, ys, bitmap, levels=[0.5, 1.5], colors='none', hatches=[hatch])
+        return
+    x1, y1, x2, y2 = bbox
+    parts = [np.asarray(part, dtype=np.float64).reshape(-1, 2) for part in mask or ()
+             if len(part) >= 6] or [np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])]
+    for part in parts:
+        ax.add_patch(Polygon(part * scale, closed=True, fill=False, edgecolor=color,
+                             hatch=hatch, linewidth=linewidth, linestyle=linestyle,
+                             path_effects=halo))
+
+
+def _draw_labels(ax: Axes, labels: Sequence[_Label], renderer: RendererBase,
+                 margin: float) -> None:
+    """Draw labels where :func:`place_labels` puts them (the first placed first)."""
+    width = ax.get_xlim()[1]
+    height = ax.get_ylim()[0] - margin
+    sizes = [_label_size(renderer, label.text) for label in labels]
+    rects = place_labels([label.box for label in labels], sizes, width, height, margin)
+    for label, (x1, y1, x2, y2) in zip(labels, rects):
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, facecolor=label.color,
+                               edgecolor='none', alpha=0.85, zorder=4))
+        ax.text(x1 + LABEL_PAD_PX, (y1 + y2) / 2, label.text, fontproperties=_LABEL_FONT,
+                color=_text_color(label.color), ha='left', va='center', zorder=5,
+                parse_math=False)
+
+
+def _draw_ground_truth(ax: Axes, instances: Sequence[dict], scale: float,
+                       classes: Sequence[str], colors: Sequence[Tuple[float, ...]],
+                       selected_keys: Optional[Collection[str]]
+                       ) -> Tuple[List[_Label], List[int], Set[str]]:
+    """Draw ground-truth instances (see :func:`draw_instances` for the styles).
+
+    Returns:
+        tuple[list[_Label], list[int], set[str]]: The labels to place, the labels (class
+        indices) drawn, in order of appearance, and the styles used (``'selected'``,
+        ``'unselected'``, ``'ignore'``).
+    """
+    texts: List[_Label] = []
+    shown: List[int] = []
+    styles: Set[str] = set()
     for instance in instances:
         label = int(instance['bbox_label'])
-        x1, y1, x2, y2 = instance['bbox']
+        x1, y1, x2, y2 = (float(value) * scale for value in instance['bbox'])
         if label < 0:
             _draw_region(ax, instance.get('mask'), instance['bbox'], IGNORE_COLOR, 1.0, '-',
-                         hatch='////')
+                         scale, hatch='////')
             styles.add('ignore')
             continue
-        color = _rgb(palette[label])
-        if label not in shown_labels:
-            shown_labels.append(label)
+        color = colors[label]
+        if label not in shown:
+            shown.append(label)
         selected = selected_keys is not None and instance.get('instance_key') in selected_keys
         if selected_keys is None:
             linewidth, linestyle = (1.0, '--') if instance.get('ignore_flag') else (1.5, '-')
         else:
             linewidth, linestyle = (3.0, '-') if selected else (1.0, '--')
             styles.add('selected' if selected else 'unselected')
-        _draw_region(ax, instance.get('mask'), instance['bbox'], color, linewidth, linestyle)
+        _draw_region(ax, instance.get('mask'), instance['bbox'], color, linewidth, linestyle,
+                     scale)
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color,
                                linewidth=max(linewidth - 0.5, 0.5), linestyle=':'))
-        ax.text(x1, y1, classes[label], fontsize=6, color='white', va='bottom',
-                bbox=dict(facecolor=color, edgecolor='none', pad=1, alpha=0.8))
+        texts.append(_Label((x1, y1, x2, y2), classes[label], color))
         if selected:
             ax.plot([(x1 + x2) / 2], [(y1 + y2) / 2], marker='*', markersize=16, color='yellow',
                     markeredgecolor='black')
-    handles = [
-        Patch(facecolor='none', edgecolor=_rgb(palette[label]), linewidth=2,
-              label=f'{classes[label]} ({split_of(classes[label], novel_classes)})')
-        for label in sorted(shown_labels)
-    ]
+    return texts, shown, styles
+
+
+def _kept_predictions(predictions: Mapping[str, Any],
+                      score_thr: float) -> List[Tuple[Box, float, int, Any]]:
+    """The predictions with a score of at least ``score_thr``, highest score first, as
+    ``(box, score, label, mask)`` (mask None without masks)."""
+    bboxes = _numpy(predictions['bboxes']).reshape(-1, 4).astype(np.float64)
+    scores = _numpy(predictions['scores']).reshape(-1).astype(np.float64)
+    labels = _numpy(predictions['labels']).reshape(-1).astype(np.int64)
+    masks = predictions.get('masks')
+    if masks is not None and not isinstance(masks, (list, tuple)):
+        masks = _numpy(masks)
+    order = np.argsort(-scores, kind='stable')
+    return [(tuple(bboxes[i].tolist()), float(scores[i]), int(labels[i]),
+             None if masks is None else masks[i])
+            for i in order.tolist() if scores[i] >= score_thr]
+
+
+def _draw_predictions(ax: Axes, predictions: Mapping[str, Any], score_thr: float, scale: float,
+                      classes: Sequence[str], colors: Sequence[Tuple[float, ...]]
+                      ) -> Tuple[List[_Label], List[int]]:
+    """Draw the predictions with a score of at least ``score_thr``: a box (and a mask's
+    outline) in the class colour, the highest score on top.
+
+    Returns:
+        tuple[list[_Label], list[int]]: The labels to place (``name 0.87``, highest score
+        first) and the labels (class indices) drawn.
+    """
+    kept = _kept_predictions(predictions, score_thr)
+    halo = [patheffects.withStroke(linewidth=PRED_LINEWIDTH + 2, foreground='black')]
+    texts: List[_Label] = []
+    shown: List[int] = []
+    for box, score, label, mask in reversed(kept):
+        x1, y1, x2, y2 = (value * scale for value in box)
+        color = colors[label]
+        if mask is not None:
+            _draw_region(ax, mask, box, color, 1.0, '-', scale)
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color,
+                               linewidth=PRED_LINEWIDTH, path_effects=halo))
+        texts.insert(0, _Label((x1, y1, x2, y2), f'{classes[label]} {score:.2f}', color))
+        if label not in shown:
+            shown.insert(0, label)
+    return texts, shown
+
+
+def _legend(fig: Figure, shown: Sequence[int], styles: Collection[str], classes: Sequence[str],
+            colors: Sequence[Tuple[float, ...]], novel_classes: Collection[str]) -> None:
+    """A legend below the picture: the classes drawn (base or novel) and the styles used."""
+    handles = [Patch(facecolor='none', edgecolor=colors[label], linewidth=2,
+                     label=f'{classes[label]} ({split_of(classes[label], novel_classes)})')
+               for label in sorted(set(shown))]
     if 'selected' in styles:
         handles.append(Line2D([], [], color='gray', marker='*', markersize=12, linewidth=3,
                               markerfacecolor='yellow', markeredgecolor='black',
@@ -140,8 +419,128 @@ def draw_instances(image: np.ndarray,
         handles.append(Patch(facecolor='lightgray', edgecolor='black', hatch='////',
                              label='__ignore__ region'))
     if handles:
-        ax.legend(handles=handles, loc='upper left', bbox_to_anchor=(1.01, 1.0), fontsize=8,
-                  frameon=False)
+        width = fig.get_figwidth() * DPI
+        fig.legend(handles=handles, loc='upper center', bbox_to_anchor=(0.5, 0.0),
+                   ncol=max(1, min(len(handles), int(width // 240))), fontsize=_TEXT_PT,
+                   frameon=False)
+
+
+def draw_instances(image: np.ndarray,
+                   instances: Sequence[dict],
+                   classes: Sequence[str],
+                   palette: Optional[Sequence[Sequence[int]]],
+                   novel_classes: Collection[str],
+                   out_file: str,
+                   selected_keys: Optional[Collection[str]] = None,
+                   title: str = '') -> None:
+    """Draw an image with its instances' outlines, boxes and class names, and a legend, to a
+    PNG.
+
+    Styles: an instance outline and box in its class colour, its class name in a label above
+    the box (see the module docstring); with ``selected_keys`` (a k-shot selection), selected
+    instances get a thick outline and a star, the others (unused for training,
+    ``ignore_flag=1``) a thin dashed one; ``__ignore__`` regions (``bbox_label=-1``) are
+    hatched. A small image is upscaled (:func:`display_scale`).
+
+    Args:
+        image (np.ndarray): (H, W, 3) RGB uint8 image.
+        instances (Sequence[dict]): ``data_list`` instances (``bbox``, ``bbox_label``,
+            ``ignore_flag``, optional ``mask`` and ``instance_key``).
+        classes (Sequence[str]): Class names by label.
+        palette (Sequence[Sequence[int]], optional): RGB colour by label; None colours by
+            split.
+        novel_classes (Collection[str]): Names of the novel classes (tagged in the legend).
+        out_file (str): The PNG to write.
+        selected_keys (Collection[str], optional): Instance keys of the k-shot selection;
+            None when every instance is used. Defaults to None.
+        title (str): Figure title. Defaults to ''.
+    """
+    colors = class_colors(classes, palette, novel_classes)
+    fig, (ax,), renderer, scale, margin = _image_figure(image, 1)
+    ax.set_title(title, fontsize=_TEXT_PT)
+    texts, shown, styles = _draw_ground_truth(ax, instances, scale, classes, colors,
+                                              selected_keys)
+    _draw_labels(ax, texts, renderer, margin)
+    _legend(fig, shown, styles, classes, colors, novel_classes)
+    _save(fig, out_file)
+
+
+def draw_predictions(image: np.ndarray,
+                     predictions: Mapping[str, Any],
+                     classes: Sequence[str],
+                     palette: Optional[Sequence[Sequence[int]]],
+                     novel_classes: Collection[str],
+                     out_file: str,
+                     score_thr: float = 0.3,
+                     title: str = '') -> None:
+    """Draw an image with the predictions of a score of at least ``score_thr`` (box, mask
+    outline where given, ``name 0.87`` label above the box), and a legend, to a PNG.
+
+    A small image is upscaled (:func:`display_scale`).
+
+    Args:
+        image (np.ndarray): (H, W, 3) RGB uint8 image.
+        predictions (Mapping[str, Any]): ``bboxes`` (N, 4) x1y1x2y2 pixels of ``image``,
+            ``scores`` (N,), ``labels`` (N,) (arrays or tensors) and optionally ``masks``:
+            (N, H, W) bitmaps or N COCO RLEs (as ``tools/test.py --out`` dumps them).
+        classes (Sequence[str]): Class names by label.
+        palette (Sequence[Sequence[int]], optional): RGB colour by label; None colours by
+            split.
+        novel_classes (Collection[str]): Names of the novel classes (tagged in the legend).
+        out_file (str): The PNG to write.
+        score_thr (float): Least score of a drawn prediction. Defaults to 0.3.
+        title (str): Figure title. Defaults to ''.
+    """
+    colors = class_colors(classes, palette, novel_classes)
+    fig, (ax,), renderer, scale, margin = _image_figure(image, 1)
+    ax.set_title(title, fontsize=_TEXT_PT)
+    texts, shown = _draw_predictions(ax, predictions, score_thr, scale, classes, colors)
+    _draw_labels(ax, texts, renderer, margin)
+    _legend(fig, shown, (), classes, colors, novel_classes)
+    _save(fig, out_file)
+
+
+def draw_predictions_beside_gt(image: np.ndarray,
+                               gt_instances: Sequence[dict],
+                               predictions: Mapping[str, Any],
+                               classes: Sequence[str],
+                               palette: Optional[Sequence[Sequence[int]]],
+                               novel_classes: Collection[str],
+                               out_file: str,
+                               score_thr: float = 0.3,
+                               title: str = '') -> None:
+    """Draw an image twice, side by side, to a PNG: left its ground truth (as
+    :func:`draw_instances`), right the predictions with a score of at least ``score_thr``
+    (as :func:`draw_predictions`); a caption over each half, one legend below.
+
+    Args:
+        image (np.ndarray): (H, W, 3) RGB uint8 image.
+        gt_instances (Sequence[dict]): ``data_list`` instances (``bbox``, ``bbox_label``,
+            ``ignore_flag``, optional ``mask``).
+        predictions (Mapping[str, Any]): ``bboxes``, ``scores``, ``labels`` and optionally
+            ``masks``, as :func:`draw_predictions` takes them.
+        classes (Sequence[str]): Class names by label.
+        palette (Sequence[Sequence[int]], optional): RGB colour by label; None colours by
+            split.
+        novel_classes (Collection[str]): Names of the novel classes (tagged in the legend).
+        out_file (str): The PNG to write.
+        score_thr (float): Least score of a drawn prediction. Defaults to 0.3.
+        title (str): Title over both halves (e.g. the image's name). Defaults to ''.
+    """
+    colors = class_colors(classes, palette, novel_classes)
+    fig, (gt_ax, pred_ax), renderer, scale, margin = _image_figure(image, 2)
+    gt_ax.set_title('ground truth', fontsize=_TEXT_PT, pad=_points(4))
+    pred_ax.set_title(f'predictions >= {score_thr:.2f}', fontsize=_TEXT_PT, pad=_points(4))
+    if title:
+        fig.text(0.5, 1.0 + 26 / (fig.get_figheight() * DPI), title, ha='center', va='bottom',
+                 fontsize=_TEXT_PT, parse_math=False)
+    texts, gt_shown, styles = _draw_ground_truth(gt_ax, gt_instances, scale, classes, colors,
+                                                 None)
+    _draw_labels(gt_ax, texts, renderer, margin)
+    texts, pred_shown = _draw_predictions(pred_ax, predictions, score_thr, scale, classes,
+                                          colors)
+    _draw_labels(pred_ax, texts, renderer, margin)
+    _legend(fig, gt_shown + pred_shown, styles, classes, colors, novel_classes)
     _save(fig, out_file)
 
 
