@@ -1,5 +1,5 @@
 """Tests of the pictures of predictions: label placement and upscaling
-(mmfs_plugin.visualization.drawing), predictions beside the ground truth, tools/draw_predictions.py
+(mmfs_plugin.visualization), predictions beside the ground truth, tools/draw_predictions.py
 on the synthetic demo set and tools/infer.py's pictures."""
 import pickle
 import runpy
@@ -13,9 +13,10 @@ from mmengine.structures import InstanceData
 from PIL import Image
 
 from mmfs_plugin.engine import build_fewshot_dataset
-from mmfs_plugin.visualization.drawing import (MIN_SIDE, PANEL_GAP_PX, display_scale,
-                                               draw_predictions_beside_gt, place_labels,
-                                               scale_image)
+from mmfs_plugin.visualization import (display_scale, draw_predictions_beside_gt,
+                                      place_labels, scale_image)
+from mmfs_plugin.visualization.drawing import PANEL_GAP_PX
+from mmfs_plugin.visualization.layout import MIN_SIDE
 
 from .tool_runs import ROOT
 

@@ -1,30 +1,44 @@
 """The few-shot demo on CPU (``make demo``): synthetic MVTec-FS data, base training, 5-shot
 fine-tuning, evaluation, a results table and pictures.
 
-Every step runs ``tools/*.py`` as a subprocess (its output streams). A step whose result
-exists is skipped, so an interrupted demo resumes where it stopped (a training step with a
-``last_checkpoint`` continues from it)::
+Every step runs ``tools/*.py`` as a subprocess; its whole output goes to a log file in the
+work dir (``<step>.log``) and the screen shows one progress bar per step, the results table and
+the pictures written. A step whose result exists is skipped, so an interrupted demo resumes
+where it stopped (a training step with a ``last_checkpoint`` continues from it)::
 
     python tools/demo.py --work-dir work_dirs/demo [--data-root data/demo_mvtec_fs]
 """
 import argparse
+import collections
 import glob
 import json
+import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+import warnings
+from typing import Deque, Dict, List, Optional, Sequence
 
-from mmengine.config import Config
-from terminaltables import AsciiTable
+# mmengine imports pkg_resources (setuptools<81 is pinned for it): its deprecation warning is
+# expected and says nothing to a demo user; the tools' own output goes to the step logs
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+from mmengine.config import Config  # noqa: E402
+from terminaltables import AsciiTable  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
-from mmfs_plugin.fileio import dump_json_atomic
+from mmfs_plugin.fileio import dump_json_atomic  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
 BASE_CONFIG = osp.join(REPO, 'configs', 'demo', 'demo_base.py')
 FINETUNE_CONFIG = osp.join(REPO, 'configs', 'demo', 'demo_5shot.py')
+#: mmengine's progress lines: ``Iter(train) [ 40/300]``, ``Iter(test) [10/14]``.
+PROGRESS = re.compile(r'(?:Iter|Epoch)\((?:train|val|test)\)\s*\[\s*(\d+)/(\d+)\]')
+#: What the tools log every this many iterations, so that the bars move.
+LOG_INTERVAL = 'default_hooks.logger.interval=10'
+TEST_LOG_INTERVAL = 'default_hooks.logger.interval=1'
 #: Table rows: (row name, AP key, AP50 key, GT-box accuracy key), keys without ``fs/``.
 TABLE_ROWS = (
     ('overall', 'bbox_mAP', 'bbox_mAP_50', 'acc'),
@@ -77,26 +91,51 @@ def format_metrics_table(metrics: Dict[str, float]) -> str:
     return table.table
 
 
-def run_step(name: str, command: List[str]) -> None:
-    """Run one step's command, streaming its output.
+def run_step(name: str, command: List[str], log_file: str) -> None:
+    """Run one step's command with its output in ``log_file`` and a progress bar on screen.
+
+    The bar follows mmengine's ``Iter(train) [i/n]`` and ``Epoch(test) [i/n]`` lines.
 
     Args:
         name (str): The step's name (in messages).
         command (list[str]): The command.
+        log_file (str): Where its output (stdout and stderr) goes.
 
     Raises:
-        StepError: The command could not start or exited with a non-zero status.
+        StepError: The command could not start or exited with a non-zero status; the message
+            holds the last lines of its log.
     """
-    print(f'\n==> demo step "{name}": {" ".join(command)}', flush=True)
-    start = time.monotonic()
-    try:
-        status = subprocess.call(command, cwd=REPO)
-    except OSError as error:
-        raise StepError(f'step "{name}" could not start: {error}') from error
+    os.makedirs(osp.dirname(log_file), exist_ok=True)
+    tail: Deque[str] = collections.deque(maxlen=25)
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    with open(log_file, 'w', encoding='utf-8') as log, tqdm(
+            desc=f'{name:<20}', total=None, unit='it', leave=True, dynamic_ncols=True,
+            bar_format='{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}]') as bar:
+        log.write(f'$ {" ".join(command)}\n')
+        try:
+            proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, errors='replace')
+        except OSError as error:
+            raise StepError(f'step "{name}" could not start: {error}') from error
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            tail.append(line)
+            match = PROGRESS.search(line)
+            if match:
+                done, total = int(match.group(1)), int(match.group(2))
+                if bar.total != total:
+                    bar.reset(total=total)
+                bar.update(done - bar.n)
+        status = proc.wait()
+        if status == 0 and bar.total:
+            bar.update(bar.total - bar.n)
+        bar.bar_format = ('{desc} done' + (' {n_fmt}/{total_fmt}' if bar.total else '')
+                          + ' in {elapsed}' if status == 0 else '{desc} FAILED after {elapsed}')
+        bar.refresh()
     if status != 0:
-        raise StepError(f'step "{name}" failed with exit status {status} (its output is '
-                        f'above); command: {" ".join(command)}')
-    print(f'==> demo step "{name}" done in {time.monotonic() - start:.0f} s', flush=True)
+        raise StepError(f'step "{name}" failed with exit status {status}; the end of its log '
+                        f'{log_file}:\n' + ''.join(tail))
 
 
 def train_step(name: str, config: str, work_dir: str, options: List[str]) -> str:
@@ -114,12 +153,15 @@ def train_step(name: str, config: str, work_dir: str, options: List[str]) -> str
     final_iter = Config.fromfile(config).train_cfg.max_iters
     checkpoint = osp.join(work_dir, f'iter_{final_iter}.pth')
     if osp.exists(checkpoint):
-        print(f'==> demo step "{name}": skipped, {checkpoint} exists', flush=True)
+        print(f'{name:<20} skipped: {checkpoint} exists', flush=True)
         return checkpoint
     command = [sys.executable, osp.join(TOOLS, 'train.py'), config, '--work-dir', work_dir]
     if osp.exists(osp.join(work_dir, 'last_checkpoint')):
         command.append('--resume')
-    run_step(name, command + ['--cfg-options'] + options)
+    # no validation at the end of training: the evaluation step tests the model right after
+    run_step(name, command + ['--cfg-options', LOG_INTERVAL,
+                              f'train_cfg.val_interval={final_iter + 1}'] + options,
+             work_dir + '.log')
     if not osp.exists(checkpoint):
         raise StepError(f'step "{name}" finished without writing {checkpoint}')
     return checkpoint
@@ -164,10 +206,10 @@ def demo(work_dir: str, data_root: str) -> List[str]:
     data_options = [f'{loader}_dataloader.dataset.dataset.data_root={data_root}'
                     for loader in ('train', 'val', 'test')]
     if osp.isdir(osp.join(data_root, 'image')):
-        print(f'==> demo step "data": skipped, {data_root} exists', flush=True)
+        print(f'{"data":<20} skipped: {data_root} exists', flush=True)
     else:
         run_step('data', [sys.executable, osp.join(TOOLS, 'make_synthetic_mvtecfs.py'),
-                          data_root])
+                          data_root], osp.join(work_dir, 'data.log'))
     base_checkpoint = train_step('base training', BASE_CONFIG, osp.join(work_dir, 'base'),
                                  data_options)
     finetuned = train_step('5-shot fine-tuning', FINETUNE_CONFIG, osp.join(work_dir, '5shot'),
@@ -176,23 +218,19 @@ def demo(work_dir: str, data_root: str) -> List[str]:
     predictions = osp.join(test_dir, 'predictions.pkl')
     metrics_file = osp.join(test_dir, 'metrics.json')
     if osp.exists(predictions) and osp.exists(metrics_file):
-        print(f'==> demo step "evaluate": skipped, {metrics_file} exists', flush=True)
+        print(f'{"evaluation":<20} skipped: {metrics_file} exists', flush=True)
     else:
-        run_step('evaluate', [
+        run_step('evaluation', [
             sys.executable, osp.join(TOOLS, 'test.py'), FINETUNE_CONFIG, finetuned,
-            '--work-dir', test_dir, '--out', predictions, '--cfg-options'] + data_options)
+            '--work-dir', test_dir, '--out', predictions, '--cfg-options', TEST_LOG_INTERVAL]
+            + data_options, osp.join(work_dir, 'test.log'))
         dump_json_atomic(latest_test_metrics(test_dir), metrics_file)
     with open(metrics_file, encoding='utf-8') as f:
         metrics = json.load(f)
     pictures = osp.join(work_dir, 'pictures')
-    for split, num in (('train', 6), ('test', 3)):
-        run_step(f'pictures: {split} images', [
-            sys.executable, osp.join(TOOLS, 'browse_dataset.py'), FINETUNE_CONFIG, '--split',
-            split, '--num', str(num), '--out-dir', osp.join(pictures, split), '--cfg-options'
-        ] + data_options)
-    run_step('pictures: results', [
-        sys.executable, osp.join(TOOLS, 'analyze_results.py'), FINETUNE_CONFIG, predictions,
-        '--out-dir', pictures, '--cfg-options'] + data_options)
+    run_step('pictures', [sys.executable, osp.join(TOOLS, 'demo_pictures.py'),
+                          FINETUNE_CONFIG, predictions, pictures, '--cfg-options']
+             + data_options, osp.join(work_dir, 'pictures.log'))
     print('\n' + format_metrics_table(metrics))
     return sorted(glob.glob(osp.join(pictures, '**', '*.png'), recursive=True))
 
@@ -209,15 +247,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     work_dir = osp.abspath(args.work_dir)
     data_root = osp.abspath(args.data_root)
+    threads = os.environ.get('OMP_NUM_THREADS', 'all cores')
+    print(f'mmfs_plugin demo: synthetic MVTec-FS-shaped data ({data_root}), base training, '
+          f'5-shot G-FSOD fine-tuning with the default recipe, evaluation; CPU, '
+          f'OMP_NUM_THREADS={threads}. Logs: {work_dir}/*.log', flush=True)
     start = time.monotonic()
     try:
         pictures = demo(work_dir, data_root)
     except StepError as error:
-        print(f'demo: error: {error}; fix it and run the demo again to resume',
+        print(f'demo: error: {error}\nFix it and run the demo again to resume.',
               file=sys.stderr)
         return 1
     print(f'\nMetrics: {osp.join(work_dir, "test", "metrics.json")}')
-    print('Pictures:\n' + '\n'.join(f'  {path}' for path in pictures))
+    folders = sorted({osp.dirname(path) for path in pictures})
+    print(f'Pictures ({len(pictures)}): ' + ', '.join(
+        f'{folder}/ ({sum(osp.dirname(p) == folder for p in pictures)})' for folder in folders))
     print(f'Demo done in {time.monotonic() - start:.0f} s')
     return 0
 

@@ -30,7 +30,7 @@ from mmengine.logging import MMLogger
 
 import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_plugin.engine import build_fewshot_dataset
-from mmfs_plugin.visualization.drawing import draw_predictions_beside_gt
+from mmfs_plugin.visualization import draw_predictions_beside_gt
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

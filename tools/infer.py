@@ -19,7 +19,7 @@ its file name). Under ``DIR`` (default ``work_dirs/infer``):
   checkpoint has the dataset's palette, each labelled ``NAME SCORE`` (``crack 0.87``) above its
   box where there is room, else below; a small image is upscaled first (nearest neighbour, so
   that its shorter side is at least 512 pixels), so that labels fit beside the defects
-  (:func:`~mmfs_plugin.visualization.drawing.draw_predictions`).
+  (:func:`~mmfs_plugin.visualization.draw_predictions`).
 
 Why a copy: labelme finds a file's image by ``imagePath`` relative to the JSON, so
 ``DIR/labelme`` is a complete labelme folder: open it in labelme (Open Dir) to correct the
@@ -60,7 +60,7 @@ from mmfs_plugin.engine.fewshot_runner import set_num_classes
 from mmfs_plugin.errors import FieldError
 from mmfs_plugin.formats.labelme_writer import (LabelmePrediction, place_image,
                                                 predictions_to_labelme, write_labelme)
-from mmfs_plugin.visualization.drawing import draw_predictions
+from mmfs_plugin.visualization import draw_predictions
 
 #: Characters that make a path a glob pattern.
 GLOB_MAGIC = frozenset('*?[')

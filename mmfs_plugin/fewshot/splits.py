@@ -16,7 +16,7 @@ Pure: imports neither torch nor mmdet.
 """
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
 
 from .classes import class_category
 from .stable_random import stable_shuffle

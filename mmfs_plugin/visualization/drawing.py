@@ -1,21 +1,18 @@
-"""Pictures (PNG, matplotlib's Agg canvas, no pyplot state): annotated images, predictions
-beside the ground truth, per-class AP bars and the confusion matrix between defect classes. Base
-and novel classes are told apart everywhere: by the dataset palette (distinct hue families) on
-images, by split colour on charts.
+"""Pictures of images (PNG, matplotlib's Agg canvas, no pyplot state): annotated images and
+predictions beside the ground truth. Base and novel classes are told apart by the dataset
+palette (distinct hue families).
 
 Images are drawn pixel for pixel: a small image is first upscaled by an integer factor (nearest
-neighbour) so that its shorter side is at least :data:`MIN_SIDE` pixels, a huge one scaled down
-to :data:`MAX_SIDE`; text and lines have fixed sizes in the picture's pixels. Each instance's
+neighbour) so that its shorter side is at least :data:`~.layout.MIN_SIDE` pixels, a huge one
+scaled down to :data:`~.layout.MAX_SIDE` (:mod:`.layout`); text and lines have fixed sizes in
+the picture's pixels. Each instance's
 label (class name, and score for a prediction) goes above its box where there is room, else
 below, else inside: a strip as high as a label above and below the image leaves room outside
 any box, so a label covers its own object only when labels of other boxes take every place
 outside it.
 """
-import math
-import os
 from typing import Any, Collection, List, Mapping, Optional, Sequence, Set, Tuple
 
-import cv2
 import numpy as np
 import pycocotools.mask as mask_util
 from matplotlib.axes import Axes
@@ -27,192 +24,24 @@ from matplotlib import patheffects
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 
-from ..fileio import atomic_write
+from .layout import LABEL_GAP_PX, Box, display_scale, place_labels, scale_image
+from .style import DPI, as_numpy, class_colors, points, save_figure, split_of, text_color
 
-#: Chart colours of the class splits (matplotlib's tab:blue and tab:red, the first hues of
-#: the base and novel families of the dataset palette); the box colours too where no palette
-#: is given.
-SPLIT_COLORS = {'base': '#1f77b4', 'novel': '#d62728'}
 #: Colour of ``__ignore__`` regions.
 IGNORE_COLOR = '#ffffff'
-#: Pictures of images are drawn at this many pixels per inch (1 pt = DPI / 72 pixels).
-DPI = 100
-#: A smaller image is upscaled by an integer factor until its shorter side is at least this
-#: many pixels (while its longer side stays within :data:`MAX_SIDE`).
-MIN_SIDE = 512
-#: A larger image is scaled down until its longer side is this many pixels.
-MAX_SIDE = 2048
 #: Height of the label text, in pixels of the picture.
 LABEL_FONT_PX = 13
 #: Padding around a label's text, in pixels.
 LABEL_PAD_PX = 2
-#: Space between a box line and a label outside the box, in pixels.
-LABEL_GAP_PX = 3
 #: Width of a predicted box's line, in points.
 PRED_LINEWIDTH = 2.0
 #: Gap between the two panels of a picture of predictions beside the ground truth, in pixels.
 PANEL_GAP_PX = 24
 
-Box = Tuple[float, float, float, float]
-
-
-def _points(pixels: float) -> float:
-    """Pixels of a picture drawn at :data:`DPI` as points (font sizes, line widths)."""
-    return pixels * 72 / DPI
-
-
-def _save(fig: Figure, out_file: str) -> None:
-    """Render a figure to ``out_file`` (PNG) atomically, creating its folder."""
-    folder = os.path.dirname(os.path.abspath(out_file))
-    os.makedirs(folder, exist_ok=True)
-    FigureCanvasAgg(fig)
-    with atomic_write(out_file, 'wb') as f:
-        fig.savefig(f, format='png', dpi=fig.dpi, bbox_inches='tight')
-
-
-def _rgb(color: Sequence[int]) -> Tuple[float, float, float]:
-    """A 0-255 RGB triple as matplotlib's 0-1 floats."""
-    return tuple(channel / 255 for channel in color[:3])
-
-
-def _text_color(color: Sequence[float]) -> str:
-    """Black or white, whichever reads better on a 0-1 RGB background."""
-    red, green, blue = color[:3]
-    return 'black' if 0.299 * red + 0.587 * green + 0.114 * blue > 0.6 else 'white'
-
-
-def _numpy(value: Any) -> np.ndarray:
-    """A tensor or array-like as a numpy array."""
-    return value.detach().cpu().numpy() if hasattr(value, 'cpu') else np.asarray(value)
-
-
-def split_of(name: str, novel_classes: Collection[str]) -> str:
-    """``'novel'`` for a novel class, else ``'base'``."""
-    return 'novel' if name in novel_classes else 'base'
-
-
-def class_colors(classes: Sequence[str], palette: Optional[Sequence[Sequence[int]]],
-                 novel_classes: Collection[str]) -> List[Tuple[float, ...]]:
-    """The 0-1 RGB colour of each class: the palette's, or its split's without a palette.
-
-    Args:
-        classes (Sequence[str]): Class names by label.
-        palette (Sequence[Sequence[int]], optional): 0-255 RGB colour by label (the dataset
-            metainfo's ``palette``); None, or one shorter than ``classes``, colours by split
-            (:data:`SPLIT_COLORS`).
-        novel_classes (Collection[str]): Names of the novel classes.
-
-    Returns:
-        list[tuple[float, ...]]: One RGB triple per class.
-    """
-    if palette is not None and len(palette) >= len(classes):
-        return [_rgb(color) for color in palette[:len(classes)]]
-    return [tuple(int(SPLIT_COLORS[split_of(name, novel_classes)][i:i + 2], 16) / 255
-                  for i in (1, 3, 5)) for name in classes]
-
-
-def display_scale(height: int, width: int, min_side: int = MIN_SIDE,
-                  max_side: int = MAX_SIDE) -> float:
-    """The factor an image is scaled by before drawing.
-
-    Args:
-        height (int): Image height in pixels.
-        width (int): Image width in pixels.
-        min_side (int): A shorter side below this is upscaled by the least integer factor
-            that reaches it, as far as the longer side stays within ``max_side``. Defaults to
-            :data:`MIN_SIDE`.
-        max_side (int): A longer side above this is scaled down to it. Defaults to
-            :data:`MAX_SIDE`.
-
-    Returns:
-        float: An integer factor (1 or more), or a factor below 1 for a huge image.
-    """
-    if max(height, width) > max_side:
-        return max_side / max(height, width)
-    factor = math.ceil(min_side / max(min(height, width), 1))
-    return float(max(1, min(factor, max_side // max(height, width))))
-
-
-def scale_image(image: np.ndarray, scale: float) -> np.ndarray:
-    """An image scaled by :func:`display_scale`'s factor.
-
-    Args:
-        image (np.ndarray): (H, W, C) or (H, W) image.
-        scale (float): An integer factor (pixels repeated: nearest neighbour, no blur), or a
-            factor below 1 (area averaging).
-
-    Returns:
-        np.ndarray: The scaled image, of the same dtype.
-    """
-    if scale == 1:
-        return image
-    if scale > 1:
-        factor = int(round(scale))
-        return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
-    height, width = image.shape[:2]
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
-def _overlap(a: Box, b: Box) -> float:
-    """The area two x1y1x2y2 rectangles share."""
-    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def place_labels(boxes: Sequence[Box], sizes: Sequence[Tuple[float, float]], width: float,
-                 height: float, margin: float, gap: float = LABEL_GAP_PX) -> List[Box]:
-    """Where each box's label goes: above the box where there is room, else below, else
-    inside; never over the box when it fits outside, and off the labels placed before.
-
-    Candidates, in order of preference: above the box (its left edge at the box's, else its
-    right edge at the box's), below it (the same), one and two label heights further up or
-    down, and last inside the box at its top or bottom. The first that overlaps no earlier
-    label, then its own box, then the least of the other boxes, wins (the one overlapping
-    earlier labels least where all do). Labels are placed in the order given: give the most
-    important (highest score) first.
-
-    Args:
-        boxes (Sequence[Box]): x1y1x2y2 boxes, in pixels of the picture.
-        sizes (Sequence[tuple[float, float]]): Each label's width and height, in pixels.
-        width (float): Picture (scaled image) width: labels stay within ``[0, width]``
-            (one wider than that starts at 0).
-        height (float): Picture height: labels stay within ``[-margin, height + margin]``.
-        margin (float): Height of the strips above and below the image that labels may use;
-            at least a label's height plus ``gap`` leaves room outside every box.
-        gap (float): Space between a box and a label outside it. Defaults to
-            :data:`LABEL_GAP_PX`.
-
-    Returns:
-        list[Box]: Each label's x1y1x2y2 rectangle, in the order of ``boxes``.
-    """
-    placed: List[Box] = []
-    for index, ((x1, y1, x2, y2), (w, h)) in enumerate(zip(boxes, sizes)):
-        left = min(max(x1, 0.0), max(width - w, 0.0))
-        right = min(max(x2 - w, 0.0), max(width - w, 0.0))
-        tops = [y1 - gap - h, y2 + gap, y1 - gap - 2 * h, y2 + gap + h, y1 - gap - 3 * h,
-                y2 + gap + 2 * h, y1 + gap, y2 - gap - h]
-        own = (x1, y1, x2, y2)
-        best, best_cost = None, None
-        for order, (top, x) in enumerate((top, x) for top in tops for x in (left, right)):
-            if top < -margin - 1e-6 or top + h > height + margin + 1e-6:
-                continue
-            rect = (x, top, x + w, top + h)
-            cost = (sum(_overlap(rect, other) for other in placed),
-                    _overlap(rect, own) > 0,
-                    sum(_overlap(rect, box) for i, box in enumerate(boxes) if i != index),
-                    order)
-            if best_cost is None or cost < best_cost:
-                best, best_cost = rect, cost
-        if best is None:  # a label higher than the strips: inside, at the top
-            best = (left, max(y1, -margin), left + w, max(y1, -margin) + h)
-        placed.append(best)
-    return placed
-
-
 #: The font of the labels.
-_LABEL_FONT = FontProperties(size=_points(LABEL_FONT_PX))
+_LABEL_FONT = FontProperties(size=points(LABEL_FONT_PX))
 #: Font size of titles, captions and legends, in points.
-_TEXT_PT = _points(12)
+_TEXT_PT = points(12)
 
 
 class _Label:
@@ -313,7 +142,7 @@ def _draw_labels(ax: Axes, labels: Sequence[_Label], renderer: RendererBase,
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, facecolor=label.color,
                                edgecolor='none', alpha=0.85, zorder=4))
         ax.text(x1 + LABEL_PAD_PX, (y1 + y2) / 2, label.text, fontproperties=_LABEL_FONT,
-                color=_text_color(label.color), ha='left', va='center', zorder=5,
+                color=text_color(label.color), ha='left', va='center', zorder=5,
                 parse_math=False)
 
 
@@ -363,12 +192,12 @@ def _kept_predictions(predictions: Mapping[str, Any],
                       score_thr: float) -> List[Tuple[Box, float, int, Any]]:
     """The predictions with a score of at least ``score_thr``, highest score first, as
     ``(box, score, label, mask)`` (mask None without masks)."""
-    bboxes = _numpy(predictions['bboxes']).reshape(-1, 4).astype(np.float64)
-    scores = _numpy(predictions['scores']).reshape(-1).astype(np.float64)
-    labels = _numpy(predictions['labels']).reshape(-1).astype(np.int64)
+    bboxes = as_numpy(predictions['bboxes']).reshape(-1, 4).astype(np.float64)
+    scores = as_numpy(predictions['scores']).reshape(-1).astype(np.float64)
+    labels = as_numpy(predictions['labels']).reshape(-1).astype(np.int64)
     masks = predictions.get('masks')
     if masks is not None and not isinstance(masks, (list, tuple)):
-        masks = _numpy(masks)
+        masks = as_numpy(masks)
     order = np.argsort(-scores, kind='stable')
     return [(tuple(bboxes[i].tolist()), float(scores[i]), int(labels[i]),
              None if masks is None else masks[i])
@@ -462,7 +291,7 @@ def draw_instances(image: np.ndarray,
                                               selected_keys)
     _draw_labels(ax, texts, renderer, margin)
     _legend(fig, shown, styles, classes, colors, novel_classes)
-    _save(fig, out_file)
+    save_figure(fig, out_file)
 
 
 def draw_predictions(image: np.ndarray,
@@ -497,7 +326,7 @@ def draw_predictions(image: np.ndarray,
     texts, shown = _draw_predictions(ax, predictions, score_thr, scale, classes, colors)
     _draw_labels(ax, texts, renderer, margin)
     _legend(fig, shown, (), classes, colors, novel_classes)
-    _save(fig, out_file)
+    save_figure(fig, out_file)
 
 
 def draw_predictions_beside_gt(image: np.ndarray,
@@ -529,8 +358,8 @@ def draw_predictions_beside_gt(image: np.ndarray,
     """
     colors = class_colors(classes, palette, novel_classes)
     fig, (gt_ax, pred_ax), renderer, scale, margin = _image_figure(image, 2)
-    gt_ax.set_title('ground truth', fontsize=_TEXT_PT, pad=_points(4))
-    pred_ax.set_title(f'predictions >= {score_thr:.2f}', fontsize=_TEXT_PT, pad=_points(4))
+    gt_ax.set_title('ground truth', fontsize=_TEXT_PT, pad=points(4))
+    pred_ax.set_title(f'predictions >= {score_thr:.2f}', fontsize=_TEXT_PT, pad=points(4))
     if title:
         fig.text(0.5, 1.0 + 26 / (fig.get_figheight() * DPI), title, ha='center', va='bottom',
                  fontsize=_TEXT_PT, parse_math=False)
@@ -541,101 +370,6 @@ def draw_predictions_beside_gt(image: np.ndarray,
                                           colors)
     _draw_labels(pred_ax, texts, renderer, margin)
     _legend(fig, gt_shown + pred_shown, styles, classes, colors, novel_classes)
-    _save(fig, out_file)
+    save_figure(fig, out_file)
 
 
-def plot_per_class_ap(classes: Sequence[str],
-                      ap: np.ndarray,
-                      novel_classes: Collection[str],
-                      out_file: str,
-                      title: str = 'Per-class AP') -> None:
-    """Draw per-class AP (solid) and AP50 (hatched) bars, coloured base/novel, to a PNG.
-
-    Args:
-        classes (Sequence[str]): Class names by label.
-        ap (np.ndarray): Shape (num_classes, 2): AP (IoU 0.50:0.95) and AP50, in [0, 1];
-            ``nan`` for a class without ground truth (marked "no GT").
-        novel_classes (Collection[str]): Names of the novel classes.
-        out_file (str): The PNG to write.
-        title (str): Figure title. Defaults to 'Per-class AP'.
-
-    Raises:
-        ValueError: ``ap`` is not (num_classes, 2).
-    """
-    ap = np.asarray(ap, dtype=np.float64)
-    if ap.shape != (len(classes), 2):
-        raise ValueError(f'ap: expected shape ({len(classes)}, 2), got {ap.shape}')
-    fig = Figure(figsize=(7.5, 1.0 + 0.35 * len(classes)), dpi=100)
-    ax = fig.add_subplot()
-    rows = np.arange(len(classes))
-    colors = [SPLIT_COLORS[split_of(name, novel_classes)] for name in classes]
-    values = np.nan_to_num(ap, nan=0.0)
-    ax.barh(rows - 0.2, values[:, 0], height=0.4, color=colors)
-    ax.barh(rows + 0.2, values[:, 1], height=0.4, color=colors, alpha=0.45, hatch='//',
-            edgecolor='black', linewidth=0.3)
-    for row, (value, value50) in enumerate(ap):
-        text = 'no GT' if np.isnan(value) else f'{value:.2f} / {value50:.2f}'
-        ax.text(min(np.nan_to_num(max(value, value50)), 1.0) + 0.01, row, text,
-                va='center', fontsize=7)
-    ax.set_yticks(rows, labels=list(classes), fontsize=8)
-    for tick, color in zip(ax.get_yticklabels(), colors):
-        tick.set_color(color)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.15)
-    ax.set_xlabel('AP (solid: IoU 0.50:0.95, hatched: IoU 0.50)')
-    ax.set_title(title)
-    ax.legend(handles=[Patch(color=SPLIT_COLORS['base'], label='base class'),
-                       Patch(color=SPLIT_COLORS['novel'], label='novel class')],
-              loc='lower right', fontsize=8)
-    _save(fig, out_file)
-
-
-def plot_confusion_matrix(matrix: np.ndarray,
-                          classes: Sequence[str],
-                          novel_classes: Collection[str],
-                          out_file: str,
-                          title: str = 'Confusion matrix') -> None:
-    """Draw a confusion matrix (rows GT class, columns predicted class + missed) to a PNG.
-
-    Cells are coloured by the row fraction and show the counts; class names are coloured
-    base/novel.
-
-    Args:
-        matrix (np.ndarray): Shape (num_classes, num_classes + 1) counts, as
-            :func:`~mmfs_plugin.visualization.confusion_matrix` returns.
-        classes (Sequence[str]): Class names by label.
-        novel_classes (Collection[str]): Names of the novel classes.
-        out_file (str): The PNG to write.
-        title (str): Figure title. Defaults to 'Confusion matrix'.
-
-    Raises:
-        ValueError: ``matrix`` is not (num_classes, num_classes + 1).
-    """
-    matrix = np.asarray(matrix)
-    num_classes = len(classes)
-    if matrix.shape != (num_classes, num_classes + 1):
-        raise ValueError(f'matrix: expected shape ({num_classes}, {num_classes + 1}), '
-                         f'got {matrix.shape}')
-    totals = matrix.sum(axis=1, keepdims=True)
-    fractions = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
-    side = 1.5 + 0.55 * (num_classes + 1)
-    fig = Figure(figsize=(side + 1.5, side), dpi=100)
-    ax = fig.add_subplot()
-    image = ax.imshow(fractions, cmap='Blues', vmin=0, vmax=1)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label='fraction of the GT row')
-    for (row, column), count in np.ndenumerate(matrix):
-        if count:
-            ax.text(column, row, str(count), ha='center', va='center', fontsize=7,
-                    color='white' if fractions[row, column] > 0.5 else 'black')
-    colors = [SPLIT_COLORS[split_of(name, novel_classes)] for name in classes]
-    ax.set_xticks(np.arange(num_classes + 1), labels=list(classes) + ['missed'], rotation=60,
-                  ha='right', fontsize=8)
-    ax.set_yticks(np.arange(num_classes), labels=list(classes), fontsize=8)
-    for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
-        for tick, color in zip(ticks, colors):
-            tick.set_color(color)
-    ax.axvline(num_classes - 0.5, color='gray', linewidth=1)
-    ax.set_xlabel('predicted class (blue: base, red: novel)')
-    ax.set_ylabel('ground-truth class')
-    ax.set_title(title)
-    _save(fig, out_file)
