@@ -72,7 +72,7 @@ def test_base_surgery_finetune_test(demo_data: Path, tmp_path: Path) -> None:
 
 def schedule(iters: int) -> list:
     """``--cfg-options`` training for ``iters`` iterations with a checkpoint at the end."""
-    return [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters + 1}',
+    return [f'train_cfg.max_iters={iters}', f'train_cfg.val_begin={iters + 1}',
             f'default_hooks.checkpoint.interval={iters}']  # no validation: tested once below
 
 

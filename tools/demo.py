@@ -160,7 +160,7 @@ def train_step(name: str, config: str, work_dir: str, options: List[str]) -> str
         command.append('--resume')
     # no validation at the end of training: the evaluation step tests the model right after
     run_step(name, command + ['--cfg-options', LOG_INTERVAL,
-                              f'train_cfg.val_interval={final_iter + 1}'] + options,
+                              f'train_cfg.val_begin={final_iter + 1}'] + options,
              work_dir + '.log')
     if not osp.exists(checkpoint):
         raise StepError(f'step "{name}" finished without writing {checkpoint}')

@@ -29,7 +29,10 @@ MMCV_WHEELHOUSE=${MMCV_WHEELHOUSE:-}
 
 stamp="$VENV/.mmfs_setup_stamp"
 want=$(cat "$0" setup.py 2>/dev/null | sha1sum | cut -c1-16)"-$TORCH_SPEC"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c "import mmfs_plugin" 2>/dev/null; then
+# the stamp says this script finished; finding the package (without importing torch and mmdet,
+# 4 s) says the environment is still there
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c \
+    "import importlib.util, sys; sys.exit(importlib.util.find_spec('mmfs_plugin') is None)" 2>/dev/null; then
   exit 0
 fi
 
