@@ -24,6 +24,8 @@ from mmfs_plugin.experiments import (RunResult, aggregate_results, load_run_resu
 from .tool_runs import ROOT, data_root_options, free_port
 
 SHOTS, SEEDS = (1, 2), (0, 1, 2)
+#: Test images of each run (every third class of the demo tree's test split is novel).
+TEST_IMAGES = 24
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 #: Two-sided 95% quantiles of Student's t with 1, 2 and 4 degrees of freedom (tables).
 T_95 = {1: 12.7062, 2: 4.3027, 4: 2.7764}
@@ -189,7 +191,7 @@ def demo_setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert proc.returncode == 0, proc.stderr[-3000:]
     return dict(tmp=tmp, env=env, options=data_options + [
         f'fewshot.base_checkpoint={tmp / "base" / "iter_4.pth"}', 'train_cfg.max_iters=4',
-        'train_cfg.val_interval=100'
+        'train_cfg.val_interval=100', f'test_dataloader.dataset.indices={TEST_IMAGES}'
     ])
 
 
