@@ -10,8 +10,9 @@ last collective, and destroys the group while the interpreter is alive.
 
 With NCCL the barrier is an all-reduce on a GPU: it is given the rank's device, not left to
 torch's guess. Should the barrier or the destruction still not return (a rank that never comes,
-a communicator that does not shut down), the process logs a warning and exits after a bounded
-wait instead of hanging: by then the run's results are written.
+a communicator that does not shut down), the process logs a warning and exits with
+:data:`HUNG_EXIT_STATUS` after a bounded wait instead of hanging: the run's results are written
+by then, but a launcher or a job script sees that a rank did not finish cleanly.
 """
 import gc
 import os
@@ -23,11 +24,13 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.logging import MMLogger
 
-__all__ = ['close_distributed', 'barrier_kwargs', 'SHUTDOWN_TIMEOUT_S']
+__all__ = ['close_distributed', 'barrier_kwargs', 'SHUTDOWN_TIMEOUT_S', 'HUNG_EXIT_STATUS']
 
 #: How long (seconds) :func:`close_distributed` waits for the barrier and the destruction
 #: together: long enough for a rank still saving its last checkpoint, short enough to notice.
 SHUTDOWN_TIMEOUT_S = 60.0
+#: The exit status of a process whose shutdown timed out (not 0: a rank hung).
+HUNG_EXIT_STATUS = 1
 
 
 def barrier_kwargs(backend: str) -> dict:
@@ -50,7 +53,8 @@ def barrier_kwargs(backend: str) -> dict:
 
 
 def _exit_after_timeout(rank: int, timeout: float, step: List[str]) -> None:
-    """Log that the shutdown did not finish in time, flush the logs and exit with status 0.
+    """Log that the shutdown did not finish in time, flush the logs and exit with
+    :data:`HUNG_EXIT_STATUS`.
 
     Runs on a timer thread while the main thread is stuck in ``step[0]``.
 
@@ -61,13 +65,13 @@ def _exit_after_timeout(rank: int, timeout: float, step: List[str]) -> None:
     """
     logger = MMLogger.get_current_instance()
     logger.warning(
-        f'close_distributed (rank {rank}): still {step[0]} after {timeout:g} s; exiting now '
-        '(the run itself had finished)')
+        f'close_distributed (rank {rank}): still {step[0]} after {timeout:g} s; exiting with '
+        f'status {HUNG_EXIT_STATUS} (the run itself had finished; a rank did not)')
     for handler in logger.handlers:
         handler.flush()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(HUNG_EXIT_STATUS)
 
 
 def close_distributed(timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
@@ -76,8 +80,9 @@ def close_distributed(timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
     Call it once the runner is gone (the tools call it after their ``main`` returns). It
     collects the garbage, waits at a barrier (on the rank's GPU with NCCL, see
     :func:`barrier_kwargs`) and destroys the group. If the barrier and the destruction have not
-    returned within ``timeout`` seconds, it logs a warning and ends the process with status 0
-    (``os._exit``: a thread stuck in the backend cannot be interrupted).
+    returned within ``timeout`` seconds, it logs a warning and ends the process with
+    :data:`HUNG_EXIT_STATUS` (``os._exit``: a thread stuck in the backend cannot be
+    interrupted).
 
     Args:
         timeout (float): Seconds to wait for the barrier and the destruction together.
