@@ -1,7 +1,8 @@
-"""Training-time machinery: weight surgery, parameter freezing and the plugin's hooks."""
+"""Training-time machinery: weight surgery and the plugin's hooks (parameter freezing is the
+models' own, :mod:`mmfs_plugin.models.freezing`, re-exported here)."""
+from ..models.freezing import freeze_parameters, frozen_modules
 from .checkpoint_classes_hook import CheckpointClassesHook
 from .fewshot_runner import FewShotRunner, apply_fewshot_settings, build_fewshot_dataset
-from .freezing import freeze_parameters, frozen_modules
 from .kshot_selection_hook import KShotSelectionHook
 from .rng_state_hook import RNGStateHook
 from .surgery import (HEAD_PREFIX, SURGERY_METHODS, SurgeryError, SurgerySource,

@@ -10,7 +10,7 @@ from mmdet.models.detectors import FasterRCNN
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 
-from ..engine.freezing import freeze_parameters, frozen_modules
+from .freezing import freeze_parameters, frozen_modules
 from .gradient_decoupling import scale_gradient
 
 
