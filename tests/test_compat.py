@@ -28,9 +28,9 @@ from mmengine.runner import CheckpointLoader, Runner
 from torch import nn
 
 import mmfs_plugin
-from mmfs_plugin.compat import (RankZeroDumpLoggerHook, UnsafeCheckpointError,
-                                UnsupportedVersionError, cpu_distributed, rank_zero_dump,
-                                with_cpu_model_wrapper)
+from mmfs_plugin.compat import (UnsafeCheckpointError, UnsupportedVersionError,
+                                cpu_distributed, with_cpu_model_wrapper)
+from mmfs_plugin.engine import RankZeroDumpLoggerHook, rank_zero_dump_hook
 from mmfs_plugin.compat.safe_checkpoint import install_checkpoint_loaders
 from mmfs_plugin.compat.versions import check_versions
 
@@ -80,7 +80,7 @@ import json, os
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-from mmfs_plugin.compat import close_distributed
+from mmfs_plugin.engine import close_distributed
 
 
 def threads():
@@ -392,7 +392,7 @@ class _CountMetric(BaseMetric):
 def test_only_the_main_process_writes_the_test_metrics_file(
         main_process: bool, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rank_zero_dump, 'is_main_process', lambda: main_process)
+    monkeypatch.setattr(rank_zero_dump_hook, 'is_main_process', lambda: main_process)
     runner = Runner(
         model=ToyModel(),
         work_dir=str(tmp_path),

@@ -1,4 +1,4 @@
-"""Tests of mmfs_plugin.compat.shutdown: close_distributed with gloo and NCCL, in bounded time.
+"""Tests of mmfs_plugin.engine.shutdown: close_distributed with gloo and NCCL, in bounded time.
 
 NCCL needs a GPU: its branch is checked with a faked process group (which barrier arguments it
 gets); the bounded wait is checked with fakes and in a real 2-process gloo group whose second
@@ -16,7 +16,7 @@ from typing import List
 import pytest
 import torch
 
-from mmfs_plugin.compat import close_distributed, shutdown
+from mmfs_plugin.engine import close_distributed, shutdown
 
 from .tool_runs import free_port
 
@@ -25,7 +25,7 @@ from .tool_runs import free_port
 _TWO_RANK_SCRIPT = '''
 import sys, time
 import torch.distributed as dist
-from mmfs_plugin.compat import close_distributed
+from mmfs_plugin.engine import close_distributed
 
 dist.init_process_group('gloo')
 if dist.get_rank() == 1 and sys.argv[1] == 'absent':

@@ -17,7 +17,7 @@ from mmengine import ConfigDict
 from mmengine.config import Config
 
 import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
-from mmfs_plugin.compat import close_distributed
+from mmfs_plugin.engine import close_distributed
 from mmfs_plugin.engine.launch import (add_launch_arguments, build_runner, export_local_rank,
                                        load_launch_config)
 

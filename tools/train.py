@@ -16,7 +16,7 @@ import sys
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
-from mmfs_plugin.compat import close_distributed
+from mmfs_plugin.engine import close_distributed
 from mmfs_plugin.engine.launch import (add_launch_arguments, build_runner, export_local_rank,
                                        load_launch_config)
 from mmfs_plugin.engine.pretrained import PretrainedWeightsError, resolve_pretrained

@@ -1,8 +1,7 @@
 """Fixes that make mmengine 0.10.7 and mmdet 3.3 work on modern PyTorch.
 
 :func:`install` (called by ``import mmfs_plugin``) applies the patches, inside this process
-only; importing this package alone patches nothing (it registers
-:class:`RankZeroDumpLoggerHook` in mmdet's ``HOOKS``). Each patch states the versions it was
+only; importing this package alone patches nothing. Each patch states the versions it was
 written for and refuses others at install with an :class:`UnsupportedVersionError` naming the
 package and its version:
 
@@ -12,21 +11,18 @@ package and its version:
   ``gloo`` on CPU; :func:`with_cpu_model_wrapper` gives such a run DDP with ``device_ids=None``
   through ``model_wrapper_cfg``, a config value.
 
-Not patches: :mod:`.rank_zero_dump` (a distributed test writes its metrics file from the main
-process only: ``RankZeroDumpLoggerHook``, the logger of ``configs/_base_/fewshot_runtime.py``)
-and :mod:`.shutdown` (:func:`close_distributed`, the end of a distributed run with gloo or
-NCCL, in bounded time).
+This package holds patches only: the logger hook that dumps a distributed test's metrics once
+(``RankZeroDumpLoggerHook``) and the end of a distributed run (``close_distributed``) are
+:mod:`mmfs_plugin.engine`'s.
 """
 from .cpu_distributed import install_cpu_distributed, with_cpu_model_wrapper
-from .rank_zero_dump import RankZeroDumpLoggerHook
 from .safe_checkpoint import (UnsafeCheckpointError,
                               install_checkpoint_loaders, safe_load_checkpoint)
-from .shutdown import close_distributed
 from .versions import UnsupportedVersionError
 
 __all__ = [
-    'install', 'close_distributed', 'safe_load_checkpoint', 'with_cpu_model_wrapper',
-    'RankZeroDumpLoggerHook', 'UnsafeCheckpointError', 'UnsupportedVersionError'
+    'install', 'safe_load_checkpoint', 'with_cpu_model_wrapper', 'UnsafeCheckpointError',
+    'UnsupportedVersionError'
 ]
 
 

@@ -4,14 +4,16 @@ from ..models.freezing import freeze_parameters, frozen_modules
 from .checkpoint_classes_hook import CheckpointClassesHook
 from .fewshot_runner import FewShotRunner, apply_fewshot_settings, build_fewshot_dataset
 from .kshot_selection_hook import KShotSelectionHook
+from .rank_zero_dump_hook import RankZeroDumpLoggerHook
 from .rng_state_hook import RNGStateHook
 from .surgery import (HEAD_PREFIX, SURGERY_METHODS, SurgeryError, SurgerySource,
                       load_surgery_source, surgery)
+from .shutdown import close_distributed
 from .surgery_hook import FewShotSurgeryHook
 
 __all__ = [
     'CheckpointClassesHook', 'FewShotRunner', 'apply_fewshot_settings', 'build_fewshot_dataset',
     'freeze_parameters', 'frozen_modules', 'KShotSelectionHook', 'RNGStateHook', 'HEAD_PREFIX',
     'SURGERY_METHODS', 'SurgeryError', 'SurgerySource', 'load_surgery_source', 'surgery',
-    'FewShotSurgeryHook'
+    'FewShotSurgeryHook', 'RankZeroDumpLoggerHook', 'close_distributed'
 ]
