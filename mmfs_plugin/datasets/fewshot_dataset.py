@@ -23,6 +23,7 @@ from ..errors import FieldError
 from ..fewshot.classes import check_class_names
 from ..fewshot.kshot import KShotSelection, ObjectRef, Shots, shots_per_class
 from ..fewshot.label_space import SETTINGS, LabelSpace, resolve_label_space
+from ..fewshot.palette import split_palette
 from ..fewshot.protocol import (POLICIES, apply_selection, draw_selection, kshot_candidates,
                                 resolve_selection)
 from ..fewshot.splits import SplitSpec
@@ -35,17 +36,7 @@ from .entry_checks import check_entry_images
 from .format_readers import reader_class
 from .instance_keys import add_fallback_keys, relpath
 
-BASE_HUES = [(31, 119, 180), (44, 160, 44), (23, 190, 207), (148, 103, 189), (127, 127, 127),
-             (188, 189, 34), (140, 86, 75), (0, 0, 139)]
-NOVEL_HUES = [(214, 39, 40), (255, 127, 14), (227, 119, 194), (255, 187, 120), (178, 34, 34),
-              (255, 215, 0)]
-
 DatasetCfg = Union[dict, ConfigDict]
-
-
-def _hue(hues: List[Tuple[int, int, int]], index: int) -> Tuple[int, int, int]:
-    """A colour of one family (base or novel) for the class at ``index``."""
-    return hues[index % len(hues)]
 
 
 def _dataset_class(cfg: Mapping[str, Any]) -> type:
@@ -238,7 +229,6 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         self.label_space = fewshot_label_space(self.dataset_cfgs, class_split, setting)
         self.kshot_selection: Optional[KShotSelection] = None
         space = self.label_space
-        novel = set(space.novel_classes)
         first = self.dataset_cfgs[0]
         metainfo = {key: value for key, value in _build(
             first, _dataset_class(first), lazy_init=True, pipeline=[]).metainfo.items()
@@ -246,8 +236,7 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         metainfo.update(
             classes=space.classes, base_classes=space.base_classes,
             novel_classes=space.novel_classes,
-            palette=[_hue(NOVEL_HUES if name in novel else BASE_HUES, i)
-                     for i, name in enumerate(space.classes)])
+            palette=split_palette(space.classes, space.novel_classes))
         super().__init__(metainfo=metainfo, **kwargs)
 
     def load_data_list(self) -> List[dict]:
