@@ -3,10 +3,10 @@
 Reads labelme 3.x to 6.x files as labelme's ``LabelFile`` does (docs/architecture.md, "The
 labelme reader contract"). The image is the embedded ``imageData`` when present, else the file
 ``imagePath`` names (relative to the JSON's folder), else the image with the JSON's stem beside
-it. Its size is read from its header
-(PIL's lazy open; an image file turned by its EXIF orientation, as labelme shows it): a
-declared ``imageHeight``/``imageWidth`` that differs is not used, and the record carries a
-:class:`FieldWarning` for it (labelme logs it and uses the image's size).
+it. Its size is read from its header (PIL's lazy open; an image file turned by its EXIF
+orientation, as labelme shows it): a declared ``imageHeight``/``imageWidth`` that differs is
+not used, and the record carries a :class:`FieldWarning` for it (labelme logs it and uses the
+image's size).
 
 Region shapes (``polygon``, ``rectangle``, ``oriented_rectangle``, ``circle``, ``mask``) become
 instances; shapes with the same ``label`` and the same non-null ``group_id`` merge into one
