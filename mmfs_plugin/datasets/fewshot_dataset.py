@@ -271,8 +271,7 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
                 print_log(f'FewShotDataset: classes {missing} have no (non-ignored) training '
                           'instance: they get no shot and are never trained', logger='current',
                           level=logging.WARNING)
-            if (self.shots is not None or self.base_shots is not None
-                    or self.load_selection is not None):
+            if self._makes_selection:
                 self.kshot_selection = self._selection(candidates, entries, refs)
                 selected = self.kshot_selection.selected_keys
         policy = 'drop' if self.test_mode else self.unselected
@@ -299,7 +298,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
 
         Args:
             cfg (dict): The wrapped dataset's config.
-            refs (dict): Filled with instance key -> its image and box.
+            refs (dict): Filled with instance key -> its image and box when this dataset makes
+                a k-shot selection (they name the shots in selection files).
 
         Raises:
             FieldError: The wrapped parser failed on a file, or (``on_error='raise'``) bad
@@ -332,13 +332,19 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             print_log(f'FewShotDataset: {cls.__name__} {source}: read with changes:\n'
                       f'{report.format()}', logger='current', level=logging.WARNING)
         self.read_reports[source] = report
-        for entry in part:
+        for entry in part if self._makes_selection else ():
             image = relpath(str(entry['img_path']), inner.data_root)
             if os.path.isabs(image) and entry.get('json_path'):
                 image = str(entry['json_path'])  # a labelme file's embedded image
             for instance in entry['instances']:
                 refs[instance['instance_key']] = ObjectRef(image, tuple(instance['bbox']))
         return part
+
+    @property
+    def _makes_selection(self) -> bool:
+        """Whether this dataset draws or loads a k-shot selection (training with shots)."""
+        return not self.test_mode and (self.shots is not None or self.base_shots is not None
+                                       or self.load_selection is not None)
 
     def filter_data(self) -> List[dict]:
         """mmdet's image filters (:class:`DetEntriesMixin`); an empty training set is an error.
