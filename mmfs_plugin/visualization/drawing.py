@@ -11,7 +11,7 @@ below, else inside: a strip as high as a label above and below the image leaves 
 any box, so a label covers its own object only when labels of other boxes take every place
 outside it.
 """
-from typing import Any, Collection, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Collection, List, Mapping, Optional, Sequence, Set, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_util
@@ -254,6 +254,19 @@ def _legend(fig: Figure, shown: Sequence[int], styles: Collection[str], classes:
                    frameon=False)
 
 
+def _one_panel(image: np.ndarray, title: str, classes: Sequence[str],
+               colors: Sequence[Tuple[float, ...]], novel_classes: Collection[str],
+               out_file: str, draw: Callable[[Axes, float], tuple]) -> None:
+    """A picture of one image: ``draw(ax, scale)`` returns its labels, the labels shown and
+    the legend's styles; the labels are placed, the legend drawn and the PNG written."""
+    fig, (ax,), renderer, scale, margin = _image_figure(image, 1)
+    ax.set_title(title, fontsize=_TEXT_PT)
+    texts, shown, styles = draw(ax, scale)
+    _draw_labels(ax, texts, renderer, margin)
+    _legend(fig, shown, styles, classes, colors, novel_classes)
+    save_figure(fig, out_file)
+
+
 def draw_instances(image: np.ndarray,
                    instances: Sequence[dict],
                    classes: Sequence[str],
@@ -285,13 +298,9 @@ def draw_instances(image: np.ndarray,
         title (str): Figure title. Defaults to ''.
     """
     colors = class_colors(classes, palette, novel_classes)
-    fig, (ax,), renderer, scale, margin = _image_figure(image, 1)
-    ax.set_title(title, fontsize=_TEXT_PT)
-    texts, shown, styles = _draw_ground_truth(ax, instances, scale, classes, colors,
-                                              selected_keys)
-    _draw_labels(ax, texts, renderer, margin)
-    _legend(fig, shown, styles, classes, colors, novel_classes)
-    save_figure(fig, out_file)
+    _one_panel(image, title, classes, colors, novel_classes, out_file,
+               lambda ax, scale: _draw_ground_truth(ax, instances, scale, classes, colors,
+                                                    selected_keys))
 
 
 def draw_predictions(image: np.ndarray,
@@ -321,12 +330,9 @@ def draw_predictions(image: np.ndarray,
         title (str): Figure title. Defaults to ''.
     """
     colors = class_colors(classes, palette, novel_classes)
-    fig, (ax,), renderer, scale, margin = _image_figure(image, 1)
-    ax.set_title(title, fontsize=_TEXT_PT)
-    texts, shown = _draw_predictions(ax, predictions, score_thr, scale, classes, colors)
-    _draw_labels(ax, texts, renderer, margin)
-    _legend(fig, shown, (), classes, colors, novel_classes)
-    save_figure(fig, out_file)
+    _one_panel(image, title, classes, colors, novel_classes, out_file,
+               lambda ax, scale: _draw_predictions(ax, predictions, score_thr, scale, classes,
+                                                   colors) + ((),))
 
 
 def draw_predictions_beside_gt(image: np.ndarray,
