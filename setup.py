@@ -17,14 +17,15 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.9',
-    packages=find_packages(include=['mmfs_plugin', 'mmfs_plugin.*']),
-    package_data={'mmfs_plugin': ['fewshot/*.json', 'formats/*.csv']},
+    packages=find_packages(include=['mmfs_plugin', 'mmfs_plugin.*', 'mmfs_data', 'mmfs_data.*']),
+    package_data={'mmfs_data': ['fewshot/*.json', 'formats/*.csv']},
     install_requires=[
         'torch>=2.0',
         'mmengine==0.10.7',
         'mmcv>=2.0.0rc4,<2.2.0',
         'mmdet==3.3.0',
-        'pycocotools',
+        'pycocotools',  # the fallback COCO evaluation backend
+        'faster-coco-eval>=1.6',  # the default COCO evaluation backend (same numbers, faster)
         'shapely',  # labelme regions' areas (formats/labelme_shapes.py)
         'numpy',
         'packaging',  # the version checks of mmfs_plugin.compat
@@ -32,7 +33,6 @@ setup(
         'tqdm',
         'setuptools<81',
     ],
-    extras_require={'tests': ['pytest', 'hypothesis', 'faster-coco-eval>=1.6'],
-                    'faster_coco_eval': ['faster-coco-eval>=1.6']},
+    extras_require={'tests': ['pytest', 'hypothesis']},
     zip_safe=False,
 )

@@ -30,9 +30,9 @@ from mmengine.registry import init_default_scope
 import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_plugin.datasets import FewShotDataset
 from mmfs_plugin.engine import FewShotRunner
-from mmfs_plugin.formats.mvtec_fs_layout import IMAGE_FOLDER, list_annotation_files
-from mmfs_plugin.formats.mvtec_fs_table import mvtec_fs_classes
-from mmfs_plugin.synthetic import generate_synthetic_mvtecfs
+from mmfs_data.formats.mvtec_fs_layout import IMAGE_FOLDER, list_annotation_files
+from mmfs_data.formats.mvtec_fs_table import mvtec_fs_classes
+from mmfs_data.synthetic import generate_synthetic_mvtecfs
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_BASE = osp.join(REPO, 'configs', 'demo', 'demo_base.py')

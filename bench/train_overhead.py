@@ -25,7 +25,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 import mmfs_plugin  # noqa: F401
-from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
+from mmfs_data.synthetic.generator import generate_synthetic_mvtecfs
 from mmfs_plugin.engine import apply_fewshot_settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from mmengine.registry import init_default_scope
 
-from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
+from mmfs_data.synthetic.generator import generate_synthetic_mvtecfs
 
 from .tiny_coco import make_tiny_coco, write_tiny_config
 

@@ -6,8 +6,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mmfs_plugin.formats.labelme import read_labelme
-from mmfs_plugin.formats.labelme_records import FieldWarning, LabelmeError, SkipSummary
+from mmfs_data.formats.labelme import read_labelme
+from mmfs_data.formats.labelme_records import FieldWarning, LabelmeError, SkipSummary
 
 from .test_labelme_reader import (DROP, HEIGHT, SQUARE, WIDTH, image_b64, mask_b64, shape,
                                   write_image, write_labelme)

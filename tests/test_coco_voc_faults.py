@@ -12,9 +12,9 @@ from PIL import Image
 from pycocotools.coco import COCO
 
 import mmfs_plugin  # noqa: F401  (registers the plugin)
-from mmfs_plugin.errors import FieldError
-from mmfs_plugin.fewshot.kshot import KShotSelection, select_kshot
-from mmfs_plugin.fewshot.label_space import resolve_label_space
+from mmfs_data.errors import FieldError
+from mmfs_data.fewshot.kshot import KShotSelection, select_kshot
+from mmfs_data.fewshot.label_space import resolve_label_space
 
 from .format_trees import CLASSES, write_coco, write_voc
 
@@ -162,7 +162,7 @@ def test_a_missing_coco_area_is_computed_as_coco_computes_it(tmp_path):
     coco_file(tmp_path, 'train', [img(1)], [
         ann(1, 1, 1, [10, 10, 20, 30], area=None, segmentation=polygon),
         ann(2, 1, 2, [2, 3, 4, 5], area=None)], CRACK_DENT)
-    from mmfs_plugin.formats.coco import load_coco_json, read_coco
+    from mmfs_data.formats.coco import load_coco_json, read_coco
     path = str(tmp_path / 'train.json')
     index = read_coco(load_coco_json(path), ('crack', 'dent'), path)
     areas = {a['id']: a['area'] for a in index.annotations[1]}
@@ -456,7 +456,7 @@ def test_the_class_table_says_what_is_available_and_used(tmp_path, monkeypatch):
 
 
 def test_the_class_table_of_many_classes_keeps_novel_rows_and_sums_the_rest():
-    from mmfs_plugin.fewshot.summary import class_table
+    from mmfs_data.fewshot.summary import class_table
     classes = tuple(f'c{i}' for i in range(50))
     space = resolve_label_space(classes, dict(novel=['c49']), 'gfsod')
     data = [dict(instances=[dict(bbox_label=i, ignore_flag=0)]) for i in range(50)]
@@ -485,7 +485,7 @@ def test_a_missing_area_of_a_compressed_rle_is_computed_and_a_bad_segmentation_n
     coco_file(tmp_path, 'train', [img(1)], [
         ann(1, 1, 1, [5, 10, 20, 20], area=None, segmentation=rle, iscrowd=1),
         ann(2, 1, 2, [5, 10, 20, 20], area=None, segmentation=[[]])], CRACK_DENT)
-    from mmfs_plugin.formats.coco import load_coco_json, read_coco
+    from mmfs_data.formats.coco import load_coco_json, read_coco
     path = str(tmp_path / 'train.json')
     index = read_coco(load_coco_json(path), ('crack', 'dent'), path)
     assert [a['area'] for a in index.annotations[1]] == [400.0, 400.0]

@@ -8,7 +8,7 @@ from mmengine.config import Config
 import mmfs_plugin  # noqa: F401
 from mmfs_plugin.engine import apply_fewshot_settings
 from mmfs_plugin.engine.fewshot_runner import iter_dataset_cfgs
-from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
+from mmfs_data.synthetic.generator import generate_synthetic_mvtecfs
 
 from .format_trees import write_coco, write_voc
 from .labelme_tree import write_flat_tree

@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from mmfs_plugin.formats.mvtec_fs_table import (TABLE_COLUMNS, ClassRow, compute_table,
+from mmfs_data.formats.mvtec_fs_table import (TABLE_COLUMNS, ClassRow, compute_table,
                                                  load_table, table_to_csv)
-from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs, target_table
+from mmfs_data.synthetic.generator import generate_synthetic_mvtecfs, target_table
 
 from .labelme_tree import small_tree_spec, square, write_tree
 

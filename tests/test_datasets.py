@@ -9,8 +9,8 @@ from mmdet.registry import DATASETS
 from mmengine.registry import init_default_scope
 
 import mmfs_plugin  # noqa: F401  (registers the datasets)
-from mmfs_plugin.fewshot.kshot import KShotSelection
-from mmfs_plugin.formats.labelme_records import LabelmeError
+from mmfs_data.fewshot.kshot import KShotSelection
+from mmfs_data.formats.labelme_records import LabelmeError
 
 from .labelme_tree import small_tree_spec, write_tree
 

@@ -12,7 +12,7 @@ import numpy as np
 import pycocotools.mask as mask_util
 import pytest
 
-from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
+from mmfs_data.synthetic.generator import generate_synthetic_mvtecfs
 from mmfs_plugin.engine import build_fewshot_dataset
 from mmfs_plugin.visualization import confusion_matrix, draw_instances
 

@@ -11,8 +11,8 @@ from mmengine.config import Config
 
 import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_plugin.engine.fewshot_runner import apply_fewshot_settings
-from mmfs_plugin.fewshot.kshot import KShotSelection
-from mmfs_plugin.fewshot.tfa_files import read_tfa_selection, write_tfa_coco, write_tfa_voc
+from mmfs_data.fewshot.kshot import KShotSelection
+from mmfs_data.fewshot.tfa_files import read_tfa_selection, write_tfa_coco, write_tfa_voc
 
 from .format_trees import CLASSES, NOVEL, class_counts, write_coco, write_voc
 

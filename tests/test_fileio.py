@@ -1,4 +1,4 @@
-"""Tests of mmfs_plugin.fileio: atomic writes."""
+"""Tests of mmfs_data.fileio: atomic writes."""
 import json
 import os
 import signal
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mmfs_plugin.fileio import atomic_write, dump_json_atomic
+from mmfs_data.fileio import atomic_write, dump_json_atomic
 
 
 def test_atomic_write_creates_text_and_binary_files(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_process_killed_mid_write_keeps_the_previous_file(tmp_path: Path) -> Non
     writer = subprocess.Popen(
         [sys.executable, '-c', textwrap.dedent(f"""
             import time
-            from mmfs_plugin.fileio import atomic_write
+            from mmfs_data.fileio import atomic_write
             with atomic_write({str(path)!r}) as file:
                 file.write('{{"new": ' + 'x' * 1_000_000)
                 file.flush()

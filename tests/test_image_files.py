@@ -1,8 +1,8 @@
-"""mmfs_plugin.formats.image_files: sizes as mmdet loads them, truncated files caught."""
+"""mmfs_data.formats.image_files: sizes as mmdet loads them, truncated files caught."""
 import pytest
 from PIL import Image
 
-from mmfs_plugin.formats.image_files import (IMAGE_NOT_FOUND, TRUNCATED_IMAGE, UNREADABLE_IMAGE,
+from mmfs_data.formats.image_files import (IMAGE_NOT_FOUND, TRUNCATED_IMAGE, UNREADABLE_IMAGE,
                                              ImageFileError, check_image_file, exif_orientation,
                                              loaded_size)
 

@@ -1,4 +1,4 @@
-"""Tests of inference into labelme: the pure writer (mmfs_plugin.formats.labelme_writer, read
+"""Tests of inference into labelme: the pure writer (mmfs_data.formats.labelme_writer, read
 back by the labelme reader), the tool's helpers, and tools/infer.py on a briefly trained demo
 checkpoint against tools/test.py's predictions."""
 import pickle
@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 
 from mmfs_plugin.datasets import LabelmeDataset
-from mmfs_plugin.errors import FieldError
-from mmfs_plugin.formats.labelme import read_labelme
-from mmfs_plugin.formats.labelme_writer import (LABELME_VERSION, LabelmePrediction, place_image,
+from mmfs_data.errors import FieldError
+from mmfs_data.formats.labelme import read_labelme
+from mmfs_data.formats.labelme_writer import (LABELME_VERSION, LabelmePrediction, place_image,
                                                 predictions_to_labelme, write_labelme)
 
 from .tool_runs import ROOT, data_root_options, tool_env

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from mmfs_plugin.fewshot.kshot import (KShotSelection, canonical_order, instance_key,
+from mmfs_data.fewshot.kshot import (KShotSelection, canonical_order, instance_key,
                                         select_kshot, shots_per_class)
-from mmfs_plugin.fewshot.stable_random import stable_shuffle
+from mmfs_data.fewshot.stable_random import stable_shuffle
 
 
 def test_stable_shuffle_is_a_pinned_permutation():

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image, ImageDraw
 from pycocotools import mask as mask_utils
 
-from mmfs_plugin.formats.labelme import read_labelme
-from mmfs_plugin.formats.labelme_records import LabelmeError
+from mmfs_data.formats.labelme import read_labelme
+from mmfs_data.formats.labelme_records import LabelmeError
 
 from .test_labelme_reader import mask_b64, shape, write_image, write_labelme
 

@@ -16,10 +16,10 @@ import shapely
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from mmfs_plugin.formats.labelme import (check_duplicate_images, check_labels,
+from mmfs_data.formats.labelme import (check_duplicate_images, check_labels,
                                          find_duplicate_images, read_labelme,
                                          write_embedded_image)
-from mmfs_plugin.formats.labelme_records import (FieldWarning, LabelmeError, LabelmeRecord,
+from mmfs_data.formats.labelme_records import (FieldWarning, LabelmeError, LabelmeRecord,
                                                   SkippedShape, SkipSummary)
 
 HEIGHT, WIDTH = 40, 50

@@ -16,8 +16,8 @@ import pytest
 from mmdet.datasets import CocoDataset
 
 from mmfs_plugin.datasets import FewShotDataset
-from mmfs_plugin.formats.mvtec_fs_table import mvtec_fs_classes
-from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
+from mmfs_data.formats.mvtec_fs_table import mvtec_fs_classes
+from mmfs_data.synthetic.generator import generate_synthetic_mvtecfs
 
 TOOLS = Path(__file__).resolve().parents[1] / 'tools'
 SPLIT1_NOVEL_CATEGORIES = {'bottle', 'cable', 'hazelnut', 'tile'}

@@ -1,10 +1,10 @@
 """The pure protocol steps over data_list entries: label space, candidates, selection, policy."""
 import pytest
 
-from mmfs_plugin.fewshot.kshot import (KShotSelection, ObjectRef, canonical_order,
+from mmfs_data.fewshot.kshot import (KShotSelection, ObjectRef, canonical_order,
                                       instance_sort_key)
-from mmfs_plugin.fewshot.label_space import resolve_label_space
-from mmfs_plugin.fewshot.protocol import (apply_selection, draw_selection, kshot_candidates,
+from mmfs_data.fewshot.label_space import resolve_label_space
+from mmfs_data.fewshot.protocol import (apply_selection, draw_selection, kshot_candidates,
                                           resolve_selection)
 
 CLASSES = ('dent', 'scratch', 'crack')  # crack is novel

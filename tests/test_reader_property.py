@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mmfs_plugin.formats.labelme import read_labelme
-from mmfs_plugin.formats.labelme_records import LabelmeError, LabelmeRecord
+from mmfs_data.formats.labelme import read_labelme
+from mmfs_data.formats.labelme_records import LabelmeError, LabelmeRecord
 
 from .test_labelme_reader import HEIGHT, WIDTH, mask_b64, write_image
 

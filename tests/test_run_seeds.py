@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
+from mmfs_data.synthetic.generator import generate_synthetic_mvtecfs
 from mmfs_plugin.experiments import (RunResult, aggregate_results, load_run_result,
                                      plot_metrics_against_shots, save_run_result, summarize,
                                      write_results_csv, write_results_markdown)

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from mmfs_plugin.fewshot.splits import get_split, named_splits
-from mmfs_plugin.formats.mvtec_fs_table import mvtec_fs_classes
+from mmfs_data.fewshot.splits import get_split, named_splits
+from mmfs_data.formats.mvtec_fs_table import mvtec_fs_classes
 
 
 def test_mvtec_fs_table_order_and_counts():

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mmfs_plugin.formats.mvtec_fs_table import load_table
-from mmfs_plugin.synthetic.generator import (distribute_instances, generate_synthetic_mvtecfs,
+from mmfs_data.formats.mvtec_fs_table import load_table
+from mmfs_data.synthetic.generator import (distribute_instances, generate_synthetic_mvtecfs,
                                             target_table)
-from mmfs_plugin.synthetic.defects import class_shapes
+from mmfs_data.synthetic.defects import class_shapes
 
 DEMO_CLASSES = {
     'bottle': ['broken_large', 'broken_small', 'contamination'],

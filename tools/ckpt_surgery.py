@@ -25,7 +25,7 @@ from typing import Optional, Sequence
 import torch
 
 from mmfs_plugin.engine import SURGERY_METHODS, load_surgery_source, surgery
-from mmfs_plugin.fileio import atomic_write
+from mmfs_data.fileio import atomic_write
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 from mmfs_plugin.experiments.comparison import (comparison_table, load_experiment,
                                                 plot_methods_against_shots)
-from mmfs_plugin.fileio import atomic_write
+from mmfs_data.fileio import atomic_write
 
 DEFAULT_METRICS = ('fs/bbox_nAP50', 'fs/bbox_nAP', 'fs/bbox_bAP50')
 

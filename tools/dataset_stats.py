@@ -4,7 +4,7 @@ Classes are counted by the label inside each JSON (not the defect folder); ``__i
 regions are not instances. The printed table shows each defect label quoted (a trailing space
 or a capital shows) and marks with ``*`` those not in MVTec-FS's Table 1; the reader's warnings
 (e.g. a JSON whose declared image size is not the image's) go to stderr. The CSV has the
-columns and header of the packaged ``mmfs_plugin/formats/mvtec_fs_classes.csv``.
+columns and header of the packaged ``mmfs_data/formats/mvtec_fs_classes.csv``.
 
 Examples::
 
@@ -15,8 +15,8 @@ import argparse
 import sys
 from typing import List, Optional, Sequence
 
-from mmfs_plugin.formats.labelme_records import FieldWarning
-from mmfs_plugin.formats.mvtec_fs_table import compute_table, format_table, write_table_csv
+from mmfs_data.formats.labelme_records import FieldWarning
+from mmfs_data.formats.mvtec_fs_table import compute_table, format_table, write_table_csv
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

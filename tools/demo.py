@@ -28,7 +28,7 @@ from mmengine.config import Config  # noqa: E402
 from terminaltables import AsciiTable  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from mmfs_plugin.fileio import dump_json_atomic  # noqa: E402
+from mmfs_data.fileio import dump_json_atomic  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')

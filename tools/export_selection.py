@@ -9,15 +9,15 @@
         --coco-json data/coco/annotations/instances_train2017.json
 
 The files load back with ``fewshot.load_selection=<folder>`` (see
-:mod:`mmfs_plugin.fewshot.tfa_files` for what each form holds).
+:mod:`mmfs_data.fewshot.tfa_files` for what each form holds).
 """
 import argparse
 import json
 import sys
 from typing import Optional, Sequence
 
-from mmfs_plugin.fewshot.kshot import KShotSelection
-from mmfs_plugin.fewshot.tfa_files import FORMATS, write_tfa_coco, write_tfa_voc
+from mmfs_data.fewshot.kshot import KShotSelection
+from mmfs_data.fewshot.tfa_files import FORMATS, write_tfa_coco, write_tfa_voc
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

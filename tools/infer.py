@@ -57,8 +57,8 @@ from tqdm import tqdm
 
 import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
 from mmfs_plugin.engine.fewshot_runner import set_num_classes
-from mmfs_plugin.errors import FieldError
-from mmfs_plugin.formats.labelme_writer import (LabelmePrediction, place_image,
+from mmfs_data.errors import FieldError
+from mmfs_data.formats.labelme_writer import (LabelmePrediction, place_image,
                                                 predictions_to_labelme, write_labelme)
 from mmfs_plugin.visualization import draw_predictions
 

@@ -34,12 +34,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
-from mmfs_plugin.formats.labelme import (check_duplicate_images, check_labels, read_labelme,
+from mmfs_data.formats.labelme import (check_duplicate_images, check_labels, read_labelme,
                                          write_embedded_image)
-from mmfs_plugin.formats.labelme_records import IGNORE_LABEL, LabelmeRecord, SkipSummary
-from mmfs_plugin.fewshot.classes import check_class_names, near_duplicate_labels
-from mmfs_plugin.fewshot.splits import get_split
-from mmfs_plugin.fileio import dump_json_atomic
+from mmfs_data.formats.labelme_records import IGNORE_LABEL, LabelmeRecord, SkipSummary
+from mmfs_data.fewshot.classes import check_class_names, near_duplicate_labels
+from mmfs_data.fewshot.splits import get_split
+from mmfs_data.fileio import dump_json_atomic
 
 #: Lines of a labelme ``labels.txt`` that are not classes.
 NON_CLASS_LINES = (IGNORE_LABEL, '_background_')
@@ -69,7 +69,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     split = parser.add_mutually_exclusive_group()
     split.add_argument('--split', metavar='NAME_OR_JSON',
                        help='mark categories base/novel by a named split (e.g. split1) or a '
-                       'split JSON file (see mmfs_plugin.fewshot.splits)')
+                       'split JSON file (see mmfs_data.fewshot.splits)')
     split.add_argument('--novel-classes', nargs='+', metavar='CLASS',
                        help='mark these categories novel, the others base')
     parser.add_argument('--on-error', choices=('raise', 'skip'), default='raise',

@@ -13,8 +13,8 @@ import shutil
 import sys
 from typing import Optional, Sequence
 
-from mmfs_plugin.formats.mvtec_fs_layout import IMAGE_FOLDER
-from mmfs_plugin.synthetic.generator import generate_synthetic_mvtecfs
+from mmfs_data.formats.mvtec_fs_layout import IMAGE_FOLDER
+from mmfs_data.synthetic.generator import generate_synthetic_mvtecfs
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

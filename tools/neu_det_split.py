@@ -2,7 +2,7 @@
 
 NEU-DET has no official split. The rule: the images are grouped by the class in their file name
 (``crazing_17`` -> ``crazing``; 300 each), each group's names are shuffled with the plugin's
-seeded, machine-independent shuffle (:func:`~mmfs_plugin.fewshot.stable_random.stable_shuffle`,
+seeded, machine-independent shuffle (:func:`~mmfs_data.fewshot.stable_random.stable_shuffle`,
 seed 0, keyed by the group) and the first 20% (60 per group, 360 images) form the test set; the
 other 1440 images are the training set. The lists hold image ids (file stems), one per line,
 sorted: the form of Pascal VOC's ``ImageSets/Main/*.txt``, read by mmdet's ``XMLDataset`` and by
@@ -16,8 +16,8 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from mmfs_plugin.fewshot.stable_random import stable_shuffle
-from mmfs_plugin.fileio import atomic_write
+from mmfs_data.fewshot.stable_random import stable_shuffle
+from mmfs_data.fileio import atomic_write
 
 #: Share of each file-name group that goes to the test set.
 TEST_FRACTION = 0.2

@@ -32,7 +32,7 @@ want=$(cat "$0" setup.py 2>/dev/null | sha1sum | cut -c1-16)"-$TORCH_SPEC"
 # the stamp says this script finished; finding the package (without importing torch and mmdet,
 # 4 s) says the environment is still there
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c \
-    "import importlib.util, sys; sys.exit(importlib.util.find_spec('mmfs_plugin') is None)" 2>/dev/null; then
+    "import importlib.util as u, sys; sys.exit(not (u.find_spec('mmfs_plugin') and u.find_spec('mmfs_data')))" 2>/dev/null; then
   exit 0
 fi
 

@@ -8,9 +8,9 @@ word. Both are found here when the dataset is built.
 import os
 from typing import List
 
-from ..errors import FieldError
-from ..formats.image_files import ImageFileError, check_image_file, exif_orientation
-from ..formats.read_report import Finding, ReadReport
+from mmfs_data.errors import FieldError
+from mmfs_data.formats.image_files import ImageFileError, check_image_file, exif_orientation
+from mmfs_data.formats.read_report import Finding, ReadReport
 
 #: The reason counted for an image whose size is not the annotated one.
 SIZE_MISMATCH = 'image size is not the annotated size'
@@ -27,14 +27,14 @@ def _where(entry: dict, source: str) -> tuple:
 
 def check_entry_images(entries: List[dict], source: str, on_error: str,
                        report: ReadReport) -> List[dict]:
-    """Check each entry's image file (:func:`~mmfs_plugin.formats.image_files.check_image_file`)
+    """Check each entry's image file (:func:`~mmfs_data.formats.image_files.check_image_file`)
     and that it loads at the entry's ``height`` x ``width``.
 
     Args:
         entries (list[dict]): ``data_list`` entries.
         source (str): The annotation file they were read from (named for COCO and other
             formats whose entries do not name their own file).
-        on_error (str): ``'raise'`` a :class:`~mmfs_plugin.errors.FieldError`, or ``'skip'``
+        on_error (str): ``'raise'`` a :class:`~mmfs_data.errors.FieldError`, or ``'skip'``
             the image (counted in ``report``).
         report (ReadReport): Where skips are counted: the image, and each of its instances
             (reason ``'on a skipped image'``).

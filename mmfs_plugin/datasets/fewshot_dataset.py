@@ -3,7 +3,7 @@
 Wraps any ``BaseDetDataset`` config (mmdet's ``CocoDataset``, ``VOCDataset``/``XMLDataset``,
 the plugin's ``LabelmeDataset`` and ``MVTecFSDataset``, or a user's own), reads it with its own
 parser, keys its instances (:mod:`.instance_keys`) and applies the pure protocol steps of
-:mod:`mmfs_plugin.fewshot.protocol`: split -> label space, k-shot -> selection, policy -> ignore
+:mod:`mmfs_data.fewshot.protocol`: split -> label space, k-shot -> selection, policy -> ignore
 flags. The result is itself a ``BaseDetDataset``, so mmdet's samplers, pipelines, metrics and
 tools see a normal detection dataset whose metainfo names ``classes`` (the label space),
 ``base_classes`` and ``novel_classes``.
@@ -19,18 +19,18 @@ from mmdet.registry import DATASETS
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 
-from ..errors import FieldError
-from ..fewshot.classes import check_class_names
-from ..fewshot.kshot import KShotSelection, ObjectRef, Shots, shots_per_class
-from ..fewshot.label_space import SETTINGS, LabelSpace, resolve_label_space
-from ..fewshot.palette import split_palette
-from ..fewshot.protocol import (POLICIES, apply_selection, draw_selection, kshot_candidates,
+from mmfs_data.errors import FieldError
+from mmfs_data.fewshot.classes import check_class_names
+from mmfs_data.fewshot.kshot import KShotSelection, ObjectRef, Shots, shots_per_class
+from mmfs_data.fewshot.label_space import SETTINGS, LabelSpace, resolve_label_space
+from mmfs_data.fewshot.palette import split_palette
+from mmfs_data.fewshot.protocol import (POLICIES, apply_selection, draw_selection, kshot_candidates,
                                 resolve_selection)
-from ..fewshot.splits import SplitSpec
-from ..fewshot.summary import class_table, shortfalls
-from ..fewshot.tfa_files import read_tfa_selection
-from ..formats.coco import ON_ERROR_MODES
-from ..formats.read_report import ReadReport
+from mmfs_data.fewshot.splits import SplitSpec
+from mmfs_data.fewshot.summary import class_table, shortfalls
+from mmfs_data.fewshot.tfa_files import read_tfa_selection
+from mmfs_data.formats.coco import ON_ERROR_MODES
+from mmfs_data.formats.read_report import ReadReport
 from .det_entries import DetEntriesMixin
 from .entry_checks import check_entry_images
 from .format_readers import reader_class
@@ -159,7 +159,7 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         setting (str): ``'base'`` (base classes), ``'gfsod'`` (every class) or ``'fsod'``
             (novel classes). Defaults to ``'gfsod'``.
         class_split (None | str | dict): The base/novel split
-            (:mod:`mmfs_plugin.fewshot.splits`). Defaults to None: every class is base.
+            (:mod:`mmfs_data.fewshot.splits`). Defaults to None: every class is base.
         shots (int, optional): k of the k-shot rule for the novel classes; None (default)
             keeps every instance.
         base_shots (int | str, optional): k for the base classes; None: ``shots``;
@@ -172,7 +172,7 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             use instead of drawing one. A selection file's shots are applied to the same
             objects (their image and box), found under new keys when the annotation file was
             exported again, or the file is refused with an error saying which shot differs.
-        on_error (str): ``'raise'`` (default) a :class:`~mmfs_plugin.errors.FieldError`
+        on_error (str): ``'raise'`` (default) a :class:`~mmfs_data.errors.FieldError`
             naming the file and the field on bad input (a label no class names, a malformed
             annotation, an unreadable or truncated image, an image whose size is not the
             annotated one), or ``'skip'`` the object or image and count it in the summary.

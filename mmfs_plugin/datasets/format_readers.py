@@ -1,8 +1,8 @@
 """mmdet's ``CocoDataset`` and ``XMLDataset`` read with the plugin's checks and instance keys.
 
 :func:`reader_class` derives, from a COCO or VOC dataset class, a class that builds like it
-and reads its files through the checks of :mod:`mmfs_plugin.formats.coco` and
-:mod:`mmfs_plugin.formats.voc`: labels follow class names, faults are errors naming the file
+and reads its files through the checks of :mod:`mmfs_data.formats.coco` and
+:mod:`mmfs_data.formats.voc`: labels follow class names, faults are errors naming the file
 and the field (or counted skips with ``on_error='skip'``), every object left out or changed is
 counted in :attr:`read_report`, and every instance carries its stable key:
 
@@ -12,7 +12,7 @@ counted in :attr:`read_report`, and every instance carries its stable key:
 
 COCO entries are still made by mmdet's own ``parse_data_info`` (one checked annotation at a
 time), so its schema and any subclass's rules apply; VOC entries follow
-``XMLDataset._parse_instance_info``'s rules (see :mod:`mmfs_plugin.formats.voc`). A subclass
+``XMLDataset._parse_instance_info``'s rules (see :mod:`mmfs_data.formats.voc`). A subclass
 that replaces mmdet's loading (``load_data_list``; for VOC also ``parse_data_info`` or
 ``_parse_instance_info``) reads its files itself: :func:`reader_class` returns it unchanged.
 """
@@ -22,14 +22,14 @@ from typing import Any, List, Optional, Type
 from mmdet.datasets import BaseDetDataset, CocoDataset, XMLDataset
 from mmengine.fileio import get_local_path
 
-from ..errors import FieldError
-from ..fewshot.classes import not_a_class
-from ..fewshot.kshot import instance_key
-from ..formats.boxes import clip_box
-from ..formats.coco import ON_ERROR_MODES, load_coco_json, read_coco
-from ..formats.image_files import ImageFileError, loaded_size
-from ..formats.read_report import Finding, ReadReport
-from ..formats.voc import find_voc_image, read_image_set, read_voc_xml
+from mmfs_data.errors import FieldError
+from mmfs_data.fewshot.classes import not_a_class
+from mmfs_data.fewshot.kshot import instance_key
+from mmfs_data.formats.boxes import clip_box
+from mmfs_data.formats.coco import ON_ERROR_MODES, load_coco_json, read_coco
+from mmfs_data.formats.image_files import ImageFileError, loaded_size
+from mmfs_data.formats.read_report import Finding, ReadReport
+from mmfs_data.formats.voc import find_voc_image, read_image_set, read_voc_xml
 from .instance_keys import relpath
 
 
@@ -37,7 +37,7 @@ class _CheckedReading:
     """What both readers share: ``on_error`` and the report of what was skipped or fixed.
 
     Args:
-        on_error (str): ``'raise'`` a :class:`~mmfs_plugin.errors.FieldError` on a faulty
+        on_error (str): ``'raise'`` a :class:`~mmfs_data.errors.FieldError` on a faulty
             object or image, or ``'skip'`` it (counted in :attr:`read_report`).
             Defaults to ``'raise'``.
     """
@@ -59,7 +59,7 @@ class _CheckedReading:
 
 
 class _CheckedCoco(_CheckedReading):
-    """``CocoDataset.load_data_list`` over a checked file (:func:`~mmfs_plugin.formats.coco.read_coco`)."""
+    """``CocoDataset.load_data_list`` over a checked file (:func:`~mmfs_data.formats.coco.read_coco`)."""
 
     def load_data_list(self) -> List[dict]:
         """Read the checked file; mmdet's ``parse_data_info`` makes each entry.
@@ -96,10 +96,10 @@ class _CheckedCoco(_CheckedReading):
 
 
 class _CheckedXML(_CheckedReading):
-    """``XMLDataset.load_data_list`` with the checks of :mod:`mmfs_plugin.formats.voc`."""
+    """``XMLDataset.load_data_list`` with the checks of :mod:`mmfs_data.formats.voc`."""
 
     def load_data_list(self) -> List[dict]:
-        """Read every listed XML file (see :mod:`mmfs_plugin.formats.voc`).
+        """Read every listed XML file (see :mod:`mmfs_data.formats.voc`).
 
         Returns:
             list[dict]: One entry per image (mmdet's keys: ``img_path``, ``img_id``,

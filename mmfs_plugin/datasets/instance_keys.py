@@ -15,7 +15,7 @@ list, the split or the machine does (docs/architecture.md):
 import os
 from typing import List
 
-from ..fewshot.kshot import instance_key
+from mmfs_data.fewshot.kshot import instance_key
 
 
 def relpath(path: str, root: str) -> str:

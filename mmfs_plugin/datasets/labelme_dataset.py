@@ -7,12 +7,12 @@ from mmdet.datasets.base_det_dataset import BaseDetDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
-from ..fewshot.classes import check_class_names, near_duplicate_labels
-from ..fewshot.kshot import instance_key
-from ..formats.labelme import (check_duplicate_images, check_labels, read_labelme,
+from mmfs_data.fewshot.classes import check_class_names, near_duplicate_labels
+from mmfs_data.fewshot.kshot import instance_key
+from mmfs_data.formats.labelme import (check_duplicate_images, check_labels, read_labelme,
                                write_embedded_image)
-from ..formats.labelme_records import FieldWarning, LabelmeRecord, SkipSummary
-from ..formats.tree_listing import list_json_files
+from mmfs_data.formats.labelme_records import FieldWarning, LabelmeRecord, SkipSummary
+from mmfs_data.formats.tree_listing import list_json_files
 from .det_entries import DetEntriesMixin
 
 #: The few-shot arguments of earlier versions, now :class:`FewShotDataset`'s.
@@ -31,7 +31,7 @@ class LabelmeDataset(DetEntriesMixin, BaseDetDataset):
     """The instances of a tree of labelme files, in mmdet's ``data_list`` schema.
 
     Every ``*.json`` under ``ann_file`` (a folder, relative to ``data_root``; defaults to
-    ``data_root`` itself) is read with :func:`~mmfs_plugin.formats.labelme.read_labelme`; or
+    ``data_root`` itself) is read with :func:`~mmfs_data.formats.labelme.read_labelme`; or
     ``ann_file`` is a text file listing JSON paths relative to ``data_root``, one per line (a
     line without ``.json`` names ``<line>.json``: a Pascal VOC ``ImageSets`` id list works).
     Images are found as labelme finds them (embedded ``imageData`` first, written out to a

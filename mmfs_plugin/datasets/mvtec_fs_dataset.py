@@ -3,8 +3,8 @@ from typing import Any, List, Optional, Sequence
 
 from mmdet.registry import DATASETS
 
-from ..formats.mvtec_fs_layout import category_folder, list_annotation_files
-from ..formats.mvtec_fs_table import mvtec_fs_classes
+from mmfs_data.formats.mvtec_fs_layout import category_folder, list_annotation_files
+from mmfs_data.formats.mvtec_fs_table import mvtec_fs_classes
 from .labelme_dataset import LabelmeDataset
 
 
@@ -16,7 +16,7 @@ class MVTecFSDataset(LabelmeDataset):
     of an instance is ``'<category>/<label>'`` with the label taken from the JSON (the truth,
     not the folder name), or the bare label with ``merge_same_names=True``. The classes are
     known from the arguments alone: Table 1's classes of ``categories`` in Table 1 order
-    (:func:`~mmfs_plugin.formats.mvtec_fs_table.mvtec_fs_classes`), unless
+    (:func:`~mmfs_data.formats.mvtec_fs_table.mvtec_fs_classes`), unless
     ``metainfo=dict(classes=...)`` sets another list (e.g. for labelme data in this layout with
     other classes).
 

@@ -32,7 +32,7 @@ from mmengine.runner import Runner
 
 from ..compat import with_cpu_model_wrapper
 from ..datasets import FewShotDataset, fewshot_label_space
-from ..fewshot.label_space import LabelSpace
+from mmfs_data.fewshot.label_space import LabelSpace
 from .surgery_hook import FewShotSurgeryHook
 
 TRAIN_ONLY_KEYS = ('shots', 'base_shots', 'seed', 'unselected', 'load_selection')

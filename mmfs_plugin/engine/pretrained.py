@@ -46,7 +46,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import checkpoint as mmengine_checkpoint
 
-from ..errors import FieldError
+from mmfs_data.errors import FieldError
 
 #: Seconds a download may wait on the network at one step (connect, each read) before it fails.
 DOWNLOAD_TIMEOUT_S = 30.0

@@ -26,7 +26,7 @@ from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 from torch import Tensor
 
-from ..errors import FieldError
+from mmfs_data.errors import FieldError
 
 HEAD_PREFIX = 'roi_head.bbox_head'
 SURGERY_METHODS = ('randinit', 'combine', 'remove')

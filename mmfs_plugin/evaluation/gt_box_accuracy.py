@@ -7,7 +7,7 @@ from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
 from mmdet.registry import METRICS
-from ..fewshot.classes import class_category
+from mmfs_data.fewshot.classes import class_category
 
 #: The group of the class names without a ``/``.
 UNGROUPED = 'ungrouped'

@@ -11,7 +11,7 @@ import csv
 import math
 from typing import Dict, List, Sequence
 
-from ..fileio import atomic_write
+from mmfs_data.fileio import atomic_write
 from .run_result import RunResult
 from .stats import MetricSummary, summarize
 

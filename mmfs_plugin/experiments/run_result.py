@@ -15,7 +15,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, Optional
 
-from ..fileio import dump_json_atomic
+from mmfs_data.fileio import dump_json_atomic
 
 RESULT_FORMAT = 'mmfs_plugin.seed_run/1'
 RESULT_FILE = 'result.json'

@@ -7,7 +7,7 @@ import matplotlib
 matplotlib.use('Agg')  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..fileio import atomic_write  # noqa: E402
+from mmfs_data.fileio import atomic_write  # noqa: E402
 from .report import Summary  # noqa: E402
 
 DEFAULT_PLOT_METRICS = ('fs/bbox_nAP50', 'fs/acc')

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..fileio import atomic_write
+from mmfs_data.fileio import atomic_write
 
 #: Chart colours of the class splits (matplotlib's tab:blue and tab:red, the first hues of
 #: the base and novel families of the dataset palette); the box colours too where no palette

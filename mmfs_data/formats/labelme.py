@@ -12,8 +12,8 @@ Region shapes (``polygon``, ``rectangle``, ``oriented_rectangle``, ``circle``, `
 instances; shapes with the same ``label`` and the same non-null ``group_id`` merge into one
 instance; ``__ignore__`` shapes become ignore regions; the non-region shapes (``point``,
 ``points``, ``line``, ``linestrip``) are skipped and counted as skips. The geometry (boxes,
-segmentations, areas, clipped to the image) is :mod:`~mmfs_plugin.formats.labelme_shapes`'s;
-the record types are :mod:`~mmfs_plugin.formats.labelme_records`'.
+segmentations, areas, clipped to the image) is :mod:`~mmfs_data.formats.labelme_shapes`'s;
+the record types are :mod:`~mmfs_data.formats.labelme_records`'.
 
 Bad input raises :class:`LabelmeError` (``'<file>: <field>: <reason>'``) or, with
 ``on_error='skip'``, becomes a :class:`SkippedShape` (the shape, or the whole file).

@@ -2,7 +2,7 @@
 
 One file per image (``imagePath`` relative to the JSON, ``imageData`` null): a predicted
 instance with a mask becomes one ``polygon`` shape per outline (several outlines share a
-``group_id``, so :func:`~mmfs_plugin.formats.labelme.read_labelme` merges them into one
+``group_id``, so :func:`~mmfs_data.formats.labelme.read_labelme` merges them into one
 instance again); one without becomes a ``rectangle`` of its box. The label is the class name; the
 score is kept in the shape's ``description`` as ``score=0.873``.
 

@@ -17,7 +17,7 @@ The non-region shapes (``point``, ``points``, ``line``, ``linestrip``) are not i
 Only what lies in the image counts: a polygon is clipped to ``[0, width] x [0, height]`` (its
 segmentation is the clipped polygon, Sutherland-Hodgman: zero-width edges may run along the
 border), its box is the clipped polygon's extent (a circle's: the extent of the disc's part in
-the image), and its area (:attr:`~mmfs_plugin.formats.labelme_records.LabelmeInstance.area`)
+the image), and its area (:attr:`~mmfs_data.formats.labelme_records.LabelmeInstance.area`)
 that of the clipped polygon; a mask is placed in the image frame (a COCO RLE). A group's box is the union of its parts'
 boxes, its segmentation their polygons, or one RLE when a part is a mask. A shape with no area
 (collinear points, a rectangle of zero width or height, a circle of radius 0, a mask without
@@ -26,7 +26,7 @@ a pixel) or none inside the image is invalid.
 Points are checked in pure Python at C speed (``sorted``/``sum`` over the point list):
 JSON ``true``/``false`` coordinates pass as 1/0; anything else that is not a number within
 +-``MAX_COORDINATE`` is an error. Bad shapes raise
-:class:`~mmfs_plugin.formats.labelme_records.InvalidInput`.
+:class:`~mmfs_data.formats.labelme_records.InvalidInput`.
 
 Pure: imports neither torch nor mmdet; numpy and pycocotools load only when a mask is read.
 """

@@ -3,7 +3,7 @@
 For each class, its training instances in a canonical order (:func:`instance_sort_key`: the
 annotation file or image relative to the root, then the instance's index; COCO: the annotation
 id) are shuffled by a generator seeded from ``(seed, class)``
-(:func:`~mmfs_plugin.fewshot.stable_random.stable_shuffle`, identical on every machine and
+(:func:`~mmfs_data.fewshot.stable_random.stable_shuffle`, identical on every machine and
 Python version) and the first ``k`` are kept (all of them if there are fewer). The selection is
 saved as JSON, each shot named by its key and by what it is (:class:`ObjectRef`: its image and
 box), and can be loaded back. Pure: imports neither torch nor mmdet.

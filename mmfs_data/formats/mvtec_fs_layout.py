@@ -49,7 +49,7 @@ def category_folder(relpath: str) -> str:
     """Return the category folder an annotation file lies in (its path relative to the root).
 
     This names the classes of the file (``'<category folder>/<label>'``); the category of a
-    class name is :func:`mmfs_plugin.fewshot.classes.class_category`.
+    class name is :func:`mmfs_data.fewshot.classes.class_category`.
 
     Args:
         relpath (str): A path as returned by :func:`list_annotation_files`.

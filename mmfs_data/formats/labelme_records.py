@@ -173,7 +173,7 @@ class SkipSummary:
             record_or_skips (LabelmeRecord | Iterable[SkippedShape]): A record (its shapes are
                 read, and parsed or skipped), or shape-level skips of shapes that an added
                 record counted as parsed (e.g. from
-                :func:`~mmfs_plugin.formats.labelme.check_labels`).
+                :func:`~mmfs_data.formats.labelme.check_labels`).
         """
         if isinstance(record_or_skips, LabelmeRecord):
             record = record_or_skips
