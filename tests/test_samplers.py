@@ -120,23 +120,6 @@ def test_seed_determines_the_stream():
     assert list(itertools.islice(build(dataset, seed=4), 200)) != first
 
 
-def test_epoch_sampler_draws_a_finite_epoch_per_set_epoch():
-    dataset = ToyDataset(IMAGES)
-    ranks = [build(dataset, 2, rank, type='FewShotBalancedEpochSampler', epoch_length=7)
-             for rank in range(2)]
-    assert [len(sampler) for sampler in ranks] == [4, 4]
-    single = build(dataset, type='FewShotBalancedEpochSampler', epoch_length=8)
-    epoch0 = list(single)
-    assert len(epoch0) == 8 and list(single) == epoch0
-    assert [list(sampler) for sampler in ranks] == [epoch0[0::2], epoch0[1::2]]
-    single.set_epoch(1)
-    assert list(single) != epoch0
-    single.set_epoch(0)
-    assert list(single) == epoch0
-    default = build(dataset, type='FewShotBalancedEpochSampler')
-    assert len(default) == len(list(default)) == len(IMAGES)
-
-
 @pytest.mark.parametrize('concat', [ConcatDataset, MMDetConcatDataset])
 def test_concat_dataset(concat):
     novel = {CLASSES.index(name) for name in NOVEL}
@@ -190,8 +173,6 @@ class NoCatIds(BaseDataset):
     (ToyDataset([[2], [3]]), dict(novel_ratio=0.5), 'no image holds a novel class'),
     (ToyDataset([[0], [1, 2]]), dict(novel_ratio=0.5), 'no image holds base classes only'),
     (ToyDataset(IMAGES), dict(novel_ratio=1.0), 'novel_ratio must be in (0, 1)'),
-    (ToyDataset(IMAGES), dict(type='FewShotBalancedEpochSampler', epoch_length=0),
-     'epoch_length must be a positive int'),
 ])
 def test_bad_input_is_named(dataset, cfg, message):
     with pytest.raises((ValueError, TypeError), match=re.escape(message)):

@@ -3,9 +3,9 @@ applies the protocol to any detection dataset, and the few-shot samplers."""
 from .fewshot_dataset import FewShotDataset, dataset_classes, fewshot_label_space
 from .labelme_dataset import LabelmeDataset
 from .mvtec_fs_dataset import MVTecFSDataset
-from .samplers import FewShotBalancedEpochSampler, FewShotBalancedSampler
+from .samplers import FewShotBalancedSampler
 
 __all__ = [
     'FewShotDataset', 'LabelmeDataset', 'MVTecFSDataset', 'FewShotBalancedSampler',
-    'FewShotBalancedEpochSampler', 'dataset_classes', 'fewshot_label_space'
+    'dataset_classes', 'fewshot_label_space'
 ]

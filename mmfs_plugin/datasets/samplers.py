@@ -26,7 +26,6 @@ Determinism
 """
 import itertools
 import logging
-import math
 from typing import FrozenSet, Iterator, List, Optional, Sequence, Sized
 
 import numpy as np
@@ -250,52 +249,3 @@ class FewShotBalancedSampler(Sampler):
             epoch (int): Epoch number.
         """
 
-
-@DATA_SAMPLERS.register_module()
-class FewShotBalancedEpochSampler(FewShotBalancedSampler):
-    """Class-balanced sampler for epoch-based few-shot training.
-
-    Same weights as :class:`FewShotBalancedSampler`, but each epoch is a finite draw of
-    ``epoch_length`` indices (rounded up to a multiple of the world size), determined by the
-    seed and the epoch set by ``set_epoch`` (mmengine's ``DistSamplerSeedHook`` sets it).
-
-    Args:
-        dataset (Sized): The dataset (see :class:`FewShotBalancedSampler`).
-        seed (int, optional): Seed of the draws, the same on every rank. Defaults to None.
-        novel_ratio (float, optional): Share of drawn images that hold a novel class.
-            Defaults to None.
-        epoch_length (int, optional): Images drawn per epoch over all ranks. None (default):
-            the length of the dataset.
-    """
-
-    def __init__(self,
-                 dataset: Sized,
-                 seed: Optional[int] = None,
-                 novel_ratio: Optional[float] = None,
-                 epoch_length: Optional[int] = None) -> None:
-        super().__init__(dataset, seed=seed, novel_ratio=novel_ratio)
-        if epoch_length is None:
-            epoch_length = len(self.weights)
-        if not isinstance(epoch_length, int) or epoch_length < 1:
-            raise ValueError(f'{type(self).__name__}: epoch_length must be a positive int, '
-                             f'got {epoch_length!r}')
-        self.num_samples = math.ceil(epoch_length / self.world_size)
-        self.total_size = self.num_samples * self.world_size
-        self.epoch = 0
-
-    def __iter__(self) -> Iterator[int]:
-        """Iterate this rank's share of the current epoch's draws."""
-        draws = self._draw(np.random.default_rng([self.seed, self.epoch]), self.total_size)
-        return iter(draws[self.rank::self.world_size])
-
-    def __len__(self) -> int:
-        """The number of indices this rank yields per epoch."""
-        return self.num_samples
-
-    def set_epoch(self, epoch: int) -> None:
-        """Set the epoch whose draws the next ``__iter__`` yields.
-
-        Args:
-            epoch (int): Epoch number.
-        """
-        self.epoch = epoch
