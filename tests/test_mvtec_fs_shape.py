@@ -31,11 +31,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def build(tree: Path, split: str = 'train', merge_same_names: bool = False,
-          **fewshot) -> FewShotDataset:
+def build(tree: Path, split: str = 'train', **fewshot) -> FewShotDataset:
     """The tree's split through FewShotDataset with the given few-shot arguments."""
-    return FewShotDataset(dataset=dict(type='MVTecFSDataset', data_root=str(tree), split=split,
-                                       merge_same_names=merge_same_names),
+    return FewShotDataset(dataset=dict(type='MVTecFSDataset', data_root=str(tree), split=split),
                           test_mode=split == 'test', pipeline=[], **fewshot)
 
 
@@ -109,10 +107,13 @@ def objects_by_image(infos: List[dict]) -> Dict[str, List[Tuple[int, List[float]
 
 
 def test_labelme2coco_export_loads_in_coco_dataset_as_the_same_objects(tree, capsys):
-    """Whole tree, one class list: the JSON labels are bare defect names, so the export uses
-    ``MVTecFSDataset``'s merged class list (``merge_same_names=True``) as its ``--classes``;
-    both datasets then share label indices, and images are matched by their file."""
-    classes = mvtec_fs_classes(merge_same_names=True)
+    """Whole tree, one class list: the JSON labels are bare defect names, so the export's
+    ``--classes`` are Table 1's defect names with same-named defects merged; ``MVTecFSDataset``'s
+    ``'<category>/<defect>'`` labels are mapped onto them, and images are matched by their
+    file."""
+    table = mvtec_fs_classes()
+    classes = list(dict.fromkeys(name.split('/', 1)[1] for name in table))
+    to_export = [classes.index(name.split('/', 1)[1]) for name in table]
     out = tree / 'coco_all.json'
     convert = runpy.run_path(str(TOOLS / 'labelme2coco.py'))['main']
     assert convert([str(tree / 'image'), str(out), '--classes', *classes]) == 0
@@ -120,7 +121,10 @@ def test_labelme2coco_export_loads_in_coco_dataset_as_the_same_objects(tree, cap
     coco = CocoDataset(data_root='', ann_file=str(out), data_prefix=dict(img=f'{tree}/'),
                        metainfo=dict(classes=classes), test_mode=True, pipeline=[])
     ours = [info for split in ('train', 'test')
-            for info in all_infos(build(tree, split=split, merge_same_names=True))]
+            for info in all_infos(build(tree, split=split))]
+    for info in ours:
+        for inst in info['instances']:
+            inst['bbox_label'] = to_export[inst['bbox_label']]
     want, got = objects_by_image(ours), objects_by_image(all_infos(coco))
     assert len(want) == 1228 and set(got) == set(want)
     for img_path, objects in want.items():

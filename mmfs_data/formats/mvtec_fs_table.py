@@ -207,15 +207,11 @@ def format_table(rows: Sequence[ClassRow]) -> str:
     return '\n'.join(lines)
 
 
-def mvtec_fs_classes(categories: Optional[Sequence[str]] = None,
-                     merge_same_names: bool = False) -> List[str]:
-    """Return MVTec-FS's class names in Table 1 order.
+def mvtec_fs_classes(categories: Optional[Sequence[str]] = None) -> List[str]:
+    """Return MVTec-FS's class names, ``'<category>/<defect>'``, in Table 1 order.
 
     Args:
         categories (Sequence[str], optional): Keep only these categories. Defaults to all 14.
-        merge_same_names (bool): Name classes by defect alone (``'crack'``), merging
-            same-named defects across categories (first appearance fixes the order).
-            Defaults to False: ``'<category>/<defect>'``.
 
     Returns:
         list[str]: The class names.
@@ -227,5 +223,4 @@ def mvtec_fs_classes(categories: Optional[Sequence[str]] = None,
         if unknown:
             raise ValueError(f'{MVTEC_FS_TABLE}: category: unknown MVTec-FS categories {unknown}')
         rows = [row for row in rows if row[0] in set(categories)]
-    names = [defect if merge_same_names else f'{category}/{defect}' for category, defect in rows]
-    return list(dict.fromkeys(names))
+    return [f'{category}/{defect}' for category, defect in rows]

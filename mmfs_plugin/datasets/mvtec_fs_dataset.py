@@ -14,7 +14,7 @@ class MVTecFSDataset(LabelmeDataset):
 
     Reads ``<data_root>/image/<category>/{training,testing}/<defect_folder>/*.json``. The class
     of an instance is ``'<category>/<label>'`` with the label taken from the JSON (the truth,
-    not the folder name), or the bare label with ``merge_same_names=True``. The classes are
+    not the folder name). The classes are
     known from the arguments alone: Table 1's classes of ``categories`` in Table 1 order
     (:func:`~mmfs_data.formats.mvtec_fs_table.mvtec_fs_classes`), unless
     ``metainfo=dict(classes=...)`` sets another list (e.g. for labelme data in this layout with
@@ -25,8 +25,6 @@ class MVTecFSDataset(LabelmeDataset):
             Table 1 (each must have its folder).
         split (str): ``'train'`` (``training/`` folders) or ``'test'`` (``testing/``).
             Defaults to ``'train'``.
-        merge_same_names (bool): Merge same-named defects across categories into one class.
-            Defaults to False.
         **kwargs: The arguments of :class:`LabelmeDataset` (``data_root`` is the MVTec-FS
             root).
     """
@@ -35,14 +33,12 @@ class MVTecFSDataset(LabelmeDataset):
                  *args: Any,
                  categories: Optional[Sequence[str]] = None,
                  split: str = 'train',
-                 merge_same_names: bool = False,
                  **kwargs: Any) -> None:
         self.categories = list(categories) if categories is not None else None
         self.split = split
-        self.merge_same_names = merge_same_names
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         if metainfo.get('classes') is None:
-            metainfo['classes'] = tuple(mvtec_fs_classes(self.categories, merge_same_names))
+            metainfo['classes'] = tuple(mvtec_fs_classes(self.categories))
         super().__init__(*args, metainfo=metainfo, **kwargs)
 
     @property
@@ -59,5 +55,5 @@ class MVTecFSDataset(LabelmeDataset):
         return list_annotation_files(self.data_root, self.split, self.categories)
 
     def class_name(self, relpath: str, label: str) -> str:
-        """Return ``'<category>/<label>'`` (or ``label`` with ``merge_same_names``)."""
-        return label if self.merge_same_names else f'{category_folder(relpath)}/{label}'
+        """Return ``'<category>/<label>'``."""
+        return f'{category_folder(relpath)}/{label}'
