@@ -11,7 +11,6 @@ def test_mvtec_fs_table_order_and_counts():
     classes = mvtec_fs_classes()
     assert len(classes) == 68 and len(set(classes)) == 68
     assert classes[0] == 'bottle/broken_large' and classes[-1] == 'zipper/split_teeth'
-    assert len(mvtec_fs_classes(merge_same_names=True)) == 46
     assert mvtec_fs_classes(['wood']) == [
         'wood/color', 'wood/hole', 'wood/scratch', 'wood/liquid']
 
@@ -68,16 +67,6 @@ def test_explicit_lists_and_errors(tmp_path):
     assert get_split(str(split_file), classes) == (['a', 'c'], ['b', 'd'])
     with pytest.raises(ValueError, match='novel_categories'):
         get_split('split1', classes)  # category splits need "<category>/<defect>" names
-
-
-def test_random_split_is_seeded_and_stable():
-    classes = mvtec_fs_classes()
-    base, novel = get_split(dict(type='random', num_novel=10, seed=3), classes)
-    assert len(novel) == 10 and len(base) == 58
-    assert get_split(dict(type='random', num_novel=10, seed=3), classes) == (base, novel)
-    assert get_split(dict(type='random', num_novel=10, seed=4), classes)[1] != novel
-    # independent of the order the classes are listed in
-    assert set(get_split(dict(type='random', num_novel=10, seed=3), classes[::-1])[1]) == set(novel)
 
 
 def test_named_splits_are_data():

@@ -10,7 +10,7 @@ editing code, in one of these forms:
 - a path to a JSON file with ``novel`` (and optionally ``base``) class lists, or with
   ``novel_categories``;
 - a dict: ``dict(novel=[...])``, ``dict(base=[...])``, ``dict(base=[...], novel=[...])``,
-  ``dict(novel_categories=[...])``, or ``dict(type='random', num_novel=N, seed=S)``.
+  or ``dict(novel_categories=[...])``.
 
 Pure: imports neither torch nor mmdet.
 """
@@ -19,7 +19,6 @@ import os
 from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
 
 from .classes import class_category
-from .stable_random import stable_shuffle
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 NAMED_SPLITS_FILE = os.path.join(_HERE, 'class_splits.json')
@@ -78,22 +77,17 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
     """
     where = spec if isinstance(spec, str) else 'class split'
     spec, named = _load_spec(spec)
-    keys = set(spec) - {'type', 'description', 'source'}
+    keys = set(spec) - {'description', 'source'}
     class_set = set(classes)
-    if spec.get('type') == 'random':
-        num_novel = int(spec['num_novel'])
-        if not 0 <= num_novel <= len(classes):
-            raise ValueError(f'{where}: num_novel={num_novel} outside [0, {len(classes)}]')
-        novel_set = set(stable_shuffle(sorted(classes), spec.get('seed', 0), 'split')[:num_novel])
-    elif 'novel_categories' in keys:
+    if 'novel_categories' in keys:
         wanted = set(spec['novel_categories'])
         found = {class_category(name) for name in classes}
         if None in found:
             plain = [name for name in classes if class_category(name) is None][:3]
             raise ValueError(f'{where}: a split by categories (novel_categories, e.g. '
-                             'MVTec-FS\'s split1-3) needs "<category>/<defect>" class names '
-                             f'(and merge_same_names=False); these classes have none, e.g. '
-                             f'{plain}: give the novel classes by name, dict(novel=[...])')
+                             'MVTec-FS\'s split1-3) needs "<category>/<defect>" class names; '
+                             f'these classes have none, e.g. {plain}: give the novel classes '
+                             'by name, dict(novel=[...])')
         missing = sorted(wanted - found)
         if missing and not named:
             raise ValueError(f'{where}: novel_categories {missing}: none of them is among the '
@@ -118,8 +112,8 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
                     raise ValueError(f'{where}: classes {rest} are neither base nor novel')
         novel_set = set(novel)
     else:
-        raise ValueError(f'{where}: a split needs "novel", "base", "novel_categories" or '
-                         f'type="random", got keys {sorted(spec)}')
+        raise ValueError(f'{where}: a split needs "novel", "base" or "novel_categories", '
+                         f'got keys {sorted(spec)}')
     base_list = [name for name in classes if name not in novel_set]
     novel_list = [name for name in classes if name in novel_set]
     return base_list, novel_list
