@@ -5,10 +5,9 @@ its weights-only unpickler, which rejects every mmengine checkpoint
 (``HistoryBuffer`` and numpy scalars in ``message_hub``), while mmengine's
 http loader goes through ``torch.hub.load_state_dict_from_url``, which still
 unpickles *anything*. :func:`install_checkpoint_loaders` registers loaders for
-local paths, ``http(s)://`` (and so ``torchvision://``, ``open-mmlab://`` and
-``mmcls://``, which resolve to http) and ``s3://``/``petrel://`` in
-:class:`mmengine.runner.CheckpointLoader`, all reading through
-:func:`safe_load_checkpoint`.
+local paths and ``http(s)://`` (and so ``torchvision://``, ``open-mmlab://`` and
+``mmcls://``, which resolve to http) in :class:`mmengine.runner.CheckpointLoader`,
+both reading through :func:`safe_load_checkpoint`.
 
 Why ``weights_only=False`` is safe here: torch forbids a ``pickle_module``
 together with ``weights_only=True``, and its own weights-only unpickler cannot
@@ -33,7 +32,6 @@ Written for (:data:`WRITTEN_FOR`, checked by :func:`install_checkpoint_loaders`)
 ``torch.load`` does (read in 2.13).
 """
 import importlib
-import io
 import os
 import os.path as osp
 import pickle
@@ -49,7 +47,6 @@ import torch.distributed as torch_dist
 # Its private helpers are the checks torch.load itself uses to send a file to torch.jit.load.
 import torch.serialization as torch_serialization
 from mmengine.dist import get_dist_info
-from mmengine.fileio import get_file_backend
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
 
@@ -58,7 +55,7 @@ from .versions import check_versions
 __all__ = [
     'safe_load_checkpoint', 'UnsafeCheckpointError', 'RestrictedUnpickler',
     'RESTRICTED_PICKLE', 'SAFE_GLOBALS', 'HISTORY_BUFFER_STATISTICS',
-    'load_from_local', 'load_from_http', 'load_from_ceph',
+    'load_from_local', 'load_from_http',
     'install_checkpoint_loaders', 'WRITTEN_FOR'
 ]
 
@@ -316,28 +313,9 @@ def load_from_http(filename: str,
     return safe_load_checkpoint(cached_file, map_location, name=filename)
 
 
-def load_from_ceph(filename: str,
-                   map_location: MapLocation = None,
-                   backend: str = 'petrel') -> Any:
-    """Load a checkpoint from ``s3://`` or ``petrel://`` safely.
-
-    Args:
-        filename (str): The path with its scheme.
-        map_location (MapLocation): As for :func:`torch.load`.
-        backend (str): The mmengine file backend. Defaults to 'petrel'.
-
-    Returns:
-        Any: The checkpoint.
-    """
-    file_backend = get_file_backend(
-        filename, backend_args={'backend': backend})
-    with io.BytesIO(file_backend.get(filename)) as buffer:
-        return safe_load_checkpoint(buffer, map_location, name=filename)
-
-
 def install_checkpoint_loaders() -> None:
-    """Route every CheckpointLoader scheme that unpickles through
-    :func:`safe_load_checkpoint`; calling it again changes nothing.
+    """Route local, ``http(s)://``, ``torchvision://``, ``open-mmlab://`` and ``mmcls://``
+    checkpoints through :func:`safe_load_checkpoint`; calling it again changes nothing.
 
     Raises:
         UnsupportedVersionError: If mmengine or torch is not a version of :data:`WRITTEN_FOR`.
@@ -346,9 +324,6 @@ def install_checkpoint_loaders() -> None:
     CheckpointLoader.register_scheme('', load_from_local, force=True)
     CheckpointLoader.register_scheme(('http://', 'https://'),
                                      load_from_http,
-                                     force=True)
-    CheckpointLoader.register_scheme((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'),
-                                     load_from_ceph,
                                      force=True)
     # torchvision://, open-mmlab:// and mmcls:// look up a URL and call the
     # module's load_from_http.
