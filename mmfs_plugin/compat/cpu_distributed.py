@@ -1,14 +1,8 @@
-"""Distributed training and testing on machines without an accelerator.
+"""``--launcher pytorch``/``slurm`` on machines without an accelerator (mmengine 0.10.7).
 
-mmengine's ``_init_dist_pytorch`` and ``_init_dist_slurm`` call ``torch.cuda.set_device``
-unconditionally. After :func:`install_cpu_distributed`, a machine without an accelerator
-initialises the process group with ``gloo`` (``nccl`` needs CUDA); with an accelerator
-mmengine's own code runs unchanged. The patch was written for mmengine 0.10.7
-(:data:`WRITTEN_FOR`, checked when it is installed).
-
-The Runner then wraps the model in ``MMDistributedDataParallel`` with ``device_ids=[LOCAL_RANK]``,
-which DDP refuses for a CPU module; that takes no patch but a config value,
-``model_wrapper_cfg=dict(..., device_ids=None)``, which :func:`with_cpu_model_wrapper` sets.
+mmengine's ``_init_dist_pytorch``/``_init_dist_slurm`` call ``torch.cuda.set_device``; patched,
+they initialise ``gloo`` on CPU and run unchanged elsewhere. DDP's device ids are a config value
+(:func:`with_cpu_model_wrapper`).
 """
 import copy
 import os
@@ -77,10 +71,8 @@ def _init_dist_slurm(backend: str,
                      **kwargs: Any) -> None:
     """mmengine's ``_init_dist_slurm``, with ``gloo`` on CPU.
 
-    Sets ``MASTER_ADDR`` (the first host of ``SLURM_NODELIST`` unless set),
-    ``MASTER_PORT`` (``port``, else the environment's, else 29500),
-    ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK`` from SLURM's variables as
-    mmengine does.
+    Sets ``MASTER_ADDR``, ``MASTER_PORT`` (else 29500), ``WORLD_SIZE``, ``RANK`` and
+    ``LOCAL_RANK`` from SLURM's variables as mmengine does.
 
     Args:
         backend (str): Backend of torch.distributed.
@@ -109,15 +101,10 @@ def _init_dist_slurm(backend: str,
 
 
 def with_cpu_model_wrapper(cfg: Config) -> Config:
-    """Make a distributed run on CPU wrap its model in DDP without device ids.
+    """Set ``model_wrapper_cfg``'s ``device_ids=None`` for a distributed run on CPU.
 
-    mmengine's ``Runner.wrap_model`` gives a ``DistributedDataParallel`` wrapper
-    ``device_ids=[LOCAL_RANK]`` unless ``model_wrapper_cfg`` sets them, and DDP refuses device
-    ids for a module on the CPU. For a distributed run (``launcher`` other than ``none``) on a
-    machine without an accelerator, ``model_wrapper_cfg`` gets ``device_ids=None``; without
-    one it becomes mmengine's default wrapper (``MMDistributedDataParallel``,
-    ``broadcast_buffers=False``, the config's ``find_unused_parameters``). Other configs, and
-    wrappers that are not DDP, are left as they are.
+    DDP refuses device ids for a CPU module; a missing ``model_wrapper_cfg`` becomes mmengine's
+    default wrapper. Other configs, and wrappers that are not DDP, are left as they are.
 
     Args:
         cfg (Config): A runner config.

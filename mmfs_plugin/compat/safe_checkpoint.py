@@ -1,35 +1,8 @@
-"""Safe checkpoint loading for mmengine on torch >= 2.6.
+"""Safe loading of mmengine checkpoints on torch >= 2.6: a restricted unpickler refuses code.
 
-mmengine calls ``torch.load`` without ``weights_only``; torch >= 2.6 then uses
-its weights-only unpickler, which rejects every mmengine checkpoint
-(``HistoryBuffer`` and numpy scalars in ``message_hub``), while mmengine's
-http loader goes through ``torch.hub.load_state_dict_from_url``, which still
-unpickles *anything*. :func:`install_checkpoint_loaders` registers loaders for
-local paths and ``http(s)://`` (and so ``torchvision://``, ``open-mmlab://`` and
-``mmcls://``, which resolve to http) in :class:`mmengine.runner.CheckpointLoader`,
-both reading through :func:`safe_load_checkpoint`.
-
-Why ``weights_only=False`` is safe here: torch forbids a ``pickle_module``
-together with ``weights_only=True``, and its own weights-only unpickler cannot
-load a ``HistoryBuffer``, which pickles its statistics methods as
-``getattr(HistoryBuffer, 'min')``. So :func:`safe_load_checkpoint` passes
-``weights_only=False`` *with* :data:`RESTRICTED_PICKLE` as ``pickle_module``.
-torch then unpickles every record of the file (zip and legacy formats) with a
-subclass of :class:`RestrictedUnpickler` whose wrapper only maps storage type
-names and otherwise defers to our ``find_class``. Globals are the only way a
-pickle reaches a callable, and ``find_class`` resolves nothing but the
-explicit :data:`SAFE_GLOBALS`, torch dtypes, and ``getattr``, which it answers
-with a function that fetches only ``min``/``max``/``mean``/``current`` from
-``HistoryBuffer``. Every other global (``os.system``, ``builtins.eval``, ...)
-is refused before it can be called. TorchScript archives, which ``torch.load``
-would hand to ``torch.jit.load`` when ``weights_only=False``, are refused
-beforehand. ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is never needed.
-
-Written for (:data:`WRITTEN_FOR`, checked by :func:`install_checkpoint_loaders`): mmengine
-0.10.7, whose loaders call ``torch.load`` unrestricted and whose ``torchvision://``,
-``open-mmlab://`` and ``mmcls://`` loaders call the module's ``load_from_http``; torch 2.0 to
-2.13, whose private ``torch.serialization`` helpers tell a TorchScript archive the way
-``torch.load`` does (read in 2.13).
+:func:`install_checkpoint_loaders` routes mmengine's local and ``http(s)://`` loaders through
+:func:`safe_load_checkpoint`; why this is safe: docs/architecture.md, "Safe checkpoint loading".
+Written for :data:`WRITTEN_FOR` (torch's private ``torch.serialization`` helpers read in 2.13).
 """
 import importlib
 import os
@@ -139,13 +112,8 @@ def _torch_dtype_names() -> frozenset:
 
 
 class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that resolves only harmless globals.
-
-    ``find_class`` returns :data:`SAFE_GLOBALS`, torch dtypes and, for
-    ``getattr``, a function limited to the statistics methods of
-    ``HistoryBuffer``; any other global raises
-    :class:`pickle.UnpicklingError` before it can be called.
-    """
+    """An unpickler that resolves only :data:`SAFE_GLOBALS`, torch dtypes and a ``getattr``
+    limited to ``HistoryBuffer``'s statistics; other globals raise before they are called."""
 
     def find_class(self, module: str, name: str) -> Any:
         """Resolve an allowlisted global.

@@ -1,9 +1,5 @@
-"""The versions a patch of :mod:`mmfs_plugin.compat` was written for, checked when it is installed.
-
-A patch that replaces or leans on the internals of mmengine or torch states the versions it was
-read against; :func:`check_versions` refuses any other, naming the package and both versions, so
-an upgrade fails at ``import mmfs_plugin`` instead of somewhere in a run.
-"""
+"""The versions each patch of :mod:`mmfs_plugin.compat` was written for, checked at install, so
+that an upgrade fails at ``import mmfs_plugin`` with the package's name instead of in a run."""
 import importlib
 from typing import Mapping
 
@@ -35,10 +31,8 @@ class UnsupportedVersionError(RuntimeError):
 
 
 def _is_supported(version: str, supported: str) -> bool:
-    """Tell whether ``version`` is one of ``supported``.
-
-    Local labels and pre-release tags are ignored: ``2.13.0+cpu`` counts as ``2.13.0`` and
-    ``2.14.0.dev20260101`` as ``2.14.0``.
+    """Tell whether ``version``, without local label or pre-release tag (``2.13.0+cpu``:
+    ``2.13.0``), is one of ``supported``.
 
     Args:
         version (str): A version, e.g. ``torch.__version__``.
