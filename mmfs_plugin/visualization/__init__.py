@@ -1,11 +1,6 @@
-"""mmfs_plugin.visualization: pictures of few-shot data and results (matplotlib, Agg).
-
-Pure helpers over numpy arrays and ``data_list``-style instances; they neither build datasets
-nor read checkpoints (the tools do): :mod:`.drawing` (annotated images, predictions beside the
-ground truth), :mod:`.layout` (the scale an image is drawn at, where labels go),
-:mod:`.charts` (per-class AP, confusion matrix), :mod:`.style` (split colours, saving),
-:mod:`.confusion` (the matching behind the confusion matrix).
-"""
+"""Pictures of few-shot data and results (matplotlib, Agg): annotated images, predictions beside
+the ground truth, per-class AP and confusion charts. Helpers over arrays and ``data_list``
+instances; the tools build datasets and read checkpoints."""
 from .charts import plot_confusion_matrix, plot_per_class_ap
 from .confusion import MISSED, box_iou, confusion_matrix, match_gt_to_detections
 from .drawing import draw_instances, draw_predictions, draw_predictions_beside_gt

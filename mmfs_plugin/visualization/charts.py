@@ -60,10 +60,8 @@ def plot_confusion_matrix(matrix: np.ndarray,
                           novel_classes: Collection[str],
                           out_file: str,
                           title: str = 'Confusion matrix') -> None:
-    """Draw a confusion matrix (rows GT class, columns predicted class + missed) to a PNG.
-
-    Cells are coloured by the row fraction and show the counts; class names are coloured
-    base/novel.
+    """Draw a confusion matrix (rows GT class, columns predicted class + missed) to a PNG:
+    cells coloured by the row fraction with the counts, class names coloured base/novel.
 
     Args:
         matrix (np.ndarray): Shape (num_classes, num_classes + 1) counts, as

@@ -1,10 +1,6 @@
-"""Confusion matrix between defect classes: ground-truth boxes against the detections.
-
-Each ground-truth box takes the class of the highest-scoring detection (score at least
-``score_thr``) whose IoU with it is at least ``iou_thr``; a box without such a detection is
-*missed*. Rows are the ground-truth classes, columns the predicted classes plus a last
-``missed`` column, so every row sums to the number of ground-truth boxes of its class.
-"""
+"""Confusion matrix between defect classes: each ground-truth box takes the class of the
+highest-scoring detection (score >= ``score_thr``, IoU >= ``iou_thr``), else it is *missed* (a
+last column), so every row sums to the number of ground-truth boxes of its class."""
 from typing import Iterable, Tuple
 
 import numpy as np

@@ -1,16 +1,6 @@
-"""Pictures of images (PNG, matplotlib's Agg canvas, no pyplot state): annotated images and
-predictions beside the ground truth. Base and novel classes are told apart by the dataset
-palette (distinct hue families).
-
-Images are drawn pixel for pixel: a small image is first upscaled by an integer factor (nearest
-neighbour) so that its shorter side is at least :data:`~.layout.MIN_SIDE` pixels, a huge one
-scaled down to :data:`~.layout.MAX_SIDE` (:mod:`.layout`); text and lines have fixed sizes in
-the picture's pixels. Each instance's
-label (class name, and score for a prediction) goes above its box where there is room, else
-below, else inside: a strip as high as a label above and below the image leaves room outside
-any box, so a label covers its own object only when labels of other boxes take every place
-outside it.
-"""
+"""PNG pictures (matplotlib's Agg canvas, no pyplot state) of annotated images and of predictions
+beside the ground truth, base and novel classes in distinct hues. Images are drawn pixel for pixel
+at :func:`~.layout.display_scale`, labels placed by :func:`~.layout.place_labels`."""
 from typing import Any, Callable, Collection, List, Mapping, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -275,14 +265,10 @@ def draw_instances(image: np.ndarray,
                    out_file: str,
                    selected_keys: Optional[Collection[str]] = None,
                    title: str = '') -> None:
-    """Draw an image with its instances' outlines, boxes and class names, and a legend, to a
-    PNG.
+    """Draw an image with its instances (outline, box, class label) and a legend to a PNG.
 
-    Styles: an instance outline and box in its class colour, its class name in a label above
-    the box (see the module docstring); with ``selected_keys`` (a k-shot selection), selected
-    instances get a thick outline and a star, the others (unused for training,
-    ``ignore_flag=1``) a thin dashed one; ``__ignore__`` regions (``bbox_label=-1``) are
-    hatched. A small image is upscaled (:func:`display_scale`).
+    With ``selected_keys``, selected instances get a thick outline and a star, the others a thin
+    dashed one; ``__ignore__`` regions (``bbox_label=-1``) are hatched.
 
     Args:
         image (np.ndarray): (H, W, 3) RGB uint8 image.
@@ -313,8 +299,6 @@ def draw_predictions(image: np.ndarray,
                      title: str = '') -> None:
     """Draw an image with the predictions of a score of at least ``score_thr`` (box, mask
     outline where given, ``name 0.87`` label above the box), and a legend, to a PNG.
-
-    A small image is upscaled (:func:`display_scale`).
 
     Args:
         image (np.ndarray): (H, W, 3) RGB uint8 image.

@@ -67,15 +67,9 @@ def _overlap(a: Box, b: Box) -> float:
 
 def place_labels(boxes: Sequence[Box], sizes: Sequence[Tuple[float, float]], width: float,
                  height: float, margin: float, gap: float = LABEL_GAP_PX) -> List[Box]:
-    """Where each box's label goes: above the box where there is room, else below, else
-    inside; never over the box when it fits outside, and off the labels placed before.
-
-    Candidates, in order of preference: above the box (its left edge at the box's, else its
-    right edge at the box's), below it (the same), one and two label heights further up or
-    down, and last inside the box at its top or bottom. The first that overlaps no earlier
-    label, then its own box, then the least of the other boxes, wins (the one overlapping
-    earlier labels least where all do). Labels are placed in the order given: give the most
-    important (highest score) first.
+    """Place each box's label above it, else below, one or two label heights further out, else
+    inside (left-aligned, else right-aligned); the first place off earlier labels, then off its
+    own box, then least over other boxes wins. Give the labels highest score first.
 
     Args:
         boxes (Sequence[Box]): x1y1x2y2 boxes, in pixels of the picture.
