@@ -1,11 +1,6 @@
-"""Methods compared side by side: several multi-seed experiments on the same shots and seeds.
-
-Each method is one ``tools/run_seeds.py`` work dir. The table has one row per (shots, method):
-per metric the mean over seeds and its 95% confidence interval (Student's t, :mod:`.stats`), in
-percent; beside the reference method (the anchor), the **paired** difference over the seeds both
-ran (the same k-shot draws), which is what decides whether a method beats the anchor. Pure: no
-torch, no mmdet.
-"""
+"""Methods compared side by side, one ``tools/run_seeds.py`` work dir each: per (shots, method)
+and metric, the mean over seeds with its 95% CI (:mod:`.stats`) in percent, and the **paired**
+difference to the anchor method over the seeds both ran (the same k-shot draws)."""
 import glob
 import math
 import os.path as osp

@@ -1,12 +1,6 @@
-"""Tables of a multi-seed experiment: one CSV row per run, a Markdown summary per shots.
-
-``results.csv`` has the columns ``shots``, ``seed`` and every metric of any run (sorted by
-name; empty where a run lacks a metric), one row per run sorted by shots then seed.
-``results.md`` has one row per (metric, shots): the number of seeds ``n``, the mean, the sample
-standard deviation ``s`` and the half-width of the 95% confidence interval of the mean, Student's
-t with ``n - 1`` degrees of freedom: ``t·s/√n`` (see :mod:`.stats`), written with 4 decimals
-(``n/a`` where undefined: a single seed); its legend says so above the table.
-"""
+"""Tables of a multi-seed experiment: ``results.csv`` (one row per run, by shots then seed;
+``shots``, ``seed``, every metric) and ``results.md`` (per metric and shots: ``n``, mean, sample
+std ``s`` and the 95% CI half-width ``t·s/√n`` of :mod:`.stats`; ``n/a`` for a single seed)."""
 import csv
 import math
 from typing import Dict, List, Sequence

@@ -1,13 +1,8 @@
-"""The result file of one run of a multi-seed experiment.
+"""The result file of a run (``shots``, ``seed``): ``result.json`` in
+``<work_dir>/<shots>shot_seed<seed>/``, written atomically by its last step; the run is finished
+when the file is valid and its own::
 
-A run (``shots``, ``seed``) lives in ``<work_dir>/<shots>shot_seed<seed>/`` and its last step
-writes ``result.json`` there, atomically::
-
-    {"format": "mmfs_plugin.seed_run/1", "shots": 5, "seed": 0,
-     "metrics": {"fs/bbox_nAP50": 0.41, "fs/acc": 0.83, ...}}
-
-A run whose folder holds a valid result file is finished; anything else (no file, a file of
-another run or format, non-numeric metrics) means the run has to be done (again).
+    {"format": "mmfs_plugin.seed_run/1", "shots": 5, "seed": 0, "metrics": {"fs/acc": 0.83}}
 """
 import json
 import math

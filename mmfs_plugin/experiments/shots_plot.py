@@ -48,10 +48,8 @@ def plot_series(series: Sequence[Tuple[str, Summary, str]], path: str, ylabel: s
 
 def plot_metrics_against_shots(summary: Summary, path: str,
                                metrics: Sequence[str] = DEFAULT_PLOT_METRICS) -> List[str]:
-    """Plot the mean of metrics against shots, with the 95% CI as error bars, to a PNG.
-
-    The bars are the 95% confidence interval of the mean over the seeds (Student's t, see
-    :mod:`.stats`); none where a single seed leaves it undefined.
+    """Plot the mean of metrics against shots to a PNG, with the 95% CI over the seeds
+    (:mod:`.stats`) as error bars (none for a single seed).
 
     Args:
         summary (dict[int, dict[str, MetricSummary]]): From

@@ -1,13 +1,6 @@
-"""Mean, sample standard deviation and 95% confidence interval of the mean over seeds.
-
-The spread is the **sample** standard deviation ``s`` (``ddof=1``, Bessel's correction: the
-seeds are a sample of the possible k-shot draws). The interval is the 95% confidence interval
-of the mean, Student's t with ``n - 1`` degrees of freedom: the half-width ``t·s/√n`` with
-``t = scipy.stats.t.ppf(0.975, n - 1)`` (12.706 for n = 2, 4.303 for n = 3, 2.776 for n = 5).
-The normal quantile 1.96 (a normal approximation) is only right for many seeds; with 5 seeds it
-gives an interval 1.42 times too narrow. With a single value, std and the interval are undefined
-and are NaN.
-"""
+"""Mean, sample standard deviation (``ddof=1``) and 95% confidence interval of the mean over
+seeds: Student's t with ``n - 1`` degrees of freedom, half-width ``t·s/√n`` (t = 2.776 for n = 5,
+where the normal 1.96 gives an interval 1.42 times too narrow); NaN for a single value."""
 import math
 import statistics
 from dataclasses import dataclass
