@@ -141,7 +141,7 @@ def test_analyze_results_writes_both_pngs(data_options: dict, perfect_prediction
     dataset = build_fewshot_dataset(CONFIG, 'test', data_options)
     gts, preds = analyze['load_predictions'](perfect_predictions, dataset)
     num_classes = len(dataset.metainfo['classes'])
-    np.testing.assert_allclose(analyze['class_ap'](gts, preds, num_classes), 1.0)
+    np.testing.assert_allclose(analyze['class_ap'](gts, preds, dataset.metainfo['classes']), 1.0)
     matrix = analyze['class_confusion'](gts, preds, num_classes, 0.5, 0.3)
     np.testing.assert_array_equal(matrix[:, :-1], np.diag(matrix.diagonal()))
     assert not matrix[:, -1].any() and matrix.diagonal().all()

@@ -55,7 +55,7 @@ def test_accuracy_equals_hand_count_with_argmax_within_category():
 
 
 def test_missing_scores_and_reserved_categories_are_clear_errors():
-    with pytest.raises(KeyError, match=r'img/0\.png: gt_box_labels: .*FewShotValLoop'):
+    with pytest.raises(KeyError, match=r'img/0\.png: gt_box_labels: .*GTBoxScoringHook'):
         run_accuracy([DetDataSample(metainfo=dict(img_path='img/0.png'))])
     with pytest.raises(ValueError, match=r"categories \['base'\] collide"):
         run_accuracy([scored_sample([0], [[.4, .6]], num_classes=2)],
@@ -205,9 +205,9 @@ def test_runner_validates_tests_and_saves_best_on_novel_ap(records, tmp_path):
         train_dataloader=dict(loader, dataset=TinyDataset(records, pipeline=train_pipeline)),
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=1, val_interval=1),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.001, momentum=0.9)),
-        val_dataloader=loader, val_cfg=dict(type='FewShotValLoop'), val_evaluator=evaluator,
-        test_dataloader=loader, test_cfg=dict(type='FewShotTestLoop'),
-        test_evaluator=evaluator,
+        val_dataloader=loader, val_cfg=dict(type='ValLoop'), val_evaluator=evaluator,
+        test_dataloader=loader, test_cfg=dict(type='TestLoop'), test_evaluator=evaluator,
+        custom_hooks=[dict(type='GTBoxScoringHook')],
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False,
                                            save_best='fs/bbox_nAP', rule='greater')),
         log_level='WARNING')

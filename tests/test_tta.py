@@ -1,5 +1,5 @@
 """Test-time augmentation with a plugin config: ``tools/test.py --tta`` and the GT-box scores
-of FewShotTestLoop under TTA (the mean of the flipped and the original view)."""
+of GTBoxScoringHook under TTA (the mean of the flipped and the original view)."""
 import json
 import runpy
 import sys
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
 from PIL import Image
 
@@ -18,7 +18,7 @@ from mmfs_plugin.evaluation import GTBoxScoring
 from .tiny_coco import ANN_FILE, IMAGE_FOLDER, make_tiny_coco, write_tiny_config
 from .tool_runs import TOOLS, run_command
 
-#: A plugin test config over the tiny COCO set: FewShotTestLoop, FewShotCocoMetric and
+#: A plugin test config over the tiny COCO set: GTBoxScoringHook, FewShotCocoMetric and
 #: GTBoxAccuracy, ``instances`` packed, square a base and disc a novel class.
 PLUGIN_CONFIG = """\
 _base_ = {base!r}
@@ -33,7 +33,7 @@ test_pipeline = [
 ]
 test_dataloader = dict(dataset=dict(metainfo=metainfo, pipeline=test_pipeline))
 test_evaluator = [dict(type='FewShotCocoMetric'), dict(type='GTBoxAccuracy')]
-test_cfg = dict(type='FewShotTestLoop')
+custom_hooks = [dict(type='GTBoxScoringHook')]
 """
 
 
@@ -58,9 +58,9 @@ def one_thread():
 
 
 @pytest.fixture(scope='module')
-def enable_tta():
-    """tools/test.py's ``enable_tta``."""
-    return runpy.run_path(str(TOOLS / 'test.py'))['enable_tta']
+def tta_pipeline():
+    """tools/test.py's ``tta_pipeline``."""
+    return runpy.run_path(str(TOOLS / 'test.py'))['tta_pipeline']
 
 
 def _detector(cfg: Config) -> torch.nn.Module:
@@ -111,7 +111,7 @@ def _gt_box_scores(model: torch.nn.Module, dataset_cfg: dict, **changes) -> torc
 
 
 def test_tta_gt_box_scores_are_the_mean_of_the_flipped_and_original_views(
-        plugin_config: Path, enable_tta, tmp_path: Path) -> None:
+        plugin_config: Path, tta_pipeline, tmp_path: Path) -> None:
     cfg = Config.fromfile(plugin_config)
     detector = _detector(cfg)
     dataset_cfg = cfg.test_dataloader.dataset.to_dict()
@@ -129,29 +129,18 @@ def test_tta_gt_box_scores_are_the_mean_of_the_flipped_and_original_views(
         _gt_box_scores(detector, dataset_cfg, data_root=str(tmp_path)), abs=1e-6)
     assert flipped != pytest.approx(original, abs=1e-3)
 
-    tta_cfg = enable_tta(cfg)
-    tta_model = MODELS.build(dict(tta_cfg.tta_model, module=detector))
-    merged = _gt_box_scores(tta_model, dataset_cfg, pipeline=tta_cfg.tta_pipeline)
+    # mmdet's tools/test.py --tta: its default tta_model, the pipeline of tools/test.py
+    tta_model = MODELS.build(dict(type='DetTTAModel', module=detector, tta_cfg=ConfigDict(
+        nms=dict(type='nms', iou_threshold=0.5), max_per_img=100)))
+    merged = _gt_box_scores(tta_model, dataset_cfg, pipeline=tta_pipeline(pipeline))
     assert merged == pytest.approx((original + flipped) / 2, abs=1e-6)
 
 
-def test_enable_tta_replaces_the_pipeline_where_it_is_and_keeps_the_meta_keys(
-        enable_tta) -> None:
+def test_tta_pipeline_flips_the_test_pipeline_and_keeps_its_meta_keys(tta_pipeline) -> None:
     pipeline = [dict(type='LoadImageFromFile'),
                 dict(type='PackDetInputs', meta_keys=('img_id', 'scale_factor', 'instances'))]
-    inner = dict(type='MVTecFSDataset', data_root='data/')
-    cfg = enable_tta(Config(dict(
-        model=dict(type='FasterRCNN'),
-        test_dataloader=dict(dataset=dict(type='FewShotDataset', dataset=inner,
-                                          pipeline=pipeline)))))
-    dataset = cfg.test_dataloader.dataset
-    assert 'pipeline' not in dataset.dataset  # FewShotDataset holds the pipeline
-    assert dataset.pipeline[0] == pipeline[0]
-    [pack] = dataset.pipeline[-1].transforms[-1]
-    assert pack.meta_keys == ('img_id', 'scale_factor', 'instances', 'flip', 'flip_direction')
-    assert cfg.model.type == 'DetTTAModel' and cfg.model.module.type == 'FasterRCNN'
-
-    cfg = enable_tta(Config(dict(model=dict(type='FasterRCNN'), test_dataloader=dict(
-        dataset=dict(type='ClassBalancedDataset', dataset=dict(inner, pipeline=pipeline))))))
-    assert 'pipeline' not in cfg.test_dataloader.dataset  # the wrapped dataset holds it
-    assert cfg.test_dataloader.dataset.dataset.pipeline[-1].type == 'TestTimeAug'
+    tta = tta_pipeline(pipeline)
+    assert tta[0] == pipeline[0] and tta[-1]['type'] == 'TestTimeAug'
+    flips, [pack] = tta[-1]['transforms']
+    assert [flip['prob'] for flip in flips] == [1., 0.]
+    assert pack['meta_keys'] == ('img_id', 'scale_factor', 'instances', 'flip', 'flip_direction')

@@ -2,6 +2,7 @@
 models' own, :mod:`mmfs_plugin.models.freezing`, re-exported here)."""
 from ..models.freezing import freeze_parameters, frozen_modules
 from .checkpoint_classes_hook import CheckpointClassesHook
+from .gt_box_scoring_hook import GTBoxScoringHook
 from .fewshot_runner import FewShotRunner, apply_fewshot_settings, build_fewshot_dataset
 from .kshot_selection_hook import KShotSelectionHook
 from .rank_zero_dump_hook import RankZeroDumpLoggerHook
@@ -15,5 +16,5 @@ __all__ = [
     'CheckpointClassesHook', 'FewShotRunner', 'apply_fewshot_settings', 'build_fewshot_dataset',
     'freeze_parameters', 'frozen_modules', 'KShotSelectionHook', 'RNGStateHook', 'HEAD_PREFIX',
     'SURGERY_METHODS', 'SurgeryError', 'SurgerySource', 'load_surgery_source', 'surgery',
-    'FewShotSurgeryHook', 'RankZeroDumpLoggerHook', 'close_distributed'
+    'FewShotSurgeryHook', 'GTBoxScoringHook', 'RankZeroDumpLoggerHook', 'close_distributed'
 ]

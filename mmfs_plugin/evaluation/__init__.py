@@ -1,8 +1,9 @@
 """mmfs_plugin.evaluation: few-shot COCO AP (overall, base, novel) and the MVREC
-classification accuracy on ground-truth boxes, with the loops that score those boxes."""
+classification accuracy on ground-truth boxes (scored by :class:`GTBoxScoring`)."""
 from .fewshot_coco_metric import FewShotCocoMetric
-from .fewshot_loops import FewShotTestLoop, FewShotValLoop, GTBoxScoring
+from .fewshot_loops import FewShotTestLoop, FewShotValLoop
 from .gt_box_accuracy import GTBoxAccuracy
+from .gt_box_scoring import GTBoxScoring
 
 __all__ = [
     'FewShotCocoMetric', 'FewShotTestLoop', 'FewShotValLoop', 'GTBoxAccuracy', 'GTBoxScoring'

@@ -44,8 +44,7 @@ def load_backend(backend: str) -> Tuple[type, Callable[..., Any]]:
         except ImportError as error:
             raise ImportError(
                 "backend='faster_coco_eval' needs the faster-coco-eval package: "
-                "pip install 'mmfs_plugin[faster_coco_eval]' (or pip install "
-                'faster-coco-eval)') from error
+                "pip install faster-coco-eval") from error
         return FasterCOCO, functools.partial(COCOeval_faster, print_function=print)
     raise ValueError(f'backend: expected one of {BACKENDS}, got {backend!r}')
 

@@ -20,7 +20,7 @@ class GTBoxAccuracy(BaseMetric):
     """Top-1 accuracy of the detector's classification of each ground-truth box.
 
     Consumes ``gt_box_labels`` and ``gt_box_scores`` attached to the data samples by
-    ``FewShotValLoop``/``FewShotTestLoop``. Each box's prediction is the argmax of its class
+    ``GTBoxScoringHook`` (in ``custom_hooks``). Each box's prediction is the argmax of its class
     scores restricted to the classes of its ground-truth class's category (class names
     ``<category>/<defect>``; the names without ``/`` form one group, ``ungrouped``).
     Returned keys (prefix ``fs``), fractions in [0, 1]:
@@ -49,9 +49,8 @@ class GTBoxAccuracy(BaseMetric):
             for key in ('gt_box_labels', 'gt_box_scores'):
                 if key not in data_sample:
                     source = data_sample.get('img_path', f"img_id {data_sample.get('img_id')}")
-                    raise KeyError(f'{source}: {key}: missing from the data sample; evaluate '
-                                   "with val_cfg=dict(type='FewShotValLoop') or "
-                                   "test_cfg=dict(type='FewShotTestLoop')")
+                    raise KeyError(f'{source}: {key}: missing from the data sample; add '
+                                   "dict(type='GTBoxScoringHook') to custom_hooks")
             self.results.append((data_sample['gt_box_labels'].cpu().numpy(),
                                  data_sample['gt_box_scores'].cpu().numpy()))
 
