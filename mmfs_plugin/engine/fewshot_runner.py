@@ -138,14 +138,13 @@ def apply_fewshot_settings(cfg: Config) -> Config:
 
 
 def set_num_classes(model_cfg: ConfigDict, num_classes: int) -> None:
-    """Set ``num_classes`` of every box head in a detector config (cascades included; the
-    detector inside a test-time-augmentation model too)."""
+    """Set ``num_classes`` of every box head in a detector config: a two-stage detector's
+    ``roi_head.bbox_head`` (cascades included) or a one-stage detector's ``bbox_head``; the
+    detector inside a test-time-augmentation model too."""
     if 'module' in model_cfg:  # DetTTAModel(module=detector)
         model_cfg = model_cfg['module']
     roi_head = model_cfg.get('roi_head')
-    if roi_head is None:
-        return
-    heads = roi_head.get('bbox_head')
+    heads = roi_head.get('bbox_head') if roi_head is not None else model_cfg.get('bbox_head')
     for head in heads if isinstance(heads, list) else [heads]:
         if head is not None and head.get('num_classes') != num_classes:
             print_log(f'FewShotRunner: num_classes of {head.get("type")} set to '
