@@ -17,8 +17,8 @@ from torch.utils.data import DataLoader, Dataset
 import mmfs_plugin  # noqa: F401  (registers TFA, CosineSimBBoxHead, FewShotSurgeryHook)
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
-from mmfs_plugin.engine import (SurgeryError, freeze_parameters, load_surgery_source,
-                                surgery)
+from mmfs_plugin.engine import SurgeryError, load_surgery_source, surgery
+from mmfs_plugin.models.freezing import freeze_parameters
 
 FROZEN = ['backbone', 'neck', 'rpn_head', 'roi_head.bbox_head.shared_fcs']
 BASE_CLASSES = ['a', 'b']

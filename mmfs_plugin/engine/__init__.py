@@ -1,6 +1,4 @@
-"""Training-time machinery: weight surgery and the plugin's hooks (parameter freezing is the
-models' own, :mod:`mmfs_plugin.models.freezing`, re-exported here)."""
-from ..models.freezing import freeze_parameters, frozen_modules
+"""Training-time machinery: the few-shot runner, weight surgery and the plugin's hooks."""
 from .checkpoint_classes_hook import CheckpointClassesHook
 from .gt_box_scoring_hook import GTBoxScoringHook
 from .fewshot_runner import FewShotRunner, apply_fewshot_settings, build_fewshot_dataset
@@ -14,7 +12,7 @@ from .surgery_hook import FewShotSurgeryHook
 
 __all__ = [
     'CheckpointClassesHook', 'FewShotRunner', 'apply_fewshot_settings', 'build_fewshot_dataset',
-    'freeze_parameters', 'frozen_modules', 'KShotSelectionHook', 'RNGStateHook', 'HEAD_PREFIX',
+    'KShotSelectionHook', 'RNGStateHook', 'HEAD_PREFIX',
     'SURGERY_METHODS', 'SurgeryError', 'SurgerySource', 'load_surgery_source', 'surgery',
     'FewShotSurgeryHook', 'GTBoxScoringHook', 'RankZeroDumpLoggerHook', 'close_distributed'
 ]
