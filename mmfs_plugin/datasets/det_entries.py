@@ -4,17 +4,12 @@ from typing import List
 
 
 class DetEntriesMixin:
-    """``filter_data`` and ``get_cat_ids`` for a ``BaseDetDataset`` of ``data_list`` entries.
-
-    Entries hold ``width``, ``height`` and ``instances`` with ``bbox_label`` and
-    ``ignore_flag``.
-    """
+    """``filter_data`` and ``get_cat_ids`` for a ``BaseDetDataset`` whose entries hold
+    ``width``, ``height`` and ``instances`` with ``bbox_label`` and ``ignore_flag``."""
 
     def filter_data(self) -> List[dict]:
-        """Filter images by ``filter_cfg`` as mmdet does; nothing in ``test_mode``.
-
-        ``filter_empty_gt`` drops images without a non-ignored instance; ``min_size`` images
-        whose shorter side is smaller.
+        """Filter images by ``filter_cfg`` as mmdet does (``filter_empty_gt``: no non-ignored
+        instance; ``min_size``: shorter side); nothing in ``test_mode``.
 
         Returns:
             list[dict]: The kept entries.

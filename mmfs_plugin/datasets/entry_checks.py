@@ -1,10 +1,5 @@
-"""Checks of ``data_list`` entries that hold for every format: the image files.
-
-An image that is missing, unreadable or truncated stops training at the first iteration that
-loads it; an image whose size is not the annotated one (an EXIF-turned JPEG annotated at its
-stored size, an image resized after annotation) puts every box in the wrong place without a
-word. Both are found here when the dataset is built.
-"""
+"""Image files of ``data_list`` entries checked at build, for every format: present, readable,
+complete, and of the annotated size (else every box is silently in the wrong place)."""
 import os
 from typing import List
 

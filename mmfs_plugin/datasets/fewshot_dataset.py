@@ -1,13 +1,6 @@
-"""FewShotDataset: the few-shot protocol over any mmdet detection dataset.
-
-Wraps any ``BaseDetDataset`` config (mmdet's ``CocoDataset``, ``VOCDataset``/``XMLDataset``,
-the plugin's ``LabelmeDataset`` and ``MVTecFSDataset``, or a user's own), reads it with its own
-parser, keys its instances (:mod:`.instance_keys`) and applies the pure protocol steps of
-:mod:`mmfs_data.fewshot.protocol`: split -> label space, k-shot -> selection, policy -> ignore
-flags. The result is itself a ``BaseDetDataset``, so mmdet's samplers, pipelines, metrics and
-tools see a normal detection dataset whose metainfo names ``classes`` (the label space),
-``base_classes`` and ``novel_classes``.
-"""
+"""FewShotDataset: the protocol of :mod:`mmfs_data.fewshot.protocol` over any mmdet detection
+dataset config, read by its own parser; itself a ``BaseDetDataset`` whose metainfo names
+``classes`` (the label space), ``base_classes`` and ``novel_classes``."""
 import copy
 import inspect
 import logging
@@ -66,11 +59,8 @@ def _as_cfg_list(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> List[Dict[
 
 
 def dataset_classes(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> Tuple[str, ...]:
-    """Every class of a dataset config, known without reading its annotations.
-
-    The classes are the config's ``metainfo.classes``, else the dataset class's default
-    (``CocoDataset``: COCO's 80, ``VOCDataset``: VOC's 20, ``MVTecFSDataset``: Table 1's).
-    Several configs (concatenated) must agree.
+    """Every class of a dataset config, without reading annotations: ``metainfo.classes``, else
+    the type's default (COCO's 80, VOC's 20, MVTec-FS's Table 1); concatenated configs agree.
 
     Args:
         dataset (dict | list[dict]): The wrapped dataset config(s).
@@ -131,27 +121,11 @@ def fewshot_label_space(dataset: Union[DatasetCfg, Sequence[DatasetCfg]],
 
 @DATASETS.register_module()
 class FewShotDataset(DetEntriesMixin, BaseDetDataset):
-    """The few-shot protocol over any mmdet detection dataset.
+    """The few-shot protocol over any mmdet detection dataset: the label space (known from the
+    config alone), the k-shot selection and the ``unselected`` policy.
 
-    Example::
-
-        dict(type='FewShotDataset',
-             dataset=dict(type='CocoDataset', data_root='data/my_parts/',
-                          ann_file='train.json', data_prefix=dict(img='images/'),
-                          metainfo=dict(classes=('scratch', 'dent', 'crack'))),
-             setting='gfsod', class_split=dict(novel=['crack']), shots=5, seed=0,
-             filter_cfg=dict(filter_empty_gt=True), pipeline=train_pipeline)
-
-    With ``FewShotRunner`` the config's ``fewshot`` dict sets ``setting``, ``class_split`` and
-    (for the training set) ``shots``, ``base_shots``, ``seed``, ``unselected`` and
-    ``load_selection`` of every ``FewShotDataset`` of the config.
-
-    The label space (``metainfo['classes']``) follows from the wrapped dataset's class list
-    (its ``metainfo.classes`` or its type's default), ``class_split`` and ``setting``: known
-    from the config alone. Labels are positions in it; instances outside it follow
-    ``unselected`` (training) or are removed (``test_mode``: evaluation counts the label
-    space's classes only, as TFA's does). The wrapped dataset's ``filter_cfg`` applies before
-    the protocol, this dataset's ``filter_cfg`` (``filter_empty_gt``, ``min_size``) after it.
+    The wrapped dataset's ``filter_cfg`` applies before the protocol, this one's after it. With
+    ``FewShotRunner``, the config's ``fewshot`` dict sets these arguments.
 
     Args:
         dataset (dict | list[dict]): The dataset config, or several (concatenated, same
@@ -165,23 +139,18 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         base_shots (int | str, optional): k for the base classes; None: ``shots``;
             ``'all'``: every base instance.
         seed (int): Seed of the k-shot rule. Defaults to 0.
-        unselected (str): What becomes of the other instances of a kept image: ``'ignore'``
-            (ignore regions), ``'drop'`` or ``'keep'``. Defaults to ``'ignore'``.
+        unselected (str): What becomes of the other instances of a kept training image:
+            ``'ignore'`` (ignore regions), ``'drop'`` or ``'keep'``; in ``test_mode``
+            instances outside the label space are removed. Defaults to ``'ignore'``.
         load_selection (str, optional): A selection file (``kshot_selection.json``) or a
-            folder of TFA's files for one seed (``vocsplit/seed1``; read with ``shots``) to
-            use instead of drawing one. A selection file's shots are applied to the same
-            objects (their image and box), found under new keys when the annotation file was
-            exported again, or the file is refused with an error saying which shot differs.
+            folder of TFA's files for one seed (read with ``shots``) to apply instead of
+            drawing one; its shots are found by image and box when keys changed, else it is
+            refused naming the shot.
         on_error (str): ``'raise'`` (default) a :class:`~mmfs_data.errors.FieldError`
-            naming the file and the field on bad input (a label no class names, a malformed
-            annotation, an unreadable or truncated image, an image whose size is not the
-            annotated one), or ``'skip'`` the object or image and count it in the summary.
-            Passed to the wrapped datasets that take it (``LabelmeDataset``, COCO, VOC)
-            unless their config sets it.
-        check_images (bool): Check every image file when the dataset is built: it exists,
-            its header reads, it is complete (JPEG/PNG end markers, a decode when missing)
-            and it has the annotated size as mmdet loads it (EXIF orientation applied).
-            Defaults to True.
+            naming the file and the field on bad input, or ``'skip'`` the object or image and
+            count it. Passed to the wrapped datasets that take it unless their config sets it.
+        check_images (bool): Check at build that every image file exists, is complete and
+            has the annotated size as mmdet loads it (EXIF applied). Defaults to True.
         **kwargs: :class:`~mmdet.datasets.BaseDetDataset`'s arguments of this dataset:
             ``filter_cfg``, ``pipeline``, ``test_mode``, ``lazy_init``, ``indices``,
             ``serialize_data``, ``max_refetch``.
@@ -240,10 +209,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         super().__init__(metainfo=metainfo, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """Read the wrapped dataset(s), then apply the protocol (see the class docstring).
-
-        Logs what reading skipped or fixed and a table of the images and instances per class
-        that the data offers and the run uses.
+        """Read the wrapped dataset(s) and apply the protocol; log what reading skipped or
+        fixed and the images and instances per class that the data offers and the run uses.
 
         Returns:
             list[dict]: The entries, labels in the label space.

@@ -1,21 +1,6 @@
-"""mmdet's ``CocoDataset`` and ``XMLDataset`` read with the plugin's checks and instance keys.
-
-:func:`reader_class` derives, from a COCO or VOC dataset class, a class that builds like it
-and reads its files through the checks of :mod:`mmfs_data.formats.coco` and
-:mod:`mmfs_data.formats.voc`: labels follow class names, faults are errors naming the file
-and the field (or counted skips with ``on_error='skip'``), every object left out or changed is
-counted in :attr:`read_report`, and every instance carries its stable key:
-
-- COCO: ``'<ann_file relative to data_root>#<annotation id>'`` (two exports whose ids both
-  start at 1 stay apart when concatenated);
-- Pascal VOC: ``'<xml path relative to data_root>#<object index>'``.
-
-COCO entries are still made by mmdet's own ``parse_data_info`` (one checked annotation at a
-time), so its schema and any subclass's rules apply; VOC entries follow
-``XMLDataset._parse_instance_info``'s rules (see :mod:`mmfs_data.formats.voc`). A subclass
-that replaces mmdet's loading (``load_data_list``; for VOC also ``parse_data_info`` or
-``_parse_instance_info``) reads its files itself: :func:`reader_class` returns it unchanged.
-"""
+"""mmdet's ``CocoDataset`` and ``XMLDataset`` read with the checks of :mod:`mmfs_data.formats`
+(labels by class name, faults naming file and field, a :attr:`read_report`) and instance keys;
+docs/architecture.md, "Instance keys"."""
 import os
 from typing import Any, List, Optional, Type
 

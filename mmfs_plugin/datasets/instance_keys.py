@@ -1,17 +1,5 @@
-"""Stable instance keys for the entries of any mmdet detection dataset.
-
-The k-shot rule and selection files name instances by keys that do not change when the class
-list, the split or the machine does (docs/architecture.md):
-
-- :class:`~mmfs_plugin.datasets.LabelmeDataset` (and MVTec-FS): ``'<json path>#<first shape
-  index>'``, the JSON path relative to the tree root (set by the dataset itself);
-- mmdet's ``CocoDataset``: ``'<ann_file>#<annotation id>'``, and ``XMLDataset``
-  (``VOCDataset``): ``'<xml path>#<object index>'``, paths relative to ``data_root`` (set by
-  :mod:`.format_readers`);
-- any other dataset: ``'<img_path>#<index>'``, the image path relative to ``data_root`` and
-  the instance's index in its ``data_list`` entry (stable for a fixed class list), set by
-  :func:`add_fallback_keys`.
-"""
+"""Stable instance keys, the same whatever the class list, split or machine (docs/architecture.md,
+"Instance keys"); :func:`add_fallback_keys` keys any other dataset by ``'<img_path>#<index>'``."""
 import os
 from typing import List
 

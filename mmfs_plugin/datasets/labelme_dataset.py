@@ -28,19 +28,11 @@ def default_cache_dir() -> str:
 
 @DATASETS.register_module()
 class LabelmeDataset(DetEntriesMixin, BaseDetDataset):
-    """The instances of a tree of labelme files, in mmdet's ``data_list`` schema.
+    """The instances of a tree of labelme files in mmdet's ``data_list`` schema; wrap it in
+    ``FewShotDataset`` for few-shot training.
 
-    Every ``*.json`` under ``ann_file`` (a folder, relative to ``data_root``; defaults to
-    ``data_root`` itself) is read with :func:`~mmfs_data.formats.labelme.read_labelme`; or
-    ``ann_file`` is a text file listing JSON paths relative to ``data_root``, one per line (a
-    line without ``.json`` names ``<line>.json``: a Pascal VOC ``ImageSets`` id list works).
-    Images are found as labelme finds them (embedded ``imageData`` first, written out to a
-    file; then ``imagePath`` beside the JSON; then the JSON's stem), so ``data_prefix`` is not
-    used; each image's size is read from its header (PIL reads the header only) and, where
-    ``imageHeight``/``imageWidth`` disagree, the image's own size is used, as labelme does, with
-    a logged warning (kept in :attr:`warnings`). Two annotation files naming one image are an
-    error naming both (with ``on_error='skip'``: the later file is skipped and counted). Each instance carries ``instance_key`` ``'<json path>#<first shape index>'`` (the JSON
-    path relative to :attr:`tree_root`). For few-shot training wrap it in ``FewShotDataset``.
+    Files are read as labelme reads them (docs/architecture.md, "The labelme reader contract"),
+    so ``data_prefix`` is not used; instance keys are ``'<json path>#<first shape index>'``.
 
     Args:
         on_error (str): ``'raise'`` on bad input, or ``'skip'`` the bad shape or file and
@@ -48,15 +40,16 @@ class LabelmeDataset(DetEntriesMixin, BaseDetDataset):
         cache_dir (str, optional): Where embedded images are written. Defaults to
             :func:`default_cache_dir`.
         **kwargs: Arguments of :class:`~mmdet.datasets.BaseDetDataset` (``data_root``,
-            ``ann_file``, ``metainfo=dict(classes=...)``, ``filter_cfg``, ``indices``,
-            ``serialize_data``, ``pipeline``, ``test_mode``...). Without ``classes`` in
-            ``metainfo`` the classes are the sorted labels found (logged, with any labels that
-            differ only in case or surrounding spaces): set them in every config whose
-            datasets must share one label space.
+            ``ann_file``, ``metainfo=dict(classes=...)``, ``filter_cfg``, ``pipeline``...).
+            ``ann_file`` is a folder of ``*.json`` relative to ``data_root`` (default:
+            ``data_root``), or a text file of JSON paths, one per line (``<line>.json`` where
+            ``.json`` is missing: a VOC ``ImageSets`` list works). Without ``classes`` the
+            classes are the sorted labels found: set them where datasets share a label space.
 
     Raises:
         LabelmeError: Bad input with ``on_error='raise'``: unreadable files, bad fields, a
-            label not in ``classes``, two annotation files naming one image.
+            label not in ``classes``, two annotation files naming one image (with ``'skip'``:
+            the later file is skipped and counted).
     """
 
     METAINFO = {'classes': ()}

@@ -10,15 +10,11 @@ from .labelme_dataset import LabelmeDataset
 
 @DATASETS.register_module()
 class MVTecFSDataset(LabelmeDataset):
-    """MVTec-FS (MVREC, AAAI 2025): defect instances of MVTec AD in labelme JSON.
+    """MVTec-FS (MVREC, AAAI 2025): defect instances of MVTec AD in labelme JSON, read from
+    ``<data_root>/image/<category>/{training,testing}/<defect_folder>/*.json``.
 
-    Reads ``<data_root>/image/<category>/{training,testing}/<defect_folder>/*.json``. The class
-    of an instance is ``'<category>/<label>'`` with the label taken from the JSON (the truth,
-    not the folder name). The classes are
-    known from the arguments alone: Table 1's classes of ``categories`` in Table 1 order
-    (:func:`~mmfs_data.formats.mvtec_fs_table.mvtec_fs_classes`), unless
-    ``metainfo=dict(classes=...)`` sets another list (e.g. for labelme data in this layout with
-    other classes).
+    An instance's class is ``'<category>/<label>'``, the label from the JSON (not the folder).
+    The classes are Table 1's of ``categories``, in Table 1 order, unless ``metainfo`` sets them.
 
     Args:
         categories (Sequence[str], optional): Categories to load. Defaults to all 14 of

@@ -1,29 +1,5 @@
-"""Class-balanced samplers for few-shot training, with an optional fixed share of novel images.
-
-Sampling weights
-    Each image ``i`` holds a set of classes ``S_i`` (its non-ignored labels, from
-    ``dataset.get_cat_ids``). The sampler draws images independently with weights ``w`` such
-    that every class is held by the same expected fraction of the drawn images:
-    ``sum(w_i for i with c in S_i)`` is equal for all classes ``c`` present in the dataset.
-    Among the many such ``w``, it takes the one closest (in Kullback-Leibler divergence) to
-    drawing images uniformly, found by iterative proportional fitting: the weight of an image
-    is the product of one repeat factor per class of its class set, so images with the same
-    class set are equally likely. Images without a non-ignored instance are never drawn.
-    When the class sets allow no exact balance (e.g. classes that only ever appear together
-    with others), the fit stops at the closest it gets and a warning gives the spread.
-
-Novel share
-    With ``novel_ratio``, an image is *novel* when it holds a class of
-    ``metainfo['novel_classes']``. Novel images are drawn with probability ``novel_ratio``,
-    balanced over the novel classes, and the other images with ``1 - novel_ratio``, balanced
-    over the base classes (base instances on novel images come on top).
-
-Determinism
-    The global stream of indices depends on the weights and the seed only. Every rank computes
-    it and keeps the positions ``rank, rank + world_size, ...``, and every ``__iter__`` starts it
-    afresh, so a run resumed at iteration N (mmengine skips N batches of a fresh iterator)
-    sees the batches of the uninterrupted run, whatever the dataloader workers prefetched.
-"""
+"""The class-balanced sampler for few-shot training, with an optional fixed share of novel
+images; docs/samplers.md states its weights and its determinism across ranks and resumption."""
 import itertools
 import logging
 from typing import FrozenSet, Iterator, List, Optional, Sequence, Sized
@@ -48,12 +24,8 @@ ClassSet = FrozenSet[int]
 
 
 def image_class_sets(dataset: Sized) -> List[ClassSet]:
-    """Return the set of non-ignored labels of every image, through dataset wrappers.
-
-    mmengine's ``ConcatDataset`` and ``RepeatDataset`` (and mmdet's ``ConcatDataset``) have no
-    ``get_cat_ids``; their index logic is followed down to the wrapped datasets. Any other
-    dataset must provide ``get_cat_ids(idx)``. Datasets built with ``indices`` already index
-    their subset.
+    """Return the set of non-ignored labels of every image, following ``ConcatDataset`` and
+    ``RepeatDataset`` (mmengine's, mmdet's) down to datasets with ``get_cat_ids(idx)``.
 
     Args:
         dataset (Sized): The dataset the dataloader draws from.
@@ -74,11 +46,8 @@ def image_class_sets(dataset: Sized) -> List[ClassSet]:
 
 
 def balanced_weights(class_sets: Sequence[ClassSet]) -> np.ndarray:
-    """Return image weights under which every class present is held by the same mass.
-
-    Iterative proportional fitting from uniform weights: for each class in turn, the images
-    holding it are rescaled so that their weights sum to one. Images with an empty class set
-    get weight 0.
+    """Return image weights under which every class present is held by the same mass, by
+    iterative proportional fitting from uniform weights; images without a class get 0.
 
     Args:
         class_sets (Sequence[frozenset[int]]): The classes of each image.
@@ -119,10 +88,8 @@ def balanced_weights(class_sets: Sequence[ClassSet]) -> np.ndarray:
 
 def novel_mixture_weights(class_sets: Sequence[ClassSet], novel_labels: ClassSet,
                           novel_ratio: float) -> np.ndarray:
-    """Return weights drawing novel images with probability ``novel_ratio``.
-
-    Novel images (holding a label of ``novel_labels``) are balanced over the novel classes,
-    the other images over the base classes.
+    """Return weights drawing novel images (holding a label of ``novel_labels``) with
+    probability ``novel_ratio``, balanced over the novel classes, the others over the base ones.
 
     Args:
         class_sets (Sequence[frozenset[int]]): The classes of each image.
@@ -140,13 +107,9 @@ def novel_mixture_weights(class_sets: Sequence[ClassSet], novel_labels: ClassSet
 
 @DATA_SAMPLERS.register_module()
 class FewShotBalancedSampler(Sampler):
-    """Infinite class-balanced sampler for iteration-based few-shot training.
-
-    Draws images independently (with replacement) so that every class is held by the same
-    expected share of the drawn images, whatever its instance count; optionally a fixed share
-    ``novel_ratio`` of the drawn images holds a novel class. See the module docstring for the
-    weights and the determinism across ranks and resumption. Works on datasets with
-    ``get_cat_ids`` and on mmengine's ``ConcatDataset``/``RepeatDataset`` of them.
+    """Infinite class-balanced sampler for iteration-based few-shot training: every class is
+    held by the same expected share of the drawn images (with replacement), whatever its
+    instance count; optionally a share ``novel_ratio`` of them holds a novel class.
 
     Args:
         dataset (Sized): The dataset; ``metainfo['classes']`` names the labels, and
