@@ -1,24 +1,10 @@
-"""FewShotRunner: apply a config's ``fewshot`` settings to its datasets and model.
+"""FewShotRunner: a config's ``fewshot`` settings applied to its datasets and model.
 
-A config states the few-shot protocol once, at the top level::
-
-    runner_type = 'mmdet.FewShotRunner'
-    fewshot = dict(setting='gfsod', class_split='split1', shots=5, seed=0)
-
-and every part that depends on it follows: every ``FewShotDataset`` of the train/val/test
-dataloaders (``setting`` and ``class_split`` everywhere; ``shots``, ``base_shots``, ``seed``,
-``unselected``, ``load_selection`` on the training set; ``setting='base'`` trains on every
-instance of the base classes, so the k-shot keys are not passed then), the box head's ``num_classes`` (the size
-of the label space) and the checkpoint of :class:`FewShotSurgeryHook` (``base_checkpoint``). So
-``--cfg-options fewshot.seed=3 fewshot.class_split=split2`` changes one value, and mmdet's own
-``tools/train.py`` gets the same behaviour (it builds ``runner_type`` configs through the
-``RUNNERS`` registry).
-
-The label space is resolved from the config alone (the wrapped datasets' class lists, the split
-and the setting): no dataset is built to learn it, so testing needs only the test data. Every
-dataset of the config must have the same label space. The shipped configs state the resulting
-``num_classes`` literally too, so that mmdet's own ``DetInferencer``/``init_detector`` on a
-config file build the model its checkpoints hold (``tests/test_configs.py`` checks it).
+``fewshot = dict(setting='gfsod', class_split='split1', shots=5, seed=0)`` at the top level of
+a config reaches every ``FewShotDataset`` of its dataloaders (the k-shot keys the training set
+only), the box head's ``num_classes`` (the label space, resolved from the config alone) and
+``FewShotSurgeryHook`` (``base_checkpoint``); mmdet's own ``tools/train.py`` builds it through
+``runner_type='mmdet.FewShotRunner'``.
 """
 import copy
 from typing import Any, Dict, Iterator, MutableMapping, Optional

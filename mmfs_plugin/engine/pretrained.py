@@ -1,35 +1,10 @@
-"""Pretrained weights of a config's ``init_cfg``: resolved to a local file before training.
+"""Pretrained weights of a config's ``init_cfg``, resolved to a local file before training.
 
-mmengine loads ``init_cfg=dict(type='Pretrained', checkpoint=...)`` in ``model.init_weights()``,
-after the datasets and the runner are built. A remote checkpoint (``torchvision://resnet50``,
-``open-mmlab://...``, ``http(s)://...``) is then downloaded into torch's hub cache
-(``torch.hub.get_dir()/checkpoints``, i.e. ``$TORCH_HOME/hub/checkpoints``), and a machine that
-cannot download it (offline, or without torchvision for ``torchvision://`` names) fails with a
-stack trace from inside mmengine.
-
-:func:`resolve_pretrained` does that step first, on the config: every ``Pretrained`` checkpoint
-of ``cfg.model`` is found in the hub cache, else downloaded there as mmengine would (same URL,
-same file), and the config then names that local file, so ``init_weights`` reads a file and needs
-neither the network nor torchvision. A checkpoint that cannot be had raises
-:class:`PretrainedWeightsError`, one line naming the weights, the config key that holds them and
-how to point it at a local file::
-
-    configs/fsdet_base.py: model.backbone.init_cfg.checkpoint: torchvision://resnet50
-    (https://download.pytorch.org/models/resnet50-0676ba61.pth) is not in torch's hub cache ...;
-    put resnet50-0676ba61.pth into ... or pass
-    --cfg-options model.backbone.init_cfg.checkpoint=/path/to/resnet50-0676ba61.pth
-
-(one line in fact). ``tools/train.py`` calls it before it builds the runner and prints that
-line as ``train: error: ...`` (testing loads a trained checkpoint and initialises nothing). In a
-distributed run every process resolves the config; a download goes to a temporary file that is
-then moved into place (torch.hub's way), so processes downloading at once do not clash.
-
-The URLs are mmengine's own (:func:`~mmengine.runner.checkpoint.
-get_torchvision_models`, :func:`~mmengine.runner.checkpoint.get_external_models`), and the scheme
-of a checkpoint is the loader mmengine's ``CheckpointLoader`` picks for it. Without torchvision,
-``torchvision://`` names are looked up in the table mmengine ships for them
-(``mmengine/hub/torchvision_0.12.json``: ``resnet50``, ``resnet101``, ...), which is where
-mmengine finds those names with torchvision too.
+:func:`resolve_pretrained` finds every ``Pretrained`` checkpoint of ``cfg.model`` in torch's hub
+cache (``$TORCH_HOME/hub/checkpoints``), else downloads it there from mmengine's own URL, and
+points the config at the file, so ``init_weights`` needs neither the network nor torchvision.
+A checkpoint that cannot be had raises :class:`PretrainedWeightsError`: one line naming the
+weights, the config key and how to pass a local file. ``tools/train.py`` calls it first.
 """
 import os
 import os.path as osp

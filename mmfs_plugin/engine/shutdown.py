@@ -1,18 +1,9 @@
-"""Leaving the default process group at the end of a run, with gloo or NCCL, in bounded time.
+"""The end of a distributed run, with gloo or NCCL, in bounded time.
 
-A model wrapped in ``DistributedDataParallel`` keeps the process group, and with gloo its
-worker threads, alive after ``destroy_process_group``; a runner sits in reference cycles, so
-without a collection they are freed only at interpreter shutdown, where a gloo worker thread
-releasing its last work object aborts the process (``terminate called without an active
-exception``) and ``torchrun`` reports a finished run as failed. :func:`close_distributed`
-therefore collects the garbage first, waits at a barrier for the slowest rank to finish its
-last collective, and destroys the group while the interpreter is alive.
-
-With NCCL the barrier is an all-reduce on a GPU: it is given the rank's device, not left to
-torch's guess. Should the barrier or the destruction still not return (a rank that never comes,
-a communicator that does not shut down), the process logs a warning and exits with
-:data:`HUNG_EXIT_STATUS` after a bounded wait instead of hanging: the run's results are written
-by then, but a launcher or a job script sees that a rank did not finish cleanly.
+:func:`close_distributed` collects the garbage (a DDP model keeps gloo's worker threads, which
+abort the interpreter at shutdown), waits at a barrier (on the rank's GPU with NCCL) and
+destroys the process group; a barrier or destruction that does not return makes the process
+log a warning and exit with :data:`HUNG_EXIT_STATUS` (1) after a bounded wait.
 """
 import gc
 import os
