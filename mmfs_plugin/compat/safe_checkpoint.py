@@ -199,8 +199,8 @@ def safe_load_checkpoint(file: FileLike,
             'a TorchScript archive holds code; load it with torch.jit.load '
             'if you trust it')
     try:
-        # weights_only=False is what lets torch use RESTRICTED_PICKLE; see
-        # the module docstring for why this is the safe route.
+        # weights_only=False is what lets torch use RESTRICTED_PICKLE; why this is the safe
+        # route: docs/architecture.md, 'Safe checkpoint loading'.
         return torch.load(
             file,
             map_location=map_location,
