@@ -1,15 +1,10 @@
-"""The error of input that names where it is wrong: ``'<file>: <field>: <reason>'``.
-
-Pure: imports neither torch nor mmdet, so the labelme reader can raise it.
-"""
+"""The error of input that names where it is wrong: ``'<file>: <field>: <reason>'``."""
 from typing import Tuple
 
 
 class FieldError(ValueError):
-    """A value the plugin cannot use, named by its file and field.
-
-    ``str(error) == f'{file}: {field}: {reason}'``; the error pickles with its three parts
-    (so it crosses process boundaries, e.g. from a DataLoader worker).
+    """A value the plugin cannot use, ``'{file}: {field}: {reason}'``; it pickles with its three
+    parts (so it crosses process boundaries, e.g. from a DataLoader worker).
 
     Args:
         file (str): The file holding the value (or what else holds it).

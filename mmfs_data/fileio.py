@@ -1,10 +1,5 @@
-"""Atomic file writing for every file the plugin writes.
-
-A reader never sees a half-written file and a crash mid-write leaves the
-previous file intact: the content goes to a temporary file in the target's
-folder, is flushed to disk, and then replaces the target with
-:func:`os.replace`, which is atomic on POSIX and Windows.
-"""
+"""Atomic file writing: the content goes to a temporary file in the target's folder, is flushed,
+then replaces the target (:func:`os.replace`), so no reader sees a half-written file."""
 import json
 import os
 import os.path as osp
@@ -39,12 +34,8 @@ def atomic_write(path: PathLike,
                  mode: str = 'w',
                  encoding: Optional[str] = 'utf-8',
                  durable: bool = True) -> Iterator[IO]:
-    """Open a file for writing that appears at ``path`` only when complete.
-
-    The file is a temporary one in the folder of ``path``; on leaving the
-    block without an exception it is fsynced and replaces ``path``. On an
-    exception the temporary file is removed and ``path`` keeps its previous
-    content (or stays absent).
+    """Open a file for writing that appears at ``path`` only when complete; on an exception
+    ``path`` keeps its previous content (or stays absent).
 
     Args:
         path (PathLike): The file to write.

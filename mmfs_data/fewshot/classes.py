@@ -1,8 +1,5 @@
-"""Class names: checking a class list, the category of a class, labels that look alike.
-
-One place answers "which category does a class belong to": :func:`class_category` (the part of
-``<category>/<defect>`` before the ``/``). Pure: imports neither torch nor mmdet.
-"""
+"""Class names: checking a class list, the category of a class (:func:`class_category`, the one
+place that answers it), labels that look alike."""
 import difflib
 from collections import defaultdict
 from typing import Any, Collection, Dict, Iterable, List, Optional, Tuple
@@ -53,10 +50,8 @@ def check_class_names(classes: Any, where: str = 'classes') -> Tuple[str, ...]:
 
 
 def near_duplicate_labels(labels: Iterable[str]) -> List[List[str]]:
-    """Group labels that differ only in letter case or surrounding white space.
-
-    ``'Scratch'``, ``'scratch'`` and ``'scratch '`` are three classes to a dataset but most
-    likely one defect to the person who typed them.
+    """Group labels that differ only in letter case or surrounding white space (``'Scratch'``,
+    ``'scratch '``: three classes to a dataset, likely one defect to its author).
 
     Args:
         labels (Iterable[str]): Labels (repeats allowed).
@@ -71,10 +66,8 @@ def near_duplicate_labels(labels: Iterable[str]) -> List[List[str]]:
 
 
 def near_match(name: str, classes: Collection[str]) -> Optional[str]:
-    """Return the class that ``name`` most likely meant, or None.
-
-    A class equal but for letter case and surrounding white space comes first, then the closest
-    spelling (:func:`difflib.get_close_matches`, ratio >= 0.7: ``'inclusoin'`` -> ``'inclusion'``).
+    """Return the class that ``name`` most likely meant: one equal but for case and surrounding
+    space, else the closest spelling (:func:`difflib.get_close_matches`, ratio >= 0.7), or None.
 
     Args:
         name (str): A label found in the data, or a class name given in a config.

@@ -1,13 +1,6 @@
-"""The k-shot rule and k-shot selection files.
-
-For each class, its training instances in a canonical order (:func:`instance_sort_key`: the
-annotation file or image relative to the root, then the instance's index; COCO: the annotation
-id) are shuffled by a generator seeded from ``(seed, class)``
-(:func:`~mmfs_data.fewshot.stable_random.stable_shuffle`, identical on every machine and
-Python version) and the first ``k`` are kept (all of them if there are fewer). The selection is
-saved as JSON, each shot named by its key and by what it is (:class:`ObjectRef`: its image and
-box), and can be loaded back. Pure: imports neither torch nor mmdet.
-"""
+"""The k-shot rule and selection files: per class, the instances in canonical order
+(:func:`instance_sort_key`) shuffled by :func:`~.stable_random.stable_shuffle` seeded from
+``(seed, class)``, and the first ``k`` kept (all if fewer)."""
 import json
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -25,23 +18,14 @@ Shots = Union[int, str, None]
 
 
 def instance_key(source: str, index: int) -> str:
-    """Name one instance: ``'<source>#<index>'``.
-
-    Per format (docs/architecture.md): labelme, the JSON file relative to the tree root and
-    the instance's first shape index; Pascal VOC, the XML file relative to ``data_root`` and
-    the object's index among the file's ``<object>`` elements; any other dataset, the image
-    path relative to ``data_root`` and the instance's index in its ``data_list`` entry; COCO,
-    the annotation file relative to ``data_root`` and the annotation id
-    (``'annotations/train.json#42'``).
-    """
+    """Name one instance ``'<source>#<index>'``, e.g. ``'annotations/train.json#42'`` (each
+    format's source and index: docs/architecture.md, "Instance keys")."""
     return f'{source}#{index}'
 
 
 def instance_sort_key(key: str) -> Tuple[str, int]:
-    """The canonical order of instance keys: by source, then by index as a number.
-
-    ``'<source>#<index>'`` sorts as ``(source, index)``; a bare COCO annotation id ``'42'``
-    (the keys of ``mmfs_plugin.kshot/1`` selection files) as ``('', 42)``.
+    """The canonical order of instance keys: ``(source, index)``; a bare COCO annotation id
+    ``'42'`` (``mmfs_plugin.kshot/1`` files) as ``('', 42)``.
 
     Raises:
         ValueError: The key is neither form.
@@ -154,12 +138,8 @@ class KShotSelection:
         return {key: name for name, keys in self.selection.items() for key in keys}
 
     def save(self, path: str) -> None:
-        """Write the selection to ``path`` as JSON, atomically.
-
-        Each shot is ``{"key": ..., "image": ..., "bbox": [x1, y1, x2, y2]}`` (``image`` and
-        ``bbox`` when known), so that a reader sees which object it is and a later load can
-        check that the key still names it.
-        """
+        """Write the selection to ``path`` as JSON, atomically; each shot is ``{"key": ...,
+        "image": ..., "bbox": [x1, y1, x2, y2]}`` (``image`` and ``bbox`` when known)."""
         def shot(key: str) -> Dict[str, object]:
             ref = self.objects.get(key)
             return {'key': key} if ref is None else {'key': key, 'image': ref.image,

@@ -1,15 +1,6 @@
-"""The label space of a few-shot setting: which classes a detector learns, in which order.
-
-The label space follows from three things a config states, with no data read: the dataset's
-class list, the base/novel split (:mod:`.splits`) and the setting:
-
-- ``'base'``: base training, the base classes only;
-- ``'gfsod'``: generalized few-shot detection (TFA): every class, base and novel;
-- ``'fsod'``: few-shot detection on the novel classes only.
-
-Labels are positions in :attr:`LabelSpace.classes`, which keeps the dataset's class order.
-Pure: imports neither torch nor mmdet.
-"""
+"""The label space of a few-shot setting, from the config alone: ``'base'`` (base classes),
+``'gfsod'`` (every class, TFA's generalized FSOD) or ``'fsod'`` (novel classes), in the
+dataset's class order."""
 from dataclasses import dataclass
 from typing import Dict, Sequence, Tuple
 

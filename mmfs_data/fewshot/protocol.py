@@ -1,20 +1,6 @@
-"""The few-shot protocol as pure steps over mmdet ``data_list`` entries.
-
-An entry is mmdet's dict for one image (``img_path``, ``img_id``, ``height``, ``width``,
-``instances``...). Its instances carry ``bbox``, ``bbox_label`` (an index into the dataset's
-class list ``all_classes``; ``-1`` for an ``__ignore__`` region), ``ignore_flag`` and a stable
-``instance_key`` (:func:`~.kshot.instance_key`). The steps:
-
-1. split -> label space: :func:`~.label_space.resolve_label_space`;
-2. k-shot -> selected instances: :func:`kshot_candidates`, then :func:`draw_selection` (or a
-   loaded selection applied to the same objects by :func:`resolve_selection`);
-3. policy -> ignore flags: :func:`apply_selection` relabels the instances into the label space,
-   keeps the images holding a selected instance and turns the other instances into ignore
-   regions (``'ignore'``), removes them (``'drop'``) or keeps them (``'keep'``).
-
-Each step returns new objects; the input entries are not changed. Pure: imports neither torch
-nor mmdet.
-"""
+"""The few-shot protocol as steps over ``data_list`` entries (docs/architecture.md, "The
+protocol"): candidates, a drawn or loaded selection, the ``unselected`` policy. Each step
+returns new objects and leaves its input unchanged."""
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .kshot import KShotSelection, ObjectRef, Shots, select_kshot, shots_per_class
@@ -33,10 +19,8 @@ def _source(entry: Entry) -> str:
 
 
 def kshot_candidates(entries: Sequence[Entry], label_space: LabelSpace) -> Dict[str, List[str]]:
-    """Collect, per class of the label space, the keys of its instances that may be shots.
-
-    An instance is a candidate when it is not ignored (``ignore_flag`` 0: not a crowd,
-    difficult or ``__ignore__`` region) and its class lies in the label space.
+    """Collect, per class of the label space, the keys of its instances that may be shots:
+    those not ignored (not crowd, difficult or ``__ignore__``).
 
     Args:
         entries (Sequence[dict]): ``data_list`` entries, labels indexing
@@ -96,11 +80,9 @@ def resolve_selection(selection: KShotSelection, candidates: Mapping[str, Sequen
                       source: str) -> Tuple[KShotSelection, Dict[str, str]]:
     """Apply a loaded selection to the same physical objects, or refuse it.
 
-    A shot saved with its image and box (:class:`~.kshot.ObjectRef`) is the candidate of its
-    class with that key when that candidate is still the same object; else the one candidate
-    of its class at the same image and box (an annotation file exported again renumbers its
-    ids: the object is found under its new key). A shot of a first-format file (a key
-    alone) must be a candidate of its class.
+    A shot is its key's candidate when that is still the same image and box, else the one
+    candidate of its class at that image and box (ids renumbered by a new export); a key
+    alone (first format) must be a candidate of its class.
 
     Args:
         selection (KShotSelection): The loaded selection.

@@ -1,19 +1,5 @@
-"""Class tables and base/novel class splits, resolved from data.
-
-The named splits live in ``class_splits.json`` beside this module. A split is chosen in the config, never by
-editing code, in one of these forms:
-
-- ``None``: every class is base (no novel class);
-- a name from ``class_splits.json``: MVTec-FS's ``'split1'``, ``'split2'``, ``'split3'``,
-  ``'defect_split1'``; the FSOD benchmarks' ``'voc_split1'``, ``'voc_split2'``, ``'voc_split3'``
-  (TFA's novel classes) and ``'coco_fsod'`` (COCO 60/20: the 20 VOC classes novel);
-- a path to a JSON file with ``novel`` (and optionally ``base``) class lists, or with
-  ``novel_categories``;
-- a dict: ``dict(novel=[...])``, ``dict(base=[...])``, ``dict(base=[...], novel=[...])``,
-  or ``dict(novel_categories=[...])``.
-
-Pure: imports neither torch nor mmdet.
-"""
+"""Base/novel class splits, chosen in the config (never by editing code) and resolved over a
+dataset's classes; the named ones, with their sources, are data in ``class_splits.json``."""
 import json
 import os
 from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
@@ -65,7 +51,10 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
     """Resolve a base/novel split over a dataset's classes.
 
     Args:
-        spec (None | str | Mapping): The split (see the module docstring).
+        spec (None | str | Mapping): None (every class is base); a name in
+            ``class_splits.json`` (MVTec-FS's ``'split1'``-``'split3'`` and
+            ``'defect_split1'``, ``'voc_split1'``-``'voc_split3'``, ``'coco_fsod'``); a JSON
+            file; or a dict of ``novel`` and/or ``base`` class lists, or ``novel_categories``.
         classes (Sequence[str]): The dataset's classes, in their order.
 
     Returns:

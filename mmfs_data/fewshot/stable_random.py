@@ -1,10 +1,5 @@
-"""Seeded shuffling that gives the same result on every machine and Python version.
-
-Python's :mod:`random` and NumPy's generators do not promise identical streams across
-versions. Few-shot selections must be reproducible forever, so the stream here is SHA-256 in
-counter mode keyed by the seed parts, and the shuffle is a plain Fisher-Yates over it with
-rejection sampling (no modulo bias). Pure: no torch, no mmdet, no numpy.
-"""
+"""Seeded shuffling, the same on every machine and Python version (unlike :mod:`random` and
+NumPy): Fisher-Yates over SHA-256 in counter mode keyed by the seed parts, rejection-sampled."""
 import hashlib
 from typing import Iterator, List, Sequence, TypeVar
 

@@ -1,9 +1,5 @@
-"""What a few-shot dataset holds, said before training starts.
-
-:func:`class_table` counts, per class of the label space, the images and instances that the
-data offers and that the run uses; :func:`shortfalls` names the classes asked for more shots
-than they have. Pure: imports neither torch nor mmdet.
-"""
+"""What a few-shot dataset holds, said before training: per class, the images and instances
+offered and used (:func:`class_table`), and the classes short of shots (:func:`shortfalls`)."""
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .label_space import LabelSpace

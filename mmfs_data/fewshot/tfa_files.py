@@ -1,25 +1,6 @@
-"""TFA's published few-shot files, read as selections and written from ours.
-
-TFA (Wang et al., ICML 2020; github.com/ucbdrive/few-shot-object-detection) publishes its
-k-shot draws as files, one per class and number of shots, in a folder per seed
-(``vocsplit/seed<S>/``, ``cocosplit/seed<S>/``; seed 0 directly in ``vocsplit/``):
-
-- Pascal VOC: ``box_<k>shot_<class>_train.txt``, one image per line
-  (``datasets/VOC2007/JPEGImages/000005.jpg``). TFA trains on every object of that class in
-  the listed images (it would draw k of them at random, unseeded, if there were more).
-- COCO: ``full_box_<k>shot_<class>_trainval.json``, a COCO file holding the chosen
-  annotations of that class and their images.
-
-Read as a selection, a VOC file selects every object of its class in the listed images
-(keys ``<xml path>#<object index>``), ``difficult`` ones included: TFA's loader reads them as
-objects like any other and trains on them (mmdet flags them as ignore regions; a selected
-instance is trained all the same). An image missing from the dataset and an image without an
-object of the class get messages of their own. A COCO file selects exactly its annotations
-(keys ``<ann_file>#<annotation id>``), each checked to lie on the image the file names.
-Written from a selection, a VOC file lists the images of the class's selected objects and a
-COCO file holds the selected annotations copied from the source COCO file. Pure: imports
-neither torch nor mmdet.
-"""
+"""TFA's published k-shot files (Wang et al., ICML 2020; github.com/ucbdrive/few-shot-object-
+detection), a folder per seed (``vocsplit/seed<S>/``, ``cocosplit/seed<S>/``): read as
+selections and written from ours."""
 import glob
 import json
 import os
@@ -84,6 +65,10 @@ def read_tfa_selection(folder: str, shots: int, label_space: LabelSpace,
                        entries: Sequence[Mapping[str, Any]], seed: int = 0,
                        base_shots: Shots = None) -> KShotSelection:
     """Read TFA's files of ``shots`` shots for every class of a label space as a selection.
+
+    A VOC file (``box_<k>shot_<class>_train.txt``, image paths) selects every object of its
+    class in the listed images, ``difficult`` ones too, as TFA trains on them; a COCO file
+    (``full_box_<k>shot_<class>_trainval.json``) exactly its annotations.
 
     Args:
         folder (str): The folder of one seed (e.g. ``vocsplit/seed1``).
