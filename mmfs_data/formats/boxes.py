@@ -1,7 +1,4 @@
-"""Boxes held to the image they annotate, the same way for every format.
-
-Pure: imports neither torch nor mmdet.
-"""
+"""Boxes held to the image they annotate, the same way for every format."""
 from typing import List, Optional, Sequence, Tuple
 
 #: Skip reasons of :func:`clip_box`.
@@ -13,10 +10,8 @@ CLIPPED = 'box clipped to the image'
 
 def clip_box(box: Sequence[float], width: float,
              height: float) -> Tuple[Optional[List[float]], Optional[str]]:
-    """Clip an ``[x1, y1, x2, y2]`` box (pixels) to the image ``[0, width] x [0, height]``.
-
-    The labelme reader clips its shapes the same way: what lies outside the image is not
-    an object the model can see.
+    """Clip an ``[x1, y1, x2, y2]`` box (pixels) to the image ``[0, width] x [0, height]``, as
+    the labelme reader clips its shapes.
 
     Args:
         box (Sequence[float]): ``[x1, y1, x2, y2]`` in pixels.

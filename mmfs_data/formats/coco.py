@@ -1,27 +1,5 @@
-"""COCO JSON read exactly: the checks that mmdet's ``CocoDataset`` does not make.
-
-mmdet 3.3's ``CocoDataset`` hands pycocotools' index to its ``parse_data_info``. Where that
-loses or changes data in silence, this module checks the file first and says so:
-
-- labels follow class *names*: a category's label is the position of its name in the
-  configured classes, whatever the file's category order (mmdet numbers the categories it
-  finds in file order, so two classes listed in another order swap labels, and a class the
-  file does not name shifts every later label); a configured class that no category names
-  is an error naming it and a near match;
-- duplicate image ids (pycocotools keeps the last record: the other image vanishes and its
-  annotations move to it), duplicate file names and duplicate annotation or category ids are
-  errors naming both records;
-- an annotation whose category no class names, whose ``image_id`` or ``category_id`` is not in
-  the file, or whose ``bbox`` is not four numbers is an error (``on_error='raise'``) or a
-  counted skip (``'skip'``);
-- mmdet's own skip rules (``ignore``, a box outside the image, ``area`` <= 0, a side under
-  1 px) still apply, each skip counted in a :class:`~.read_report.ReadReport`; a box that
-  crosses the image border is clipped to it, as the labelme reader clips, and counted;
-- a missing ``area`` is computed as COCO defines it (the segmentation's pixel area through
-  pycocotools, else the box's ``w * h``) instead of failing with ``KeyError: 'area'``.
-
-Pure: imports neither torch nor mmdet (pycocotools only to compute a missing area).
-"""
+"""COCO JSON read exactly: the checks that mmdet 3.3's ``CocoDataset`` lacks, where
+pycocotools' index and ``parse_data_info`` lose or change data in silence (:func:`read_coco`)."""
 import json
 import math
 import numbers
@@ -178,11 +156,8 @@ def _check_images(images: Sequence[Any], path: str, on_error: str,
 
 
 def coco_area(ann: Mapping[str, Any], height: int, width: int) -> float:
-    """COCO's ``area`` of an annotation: its segmentation's pixel area, else its box's.
-
-    The segmentation is measured as pycocotools' ``COCO.annToRLE`` reads it (polygons and
-    uncompressed RLE through ``frPyObjects``, a compressed RLE as it is), then ``area``; an
-    annotation without a segmentation has ``w * h`` (as ``COCO.loadRes`` sets it for boxes).
+    """COCO's ``area`` of an annotation: its segmentation's pixel area as pycocotools'
+    ``COCO.annToRLE`` reads it, else ``w * h`` of its box (as ``COCO.loadRes`` sets it).
 
     Raises:
         ValueError: The segmentation cannot be read (pycocotools' message).
@@ -281,6 +256,10 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
               on_error: str = 'raise') -> CocoIndex:
     """Check a loaded COCO file and index it for mmdet's ``CocoDataset.parse_data_info``.
 
+    Labels follow class *names*, whatever the file's category order (mmdet numbers categories
+    in file order). mmdet's skips (``ignore``, ``area`` <= 0, a side under 1 px, a box outside
+    the image) and boxes clipped to the image are counted; a missing ``area`` is computed.
+
     Args:
         data (Mapping): From :func:`load_coco_json`.
         classes (Sequence[str]): The configured classes, in label order.
@@ -294,7 +273,10 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
         CocoIndex: The images, their checked annotations, the labels, the report.
 
     Raises:
-        FieldError: See the module docstring; the message names the file and the field.
+        FieldError: Naming the file and the field: a class no category names, duplicate
+            image ids (pycocotools would keep the last), file names, annotation or category
+            ids; with ``on_error='raise'`` also an annotation of no class, of an unknown
+            ``image_id``/``category_id``, or whose ``bbox`` is not four numbers.
     """
     if on_error not in ON_ERROR_MODES:
         raise ValueError(f'on_error must be one of {ON_ERROR_MODES}, got {on_error!r}')

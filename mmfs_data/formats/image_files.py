@@ -1,15 +1,5 @@
-"""Image files checked the way a detection dataset needs them at build time.
-
-mmdet's ``LoadImageFromFile`` decodes with cv2 (``mmcv.imfrombytes``, flag ``'color'``), which
-turns the image by its EXIF orientation: a JPEG stored 60 wide x 40 high with orientation 5, 6,
-7 or 8 loads 40 wide x 60 high. :func:`loaded_size` reads that size from the file's header
-(PIL's lazy open), as the labelme reader does. :func:`check_image_file` adds a completeness
-check: a truncated JPEG or PNG passes a header read and fails only when training loads it, so
-the file's last bytes are looked at (the JPEG EOI marker, the PNG ``IEND`` chunk), and only a
-file whose tail is not the expected one is decoded in full to confirm.
-
-Imports neither torch nor mmdet/mmcv/mmengine: PIL and the standard library only.
-"""
+"""Image files checked at build time: the size as mmdet's loader (cv2, EXIF-turned) loads it,
+read from the header, and a cheap completeness check of JPEG and PNG files (PIL only)."""
 import os
 from typing import Tuple, Union
 
@@ -83,10 +73,8 @@ def _read_header(path: str) -> Tuple[int, int, str]:
 
 
 def loaded_size(path: PathType) -> Tuple[int, int]:
-    """The size of an image as mmdet's loader (cv2) and labelme show it, from its header.
-
-    An EXIF orientation of 5, 6, 7 or 8 (a turn by 90 degrees) swaps width and height. The
-    pixel data is not read, so a truncated file is not noticed (see :func:`check_image_file`).
+    """The size of an image as mmdet's loader (cv2) and labelme show it, from its header: an
+    EXIF orientation of 5-8 swaps width and height; a truncated file is not noticed.
 
     Args:
         path (str | PathLike): The image file.
@@ -138,14 +126,8 @@ def _tail(path: str, size: int) -> bytes:
 def check_image_file(path: PathType) -> Tuple[int, int]:
     """Check that an image file opens and, for JPEG and PNG, is complete; return its size.
 
-    The size is :func:`loaded_size`'s. A JPEG must end with the EOI marker (``FF D9``), a PNG
-    with its ``IEND`` chunk; only the last bytes are read, so the check costs a header read and
-    one seek. A file whose tail is not that is decoded in full by PIL to confirm: a JPEG with
-    bytes after its EOI decodes and passes; one whose data ends early fails. Other formats
-    (BMP, TIFF, ...) are checked by their header only.
-
-    The decode relies on ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES`` being False (PIL's default);
-    where some other code set it True, PIL fills in missing data and a truncated file passes.
+    A JPEG must end with ``FF D9``, a PNG with ``IEND`` (one seek); otherwise a full decode
+    decides (it needs PIL's default ``LOAD_TRUNCATED_IMAGES=False``). Other formats: header only.
 
     Args:
         path (str | PathLike): The image file.

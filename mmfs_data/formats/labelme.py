@@ -1,25 +1,5 @@
-"""The pure labelme reader: one JSON file -> an image record and its instances.
-
-Reads labelme 3.x to 6.x files as labelme's ``LabelFile`` does (docs/architecture.md, "The
-labelme reader contract"). The image is the embedded ``imageData`` when present, else the file
-``imagePath`` names (relative to the JSON's folder), else the image with the JSON's stem beside
-it. Its size is read from its header (PIL's lazy open; an image file turned by its EXIF
-orientation, as labelme shows it): a declared ``imageHeight``/``imageWidth`` that differs is
-not used, and the record carries a :class:`FieldWarning` for it (labelme logs it and uses the
-image's size).
-
-Region shapes (``polygon``, ``rectangle``, ``oriented_rectangle``, ``circle``, ``mask``) become
-instances; shapes with the same ``label`` and the same non-null ``group_id`` merge into one
-instance; ``__ignore__`` shapes become ignore regions; the non-region shapes (``point``,
-``points``, ``line``, ``linestrip``) are skipped and counted as skips. The geometry (boxes,
-segmentations, areas, clipped to the image) is :mod:`~mmfs_data.formats.labelme_shapes`'s;
-the record types are :mod:`~mmfs_data.formats.labelme_records`'.
-
-Bad input raises :class:`LabelmeError` (``'<file>: <field>: <reason>'``) or, with
-``on_error='skip'``, becomes a :class:`SkippedShape` (the shape, or the whole file).
-
-Imports neither torch nor mmdet; numpy and pycocotools load only when a mask is read.
-"""
+"""The labelme reader: one JSON file (labelme 3.x to 6.x) -> an image record and its instances,
+read as labelme's ``LabelFile`` reads it (docs/architecture.md, "The labelme reader contract")."""
 import base64
 import binascii
 import hashlib
@@ -47,7 +27,8 @@ DUPLICATE_IMAGE = 'image annotated twice'
 
 def read_labelme(json_path: Union[str, 'os.PathLike[str]'],
                  on_error: str = 'raise') -> LabelmeRecord:
-    """Read one labelme file.
+    """Read one labelme file; shapes of one ``label`` and non-null ``group_id`` make one
+    instance, ``__ignore__`` shapes ignore regions, non-region shapes counted skips.
 
     Args:
         json_path (str | PathLike): The labelme JSON file.
@@ -129,11 +110,8 @@ def _load_json(path: str) -> Dict[str, Any]:
 
 
 def _find_image(path: str, data: Dict[str, Any]) -> Tuple[Optional[str], Optional[str], int, int]:
-    """Find the image as labelme does and read its size: ``(img_path, image_data, h, w)``.
-
-    The embedded ``imageData`` comes first (``imagePath`` is then not read); else the file
-    ``imagePath`` names; else the image with the JSON's stem beside it.
-    """
+    """Find the image as labelme does (``imageData``, else ``imagePath``, else the JSON's stem)
+    and read its size: ``(img_path, image_data, h, w)``."""
     image_data = data.get('imageData')
     if image_data is not None and type(image_data) is not str:
         raise InvalidInput('imageData', 'not a string',
@@ -152,11 +130,8 @@ def _find_image(path: str, data: Dict[str, Any]) -> Tuple[Optional[str], Optiona
 
 
 def _image_file(path: str, image_path: Any) -> Tuple[str, int, int]:
-    """Find a labelme file's image file: ``(path, height, width)``, sized as labelme shows it.
-
-    ``imagePath`` first (relative to the JSON's folder, ``\\`` or ``/`` separators), then the
-    image with the JSON's stem; a missing file is passed over, an unreadable one is an error.
-    """
+    """Find a labelme file's image file, ``imagePath`` (relative, ``\\`` or ``/``) then the JSON's
+    stem, passing over missing files: ``(path, height, width)``, sized as labelme shows it."""
     if image_path is not None and type(image_path) is not str:
         raise InvalidInput('imagePath', 'not a string',
                            f'got {type(image_path).__name__} {image_path!r:.40}')
@@ -223,10 +198,8 @@ def check_labels(record: LabelmeRecord,
 
 
 def write_embedded_image(record: LabelmeRecord, out_dir: str) -> str:
-    """Write a record's embedded image (``imageData``) to a file, named by its content.
-
-    The file is ``<json stem>_<sha1 prefix>.<format>`` in ``out_dir``; an existing one is
-    reused, so repeated calls are cheap and files of equal stems do not collide.
+    """Write a record's embedded image (``imageData``) to ``<json stem>_<sha1 prefix>.<format>``
+    in ``out_dir``, reusing an existing one.
 
     Args:
         record (LabelmeRecord): A record whose ``image_data`` is set.
@@ -254,10 +227,8 @@ def write_embedded_image(record: LabelmeRecord, out_dir: str) -> str:
 
 
 def find_duplicate_images(records: Iterable[LabelmeRecord]) -> List[Tuple[str, List[str]]]:
-    """Find the images that more than one labelme file annotates (e.g. ``a - Copy.json``).
-
-    An image file is known by its real path (links and ``..`` resolved), an embedded image by
-    the SHA-1 of its bytes. Records skipped whole (no image) are passed over.
+    """Find the images that more than one labelme file annotates (e.g. ``a - Copy.json``), known
+    by real path or, embedded, by SHA-1; records skipped whole are passed over.
 
     Args:
         records (Iterable[LabelmeRecord]): Records from :func:`read_labelme`.

@@ -1,11 +1,5 @@
-"""What the labelme reader returns and raises, and the count of what it skipped.
-
-:class:`LabelmeRecord` (one file) holds :class:`LabelmeInstance` objects, the
-:class:`SkippedShape` entries of what was left out and the :class:`FieldWarning` entries of what
-was read despite a fault (labelme reads it too); bad input raises :class:`LabelmeError`.
-:class:`SkipSummary` counts reads and skips over many files. See docs/architecture.md for the
-contract. Pure: imports neither torch nor mmdet (shapely and pycocotools only for an area).
-"""
+"""What the labelme reader returns (:class:`LabelmeRecord`, docs/architecture.md's contract) and
+raises (:class:`LabelmeError`), and the count of what it skipped (:class:`SkipSummary`)."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -61,12 +55,8 @@ class LabelmeInstance:
 
     @cached_property
     def area(self) -> float:
-        """The area of the segmentation (COCO's ``area``), which lies in the image.
-
-        An RLE's pixel count; for polygons the area of their union, a polygon covering what
-        its outline encloses by the even-odd rule, as a rasteriser fills it (both lobes of a
-        self-crossing polygon).
-        """
+        """COCO's ``area`` of the segmentation: an RLE's pixel count, or the area of the
+        polygons' union, each filled by the even-odd rule as a rasteriser fills it."""
         if isinstance(self.segmentation, dict):
             from pycocotools import mask as mask_utils
             return float(mask_utils.area(self.segmentation))
@@ -110,13 +100,8 @@ class FieldWarning:
 
 @dataclass
 class LabelmeRecord:
-    """One labelme file: its image and its instances; see docs/architecture.md.
-
-    ``img_path`` is the image file, or None when the image is the embedded ``image_data``
-    (base64) or the file was skipped whole; ``height``/``width`` are the image's own.
-    ``warnings`` lists what was read despite a fault (e.g. a declared size that is not the
-    image's); the caller logs and counts them.
-    """
+    """One labelme file: its image (``img_path``, None for embedded ``image_data`` or a file
+    skipped whole; the image's own size) and instances; ``warnings``: read despite a fault."""
     json_path: str
     img_path: Optional[str]
     image_data: Optional[str]
@@ -130,12 +115,9 @@ class LabelmeRecord:
 
 @dataclass
 class SkipSummary:
-    """Counts of the shapes read, parsed into instances and skipped, over many files.
-
-    ``num_parsed + num_skipped == num_read`` always holds. A whole-file skip counts every
-    shape the file had (0 when the file could not be parsed at all) and one file, also in
-    ``num_files_skipped``, its entry in ``files_skipped``: a file that cannot be parsed has no
-    shape to count, so only these say that it was left out (see :attr:`anything_skipped`).
+    """Counts of the shapes read, parsed into instances and skipped, over many files:
+    ``num_parsed + num_skipped == num_read``; a whole-file skip counts its shapes (0 when
+    unparsable) and is listed in ``files_skipped`` (see :attr:`anything_skipped`).
 
     Attributes:
         num_files (int): The records added.

@@ -1,35 +1,5 @@
-"""Labelme shape geometry: one shape -> an instance with its box; a group's parts -> one.
-
-Region shapes become instances, each the region labelme fills for it (``shape_to_mask`` of
-labelme's ``utils/shape.py``; ``shapes_to_label`` for masks):
-
-- ``polygon`` (3 or more points) and ``oriented_rectangle`` (labelme 6; 4 corners): the
-  polygon;
-- ``rectangle``: the axis-aligned box of its 2 corners, in any order;
-- ``circle``: centre ``points[0]``, radius the distance to ``points[1]``; its polygon is the
-  approximation of labelme's ``labelme2coco`` example (>= 12 vertices, about a pixel at most
-  inside the arc);
-- ``mask``: a bitmap whose top-left pixel is ``round(points[0])``; with integer points it ends
-  at ``points[1]`` (inclusive; a larger bitmap is cut there), otherwise it has its own size.
-
-The non-region shapes (``point``, ``points``, ``line``, ``linestrip``) are not instances.
-
-Only what lies in the image counts: a polygon is clipped to ``[0, width] x [0, height]`` (its
-segmentation is the clipped polygon, Sutherland-Hodgman: zero-width edges may run along the
-border), its box is the clipped polygon's extent (a circle's: the extent of the disc's part in
-the image), and its area (:attr:`~mmfs_data.formats.labelme_records.LabelmeInstance.area`)
-that of the clipped polygon; a mask is placed in the image frame (a COCO RLE). A group's box is the union of its parts'
-boxes, its segmentation their polygons, or one RLE when a part is a mask. A shape with no area
-(collinear points, a rectangle of zero width or height, a circle of radius 0, a mask without
-a pixel) or none inside the image is invalid.
-
-Points are checked in pure Python at C speed (``sorted``/``sum`` over the point list):
-JSON ``true``/``false`` coordinates pass as 1/0; anything else that is not a number within
-+-``MAX_COORDINATE`` is an error. Bad shapes raise
-:class:`~mmfs_data.formats.labelme_records.InvalidInput`.
-
-Pure: imports neither torch nor mmdet; numpy and pycocotools load only when a mask is read.
-"""
+"""Labelme shape geometry: one shape -> an instance with its box, clipped to the image; a
+group's parts -> one instance. Bad shapes raise :class:`~.labelme_records.InvalidInput`."""
 import base64
 import io
 import math
@@ -56,6 +26,10 @@ _NUM_POINTS = {'rectangle': 2, 'oriented_rectangle': 4, 'circle': 2, 'mask': 2}
 
 def parse_shape(shape: Any, index: int, height: int, width: int) -> Optional[LabelmeInstance]:
     """Validate one shape of a labelme file and make it an instance on its own.
+
+    The region is the one labelme fills (``shape_to_mask`` of its ``utils/shape.py``,
+    ``shapes_to_label`` for masks); a ``rectangle`` is the box of its 2 corners, a ``circle``
+    centred at ``points[0]`` through ``points[1]``. A shape with no area in the image is invalid.
 
     Args:
         shape (Any): The shape as parsed from the JSON.
@@ -144,7 +118,8 @@ def merge_parts(parts: List[LabelmeInstance], height: int, width: int) -> Labelm
 
 
 def _flat_points(points: Any, index: int) -> List[float]:
-    """Return ``[x1, y1, x2, y2, ...]`` of a list of finite ``[x, y]`` pairs."""
+    """Return ``[x1, y1, x2, y2, ...]`` of a list of finite ``[x, y]`` pairs (JSON
+    ``true``/``false`` pass as 1/0, as in labelme)."""
     if type(points) is not list:
         raise _points_error(index, 'not a list of [x, y] points', type(points).__name__)
     try:

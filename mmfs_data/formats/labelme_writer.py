@@ -1,14 +1,6 @@
-"""Predictions as labelme 5.x files, to review and correct in labelme and train on again.
-
-One file per image (``imagePath`` relative to the JSON, ``imageData`` null): a predicted
-instance with a mask becomes one ``polygon`` shape per outline (several outlines share a
-``group_id``, so :func:`~mmfs_data.formats.labelme.read_labelme` merges them into one
-instance again); one without becomes a ``rectangle`` of its box. The label is the class name; the
-score is kept in the shape's ``description`` as ``score=0.873``.
-
-Pure (no torch, no mmdet): ``tools/infer.py`` turns the model's tensors into
-:class:`LabelmePrediction` lists.
-"""
+"""Predictions as labelme 5.x files (one per image, ``imageData`` null) to review in labelme and
+train on again: a mask's outlines become ``polygon`` shapes of one ``group_id``, a box a
+``rectangle``; the score is kept in ``description`` as ``score=0.873``."""
 import math
 import os
 import os.path as osp

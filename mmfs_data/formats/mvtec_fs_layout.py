@@ -1,8 +1,5 @@
-"""The MVTec-FS folder layout: which annotation files a split holds.
-
-``<root>/image/<category>/training/<defect_folder>/000.json`` (and ``testing/``), each JSON
-beside its image. Pure: imports neither torch nor mmdet.
-"""
+"""The MVTec-FS folder layout, ``<root>/image/<category>/{training,testing}/<defect_folder>/``
+``000.json`` beside its image: which annotation files a split holds."""
 import os
 from typing import Dict, List, Optional, Sequence
 
@@ -46,10 +43,8 @@ def list_annotation_files(root: str,
 
 
 def category_folder(relpath: str) -> str:
-    """Return the category folder an annotation file lies in (its path relative to the root).
-
-    This names the classes of the file (``'<category folder>/<label>'``); the category of a
-    class name is :func:`mmfs_data.fewshot.classes.class_category`.
+    """Return the category folder an annotation file lies in, which names its classes
+    (``'<category folder>/<label>'``).
 
     Args:
         relpath (str): A path as returned by :func:`list_annotation_files`.

@@ -1,11 +1,5 @@
-"""MVTec-FS's Table 1: the packaged class table, and the same table computed for any tree.
-
-Table 1 has one row per category and defect class: the class's training and testing instance
-counts, the category's training and testing image counts and its image side. The packaged copy is
-``mvtec_fs_classes.csv``; :func:`compute_table` counts the same columns on a tree of the MVTec-FS
-layout, naming each class by the label inside the JSON (not the defect folder) and leaving out
-``__ignore__`` regions. Pure: imports neither torch nor mmdet.
-"""
+"""MVTec-FS's Table 1 (a row per category and defect: instance and image counts per split, image
+side): the packaged ``mvtec_fs_classes.csv``, and the same table computed for any tree."""
 import csv
 import io
 import os
@@ -95,13 +89,9 @@ def compute_table(root: str,
                   categories: Optional[Sequence[str]] = None,
                   progress: bool = False,
                   warnings: Optional[List[FieldWarning]] = None) -> List[ClassRow]:
-    """Compute Table 1 for a tree of the MVTec-FS layout.
-
-    Every annotation file of ``training/`` and ``testing/`` is read with the strict labelme
-    reader (a broken file, or a second file of one image, raises naming the file and the
-    field). A class is a (category, JSON label) pair; ``__ignore__`` regions are not counted.
-    A category's image counts are its annotation files per split; its image size is the most
-    common side among its images.
+    """Compute Table 1 for a tree of the MVTec-FS layout with the strict labelme reader: a
+    class is a (category, JSON label) pair, ``__ignore__`` regions are not counted, and the
+    image size is a category's most common side.
 
     Args:
         root (str): The tree root (the folder holding ``image/``).
@@ -113,6 +103,9 @@ def compute_table(root: str,
     Returns:
         list[ClassRow]: Classes of Table 1 in its order, then unknown classes sorted by
         (category, defect). Classes without any instance are left out.
+
+    Raises:
+        LabelmeError: A broken file, or a second file of one image (naming the file and field).
     """
     instances: Dict[str, Counter] = {split: Counter() for split in SPLIT_FOLDERS}
     images: Dict[str, Counter] = {split: Counter() for split in SPLIT_FOLDERS}
@@ -174,10 +167,8 @@ def write_table_csv(rows: Sequence[ClassRow], path: str) -> None:
 
 
 def format_table(rows: Sequence[ClassRow]) -> str:
-    """Format rows as an aligned text table with a totals line, for printing.
-
-    A defect shows as its repr (quoted: a stray space or letter case shows), marked ``*`` when
-    the (category, defect) pair is not in MVTec-FS's Table 1 (a relabelled or mistyped label).
+    """Format rows as an aligned text table with a totals line; a defect shows as its repr
+    (stray spaces show), marked ``*`` when the pair is not in MVTec-FS's Table 1.
 
     Args:
         rows (Sequence[ClassRow]): The rows.

@@ -1,12 +1,5 @@
-"""What a reader left out or changed while reading annotation files, counted by reason.
-
-Every reader of the plugin reports the objects it did not read as the file holds them: skipped
-(a box outside the image, a label that no class names under ``on_error='skip'``...) or fixed
-(a box clipped to the image, an area computed because the field was missing). A
-:class:`ReadReport` counts them by reason and file and keeps the ids of the first few, so that
-one summary, logged when a dataset is built, says what was lost or changed. Pure: imports
-neither torch nor mmdet.
-"""
+"""What a reader left out (skipped) or changed (fixed: a box clipped, an area computed) while
+reading annotation files, counted by reason and file with the first ids, logged once per dataset."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple

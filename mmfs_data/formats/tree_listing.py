@@ -1,8 +1,4 @@
-"""The annotation tree on disk: its JSON files.
-
-:func:`list_json_files` lists a folder tree with ``os.scandir`` (the entry types come with the
-listing: no ``stat`` per file). Pure: imports neither torch nor mmdet.
-"""
+"""The JSON files of an annotation tree, listed with ``os.scandir`` (no ``stat`` per file)."""
 import os
 from typing import List
 

@@ -1,21 +1,5 @@
-"""Pascal VOC XML read exactly: mmdet's ``XMLDataset`` rules, with the checks it lacks.
-
-The rules are mmdet 3.3's (``XMLDataset._parse_instance_info``): a box is
-``[int(float(v)) - 1 for v in (xmin, ymin, xmax, ymax)]`` (VOC's 1-based pixels to 0-based,
-every coordinate, as mmdet shifts them), ``difficult`` objects are ignore regions, and
-the image size comes from ``<size>`` (else from the image). The checks mmdet lacks:
-
-- an ``<object>`` without ``<name>`` or ``<bndbox>``, a coordinate that is missing or not a
-  number: an error naming the file and the element (``object[2]/bndbox/xmin``);
-- boxes are held to the image (:func:`~.boxes.clip_box`): a 0-based ``xmin`` of 0 (mmdet:
-  -1) is clipped, a box of zero size or outside the image is left out, each counted;
-- blank lines of an ``ImageSets/Main/*.txt`` list are skipped (mmdet reads ``.xml``);
-- the image is ``<img_subdir>/<id>.jpg`` as in mmdet when it exists, else the file the XML's
-  ``<filename>`` names there, else ``<id>`` with another image suffix (LabelImg folders of
-  PNG images); none found is an error naming the XML file and what was tried.
-
-Pure: imports neither torch nor mmdet.
-"""
+"""Pascal VOC XML read exactly: mmdet 3.3's ``XMLDataset`` rules, with the checks it lacks (a
+malformed object or coordinate is an error naming file and element: ``object[2]/bndbox/xmin``)."""
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -72,10 +56,8 @@ class ObjectFault:
 
 
 def read_image_set(path: str) -> List[str]:
-    """Read an ``ImageSets/Main/*.txt`` list: one image id a line.
-
-    Blank lines and a byte-order mark (Windows Notepad's) are skipped; ``\\r\\n`` line ends
-    are read as ``\\n``.
+    """Read an ``ImageSets/Main/*.txt`` list, one image id a line, skipping blank lines and a
+    byte-order mark (Windows Notepad's).
 
     Raises:
         FieldError: The file cannot be read, or a line is not one image id: an id listed
@@ -118,7 +100,8 @@ def _number(element: Optional[ET.Element], xml_path: str, where: str) -> float:
 
 
 def read_voc_xml(xml_path: str, name: Optional[str] = None) -> VocRecord:
-    """Read one VOC annotation file.
+    """Read one VOC annotation file; a box is mmdet's ``[int(float(v)) - 1 for v in (xmin,
+    ymin, xmax, ymax)]`` (``XMLDataset._parse_instance_info``: 1-based pixels to 0-based).
 
     Args:
         xml_path (str): The file to open.
@@ -173,7 +156,8 @@ def _read_object(obj: ET.Element, index: int, name: str) -> VocObject:
 
 def find_voc_image(image_dir: str, image_id: str, filename: Optional[str],
                    exists: Callable[[str], bool] = os.path.isfile) -> str:
-    """Find the image of a VOC file (see the module docstring for the order).
+    """Find the image of a VOC file: ``<id>.jpg`` (mmdet's), else the XML's ``<filename>``, else
+    ``<id>`` with another suffix (LabelImg folders of PNG images).
 
     Args:
         image_dir (str): ``<sub_data_root>/<img_subdir>``.
