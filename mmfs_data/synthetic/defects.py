@@ -1,10 +1,5 @@
-"""How the synthetic MVTec-FS defects look: per-category textures, per-class shapes and colours.
-
-Each defect class of a category gets its own shape (:func:`class_shapes`) and colour
-(:data:`PALETTE`); :func:`draw_image` paints a background texture with defects on it and
-returns their labelme polygons, exactly the polygons painted. Pure: imports numpy and PIL,
-neither torch nor mmdet.
-"""
+"""How the synthetic MVTec-FS defects look: per-category textures, and per class its own shape
+(:func:`class_shapes`) and colour; :func:`draw_image` returns exactly the polygons it paints."""
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
@@ -46,10 +41,8 @@ class ClassStyle:
 
 
 def class_shapes(defects: Sequence[str]) -> List[str]:
-    """Give each defect class of a category its own shape.
-
-    A class takes the shape its name hints at (:data:`SHAPE_HINTS`), or the next shape of
-    :data:`SHAPES` not taken yet by an earlier class of the category.
+    """Give each defect class of a category its own shape: the one its name hints at
+    (:data:`SHAPE_HINTS`), else the next of :data:`SHAPES` not taken in the category.
 
     Args:
         defects (Sequence[str]): The category's defect classes, in Table 1 order (at most

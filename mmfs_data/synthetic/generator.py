@@ -1,20 +1,5 @@
-"""A synthetic MVTec-FS: labelme trees of the dataset's layout with drawn, traced defects.
-
-Each image is a per-category background texture (a bottle-like radial gradient, metallic
-stripes, wood grain, a woven pattern) with one or more defects painted on it. Every defect class
-has its own shape (a broken-edge notch, a jagged crack, a smooth scratch, a round hole, a blotchy
-stain, a spotty splash, a strip, a facetted spot) and its own colour within its category, and its
-labelme polygon is exactly the polygon that was painted. Two shapes are produced:
-
-- the demo set (default): ``bottle``, ``screw`` and ``wood`` with the first three classes of
-  each in Table 1 order, 128 px images, 16 training and 8 testing instances per class, one or two
-  instances per image; quick enough for tests and ``make demo``;
-- ``like_mvtec_fs=True``: all of Table 1 with its exact instance and image counts and image
-  sizes, defect folders named after the class except for a few relabelled instances and the
-  ``combined`` folders of cable, pill, wood and zipper, as in the real dataset.
-
-Generation is deterministic per seed. Pure: imports numpy and PIL, neither torch nor mmdet.
-"""
+"""A synthetic MVTec-FS: labelme trees of the dataset's layout with painted defects whose
+polygons are exactly those painted (:mod:`.defects`), deterministic per seed."""
 import json
 import os
 import shutil
@@ -94,11 +79,8 @@ def target_table(like_mvtec_fs: bool = False, scale: float = 1.0) -> List[ClassR
 
 def distribute_instances(counts: Sequence[int], num_images: int,
                          rng: np.random.Generator) -> List[List[int]]:
-    """Spread the instances of a category's classes over its images, each image >= 1.
-
-    Each class first gets its share of the images (at least one, at most one per instance),
-    one instance each; the remaining instances go to the least-filled images, usually of their
-    own class and sometimes of another class of the category.
+    """Spread the instances of a category's classes over its images, each image >= 1: a share
+    of the images per class first, the rest to the least-filled images (mostly of its class).
 
     Args:
         counts (Sequence[int]): Instances per class (each >= 1).
@@ -216,16 +198,15 @@ def generate_synthetic_mvtecfs(out_dir: str,
                                scale: float = 1.0,
                                seed: int = 0,
                                progress: bool = False) -> Dict[str, int]:
-    """Generate a synthetic MVTec-FS tree under ``out_dir/image``.
-
-    The tree is written into a hidden staging folder beside ``image/`` and renamed to
-    ``image/`` when complete, so ``image/`` appears whole or not at all (one atomic rename
-    instead of a synced write per file, which made the demo set ten times slower).
+    """Generate a synthetic MVTec-FS tree under ``out_dir/image``, which appears whole or not at
+    all (written in a staging folder, then renamed).
 
     Args:
         out_dir (str): The tree root; its ``image/`` folder must not exist or be empty.
         like_mvtec_fs (bool): Reproduce all of Table 1 (14 categories, 68 classes, exact
-            counts and image sizes) instead of the small demo set. Defaults to False.
+            counts and image sizes, folders named as in the real dataset, ``combined`` ones
+            included). Defaults to False: the demo set, the first 3 classes of bottle, screw
+            and wood, 128 px images, 16 training and 8 testing instances per class.
         scale (float): Image side factor; sides are rounded and must reach 32 px.
             Defaults to 1.0.
         seed (int): The seed (>= 0); the same seed gives byte-identical files. Defaults to 0.
