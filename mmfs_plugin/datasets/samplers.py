@@ -187,15 +187,11 @@ class FewShotBalancedSampler(Sampler):
                              'base classes only')
         return novel_labels
 
-    def _draw(self, rng: np.random.Generator, size: int) -> List[int]:
-        """Draw ``size`` image indices from the weights."""
-        return rng.choice(len(self.weights), size=size, p=self.weights).tolist()
-
     def _global_stream(self) -> Iterator[int]:
         """Yield the infinite stream of indices shared by all ranks."""
         rng = np.random.default_rng(self.seed)
         while True:
-            yield from self._draw(rng, STREAM_CHUNK)
+            yield from rng.choice(len(self.weights), size=STREAM_CHUNK, p=self.weights).tolist()
 
     def __iter__(self) -> Iterator[int]:
         """Iterate this rank's slice of the stream, from its start."""
