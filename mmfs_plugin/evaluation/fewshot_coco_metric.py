@@ -135,6 +135,11 @@ class FewShotCocoMetric(CocoMetric):
         classes = list(self.dataset_meta['classes'])
         subsets = self._subset_cat_ids(classes)
         gts, preds = zip(*results)
+        # image ids as 0..n-1 in their sorted order (COCOeval's): faster-coco-eval needs
+        # integers, VOC's are strings
+        index = {img_id: i for i, img_id in enumerate(sorted({gt['img_id'] for gt in gts}))}
+        gts = [dict(gt, img_id=index[gt['img_id']]) for gt in gts]
+        preds = [dict(pred, img_id=index[pred['img_id']]) for pred in preds]
         coco_class, make_evaluator = load_backend(self.backend)
         self.cat_ids = list(range(len(classes)))  # results2json's label -> category id
         eval_results: Dict[str, float] = {}
