@@ -59,6 +59,11 @@ def test_config_resolves_and_builds(config, demo_root, benchmark_roots, tmp_path
             if isinstance(inner, list) or inner.type == 'VOCDataset':
                 for part in inner if isinstance(inner, list) else [inner]:
                     part.data_root = f'{voc_root}/'
+            elif inner.type == 'CocoDataset' and 'metainfo' in inner:  # a user's classes
+                root = tmp_path / 'coco'
+                write_coco(str(root), 'data', 12, 0, classes=inner.metainfo['classes'])
+                inner.update(data_root=f'{root}/', ann_file='data.json',
+                             data_prefix=dict(img='images/'))
             elif inner.type == 'CocoDataset':
                 name = 'train' if loader == 'train_dataloader' else 'val'
                 inner.update(data_root=f'{coco_root}/', ann_file=f'{name}.json',
@@ -89,15 +94,17 @@ def test_config_resolves_and_builds(config, demo_root, benchmark_roots, tmp_path
 
 
 RECIPE_CONFIGS = ['configs/fsdet_1shot.py', 'configs/fsdet_3shot.py', 'configs/fsdet_5shot.py',
-                  'configs/demo/demo_5shot.py', 'configs/examples/labelme_5shot.py'] + [
-                      f'configs/neu_det/neu_det_{shots}shot.py' for shots in (1, 3, 5, 10)]
+                  'configs/demo/demo_5shot.py', 'configs/examples/my_coco_5shot.py',
+                  'configs/examples/my_labelme_5shot.py'] + [
+                      f'configs/retentive_tfa/retentive-tfa_r18-light-fpn_neu-det_{shots}shot.py'
+                      for shots in (1, 3, 5, 10)]
 
 
 @pytest.mark.parametrize('config', RECIPE_CONFIGS)
 def test_shipped_finetuning_configs_use_the_default_recipe(config):
-    """The fine-tuning configs train the recipe of configs/_base_/fewshot_recipe.py: the
-    retentive detector with every layer trainable, the selected images with all their boxes,
-    and the few shots augmented in size and orientation."""
+    """The fine-tuning configs train the recipe of configs/retentive_tfa/: the retentive
+    detector with every layer trainable, the selected images with all their boxes, and the
+    few shots augmented in size and orientation."""
     cfg = Config.fromfile(str(ROOT / config))
     assert cfg.model.type == 'RetentiveTFA'
     assert list(cfg.model.frozen_parameters) == []

@@ -1,5 +1,9 @@
-# Runtime shared by every few-shot config: FewShotRunner applies `fewshot` to the datasets and
-# the box head; the k-shot selection is written to the work dir; iteration-based loops.
+# The few-shot runtime, stated once and inherited by every config (mmdet's default_runtime.py
+# plus the plugin): FewShotRunner applies `fewshot` to the datasets and the box head; the k-shot
+# selection is written to the work dir; iteration-based loops. A fine-tuning method adds its
+# weight surgery to these hooks (`custom_hooks = [*_base_.custom_hooks, ...]`). Distributed
+# runs on CPU need no env_cfg: importing mmfs_plugin makes mmengine use gloo where there is no
+# accelerator (mmfs_plugin/compat/cpu_distributed.py).
 _base_ = ['mmdet::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['mmfs_plugin'], allow_failed_imports=False)
@@ -20,9 +24,12 @@ custom_hooks = [
     dict(type='CheckpointClassesHook'),  # a tested checkpoint must fit the label space
 ]
 
+# evaluation loops: see issue 19
 val_cfg = dict(type='FewShotValLoop')
 test_cfg = dict(type='FewShotTestLoop')
 
+# No `save_best`: the shipped val sets are the test sets, and selecting a checkpoint on test
+# images would report a number chosen on them.
 default_hooks = dict(
     logger=dict(type='RankZeroDumpLoggerHook', interval=20),  # metrics file: rank 0 only
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2),

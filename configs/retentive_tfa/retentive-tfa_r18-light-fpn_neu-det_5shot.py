@@ -1,0 +1,17 @@
+# 5-shot G-FSOD fine-tuning on NEU-DET with the plugin's recipe (RetentiveTFA w/ cos, see
+# README.md) on the light model, from the NEU-DET base training's checkpoint, on CPU:
+#   python tools/train.py configs/retentive_tfa/retentive-tfa_r18-light-fpn_neu-det_5shot.py \
+#       --cfg-options fewshot.seed=1
+_base_ = [
+    '../_base_/models/retentive-tfa_r18-light-fpn.py',
+    '../_base_/datasets/neu_det.py',
+    '../_base_/schedules/schedule_400.py',
+]
+
+fewshot = dict(
+    shots=5,
+    class_split=dict(novel=_base_.novel_classes),
+    base_checkpoint='work_dirs/neu_det/base/iter_3000.pth')
+model = dict(roi_head=dict(bbox_head=dict(num_classes=6)))  # every class (G-FSOD)
+train_dataloader = dict(dataset=dict(pipeline=_base_.finetune_pipeline))
+default_hooks = dict(checkpoint=dict(interval=100000), logger=dict(interval=50))
