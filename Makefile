@@ -11,7 +11,7 @@ setup:
 	@VENV=$(VENV) bash tools/setup_env.sh
 
 demo: setup
-	$(PY) tools/demo.py --work-dir work_dirs/demo
+	$(PY) tools/misc/demo.py --work-dir work_dirs/demo
 
 test: setup
 	$(PY) -m pytest -q tests

@@ -2,7 +2,7 @@
 
 The same light Faster R-CNN (the demo model) trains on the same synthetic images, fed either by
 ``MVTecFSDataset`` + ``FewShotBalancedSampler`` or by mmdet's ``CocoDataset`` +
-``InfiniteSampler`` over the ``tools/labelme2coco.py`` export of the same tree. Blocks of
+``InfiniteSampler`` over the ``tools/dataset_converters/labelme2coco.py`` export of the same tree. Blocks of
 iterations alternate between the two feeds so that machine drift hits both alike; the script
 prints the median seconds per iteration of each and their ratio (target <= 1.03).
 
@@ -73,7 +73,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         data, coco_file = Path(tmp) / 'demo', Path(tmp) / 'train_coco.json'
         generate_synthetic_mvtecfs(str(data))
-        subprocess.run([sys.executable, str(ROOT / 'tools/labelme2coco.py'),
+        subprocess.run([sys.executable, str(ROOT / 'tools/dataset_converters/labelme2coco.py'),
                         str(data / 'image'), str(coco_file),
                         '--image-dir', str(Path(tmp) / 'embedded')], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

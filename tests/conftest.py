@@ -37,7 +37,8 @@ def tiny_coco_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope='session')
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic demo set (tools/make_synthetic_mvtecfs.py's default), made once a session.
+    """The synthetic demo set (tools/dataset_converters/make_synthetic_mvtecfs.py's default),
+    made once a session.
 
     Tests read it and must not change it.
 

@@ -9,7 +9,7 @@ from mmfs_plugin.experiments import RunResult, save_run_result
 from mmfs_plugin.experiments.comparison import (comparison_table, load_experiment,
                                                 paired_difference)
 
-TOOL = Path(__file__).resolve().parents[1] / 'tools' / 'compare_methods.py'
+TOOL = Path(__file__).resolve().parents[1] / 'tools' / 'analysis_tools' / 'compare_methods.py'
 
 
 def write_runs(folder: Path, values: dict) -> None:

@@ -16,7 +16,7 @@ from mmfs_data.synthetic.generator import generate_synthetic_mvtecfs, target_tab
 from .labelme_tree import small_tree_spec, square, write_tree
 
 TOOLS = os.path.join(os.path.dirname(__file__), '..', 'tools')
-PACKAGED_CSV = os.path.join(os.path.dirname(__file__), '..', 'mmfs_plugin', 'formats',
+PACKAGED_CSV = os.path.join(os.path.dirname(__file__), '..', 'mmfs_data', 'formats',
                             'mvtec_fs_classes.csv')
 COUNT_COLUMNS = TABLE_COLUMNS[:-1]
 
@@ -92,8 +92,9 @@ def test_classes_are_counted_by_json_label_without_ignore_regions(demo):
 
 def test_full_shape_matches_table1_except_image_size(tmp_path, capsys):
     root, out_csv = str(tmp_path / 'full'), str(tmp_path / 'table1.csv')
-    assert tool_main('make_synthetic_mvtecfs')([root, '--like-mvtec-fs', '--scale', '0.1']) == 0
-    assert tool_main('dataset_stats')([root, '--csv', out_csv]) == 0
+    assert tool_main('dataset_converters/make_synthetic_mvtecfs')(
+        [root, '--like-mvtec-fs', '--scale', '0.1']) == 0
+    assert tool_main('analysis_tools/dataset_stats')([root, '--csv', out_csv]) == 0
     printed = capsys.readouterr().out
     assert '68 classes in 14 categories; training: 634 images, 794 instances' in printed
     with open(out_csv, newline='') as f:
@@ -120,7 +121,7 @@ def test_full_shape_matches_table1_except_image_size(tmp_path, capsys):
 
 
 def test_command_line_failures_are_clear(demo, tmp_path, capsys):
-    main = tool_main('dataset_stats')
+    main = tool_main('analysis_tools/dataset_stats')
     assert main([str(tmp_path / 'missing')]) == 1
     assert 'missing' in capsys.readouterr().err
     broken = json_files(demo, 'wood', 'training', 'color')[1]
@@ -141,7 +142,7 @@ def test_labels_print_quoted_and_unknown_ones_marked(tmp_path, capsys):
     })
     path = os.path.join(root, 'image', 'bottle', 'testing', 'broken_large', '010.json')
     edit_json(path, lambda doc: doc.update(imageHeight=65))
-    assert tool_main('dataset_stats')([root]) == 0
+    assert tool_main('analysis_tools/dataset_stats')([root]) == 0
     out, err = capsys.readouterr()
     assert [line.split() for line in out.splitlines()[1:4]] == [
         ['bottle', "'broken_large'", '1', '0', '1', '1', '64'],
@@ -151,7 +152,8 @@ def test_labels_print_quoted_and_unknown_ones_marked(tmp_path, capsys):
     assert err.endswith(f'\ndataset_stats: warning: {path}: imageHeight: disagrees with the '
                         f"image (65 in the JSON, 64 in {path[:-len('.json')]}.png; the image's "
                         'is used)\n')  # after the progress bar
-    assert tool_main('dataset_stats')([root, '--csv', os.path.join(root, 'out.csv')]) == 0
+    assert tool_main('analysis_tools/dataset_stats')(
+        [root, '--csv', os.path.join(root, 'out.csv')]) == 0
     assert [row['defect'] for row in read_csv(os.path.join(root, 'out.csv'))] == [
         'broken_large', 'Broken_large', 'broken_large ']  # the CSV keeps the labels as they are
 
@@ -162,7 +164,7 @@ def test_two_files_of_one_image_are_an_error(tmp_path, capsys):
     first = os.path.join(root, 'image', 'screw', 'training', 'thread_side', '001.json')
     copy = first.replace('001.json', '001 - Copy.json')
     shutil.copy(first, copy)
-    assert tool_main('dataset_stats')([root]) == 1
+    assert tool_main('analysis_tools/dataset_stats')([root]) == 1
     image = os.path.realpath(first[:-len('.json')] + '.png')
     assert capsys.readouterr().err.endswith(
         f'\ndataset_stats: error: {first}: imagePath: image annotated twice ({image} is also '

@@ -1,5 +1,5 @@
-"""Tests of the demo and its pictures: tools/demo.py, tools/browse_dataset.py,
-tools/analyze_results.py and mmfs_plugin.visualization."""
+"""Tests of the demo and its pictures: tools/misc/demo.py, tools/analysis_tools/browse_dataset.py,
+tools/analysis_tools/analyze_results.py and mmfs_plugin.visualization."""
 import os
 import pickle
 import runpy
@@ -100,7 +100,7 @@ def test_browse_dataset_writes_one_png_per_image(data_options: dict, tmp_path: P
                                                  capsys: pytest.CaptureFixture, split: str,
                                                  num: int, expected: int) -> None:
     out_dir = tmp_path / 'browse'
-    assert tool('browse_dataset')['main']([
+    assert tool('analysis_tools/browse_dataset')['main']([
         CONFIG, '--split', split, '--num', str(num), '--out-dir', str(out_dir),
         *cli(data_options)]) == 0
     pngs = sorted(out_dir.glob('*.png'))
@@ -131,7 +131,7 @@ def perfect_predictions(data_options: dict, tmp_path: Path) -> str:
 
 def test_analyze_results_writes_both_pngs(data_options: dict, perfect_predictions: str,
                                           tmp_path: Path) -> None:
-    analyze = tool('analyze_results')
+    analyze = tool('analysis_tools/analyze_results')
     out_dir = tmp_path / 'pictures'
     assert analyze['main']([CONFIG, perfect_predictions, '--out-dir', str(out_dir),
                             *cli(data_options)]) == 0
@@ -152,13 +152,13 @@ def test_analyze_results_names_the_file_and_field_of_a_foreign_image(
     path = tmp_path / 'foreign.pkl'
     path.write_bytes(pickle.dumps([dict(img_id=10**6, pred_instances=dict(
         bboxes=np.zeros((0, 4)), scores=np.zeros(0), labels=np.zeros(0, int)))]))
-    assert tool('analyze_results')['main']([CONFIG, str(path), '--out-dir', str(tmp_path),
-                                            *cli(data_options)]) == 1
+    assert tool('analysis_tools/analyze_results')['main'](
+        [CONFIG, str(path), '--out-dir', str(tmp_path), *cli(data_options)]) == 1
     assert f'{path}: [0].img_id: 1000000 is not an image' in capsys.readouterr().err
 
 
 def test_demo_help() -> None:
-    result = subprocess.run([sys.executable, str(TOOLS / 'demo.py'), '--help'], cwd=REPO,
+    result = subprocess.run([sys.executable, str(TOOLS / 'misc' / 'demo.py'), '--help'], cwd=REPO,
                             capture_output=True, text=True, timeout=600,
                             env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert result.returncode == 0, result.stderr
@@ -169,7 +169,7 @@ def test_demo_table_from_metrics() -> None:
     metrics = {'fs/bbox_mAP': 0.3899, 'fs/bbox_mAP_50': 0.7925, 'fs/bbox_bAP': 0.4147,
                'fs/bbox_bAP50': 0.7655, 'fs/bbox_nAP': -1.0, 'fs/acc': 1.0,
                'fs/acc_base': 0.875, 'fs/acc_novel': 0.5}
-    table = tool('demo')['format_metrics_table'](metrics)
+    table = tool('misc/demo')['format_metrics_table'](metrics)
     rows = {line.split('|')[1].strip(): [cell.strip() for cell in line.split('|')[2:-1]]
             for line in table.splitlines() if line.startswith('|')}
     assert rows['overall'] == ['39.0', '79.2', '100.0']

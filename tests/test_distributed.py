@@ -130,6 +130,7 @@ def finetuned(demo_data: Path, base_checkpoint: Path,
                  f'train_cfg.max_iters={FINETUNE_ITERS}', f'train_cfg.val_interval={INTERVAL}',
                  f'default_hooks.checkpoint.interval={INTERVAL}',
                  'default_hooks.checkpoint.save_best=fs/bbox_nAP',
+                 'default_hooks.checkpoint.rule=greater',
                  f'val_dataloader.dataset.indices={TEST_IMAGES}'],
                 cwd=dirs['run_dir'], PORT=free_port(), **audit_env(dirs['audit_dir']))
     return dict(dirs, exit_lag=exit_lag(dirs['work_dir'], time.time()))

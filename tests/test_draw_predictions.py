@@ -1,6 +1,7 @@
 """Tests of the pictures of predictions: label placement and upscaling
-(mmfs_plugin.visualization), predictions beside the ground truth, tools/draw_predictions.py
-on the synthetic demo set and tools/infer.py's pictures."""
+(mmfs_plugin.visualization), predictions beside the ground truth,
+tools/analysis_tools/draw_predictions.py on the synthetic demo set and tools/misc/infer.py's
+pictures."""
 import pickle
 import runpy
 from pathlib import Path
@@ -145,11 +146,11 @@ def test_predictions_beside_gt_upscale_and_draw_kept_predictions_only(tmp_path: 
     assert is_green(left[inside]).all() and is_green(right[inside]).all()
 
 
-# --- tools/draw_predictions.py ---------------------------------------------------------------
+# --- tools/analysis_tools/draw_predictions.py --------------------------------------------------
 
 
 def test_choose_images_alternates_novel_and_base() -> None:
-    choose = tool('draw_predictions')['choose_images']
+    choose = tool('analysis_tools/draw_predictions')['choose_images']
     label_sets = [{0}, {0}, {1}, {2}, set(), {1, 2}]
     assert choose(label_sets, {1}, 4) == [2, 0, 5, 3]
     assert choose(label_sets, {1}, 6) == [2, 0, 5, 1, 3, 4]
@@ -182,7 +183,7 @@ def test_draw_predictions_tool_on_the_demo_set(demo_options: dict, tmp_path: Pat
     pred_pkl.write_bytes(pickle.dumps(samples))
     out_dir = tmp_path / 'pictures'
     capsys.readouterr()
-    assert tool('draw_predictions')['main']([
+    assert tool('analysis_tools/draw_predictions')['main']([
         CONFIG, str(pred_pkl), '--out-dir', str(out_dir), '--num', '4', '--cfg-options',
         *[f'{key}={value}' for key, value in demo_options.items()]]) == 0
     printed = capsys.readouterr().out.splitlines()
@@ -204,13 +205,13 @@ def test_draw_predictions_tool_names_a_foreign_image(demo_options: dict, tmp_pat
     pred_pkl = tmp_path / 'foreign.pkl'
     pred_pkl.write_bytes(pickle.dumps([dict(img_id=10**6, pred_instances=dict(
         bboxes=np.zeros((0, 4)), scores=np.zeros(0), labels=np.zeros(0, int)))]))
-    assert tool('draw_predictions')['main']([
+    assert tool('analysis_tools/draw_predictions')['main']([
         CONFIG, str(pred_pkl), '--out-dir', str(tmp_path), '--cfg-options',
         *[f'{key}={value}' for key, value in demo_options.items()]]) == 1
     assert f'{pred_pkl}: [0].img_id: 1000000 is not an image' in capsys.readouterr().err
 
 
-# --- tools/infer.py's pictures ---------------------------------------------------------------
+# --- tools/misc/infer.py's pictures ---------------------------------------------------------------
 
 
 def test_infer_picture_is_upscaled_with_predictions_above_the_threshold(tmp_path: Path) -> None:
@@ -221,7 +222,7 @@ def test_infer_picture_is_upscaled_with_predictions_above_the_threshold(tmp_path
                              [150.0, 20.0, 190.0, 60.0]]),
         scores=torch.tensor([0.12, 0.114, 0.05]), labels=torch.tensor([0, 0, 1]))
     out_file = tmp_path / 'vis' / 'part.png'
-    tool('infer')['write_picture'](str(image), instances,
+    tool('misc/infer')['write_picture'](str(image), instances,
                                    dict(classes=('inclusion', 'crack')), 0.1, str(out_file),
                                    'part.png')
     (panel,) = green_panels(read_rgb(out_file))

@@ -191,7 +191,8 @@ def test_export_selection_tool_writes_tfa_files_that_load_back(trees, tmp_path):
     train = DATASETS.build(apply_fewshot_settings(config(root, 'coco')).train_dataloader.dataset)
     selection_file = str(tmp_path / 'kshot_selection.json')
     train.kshot_selection.save(selection_file)
-    main = runpy.run_path(str(Path(__file__).parents[1] / 'tools' / 'export_selection.py'))['main']
+    main = runpy.run_path(
+        str(Path(__file__).parents[1] / 'tools' / 'fewshot' / 'export_selection.py'))['main']
     out = str(tmp_path / 'cocosplit' / 'seed0')
     assert main([selection_file, out, '--format', 'tfa_coco', '--coco-json',
                  os.path.join(root, 'train.json')]) == 0
@@ -216,7 +217,8 @@ def test_sampler_and_browse_tool_accept_the_wrapped_datasets(trees, tmp_path, fm
     classes = train.metainfo['classes']
     share = np.mean([any(classes[c] in novel for c in train.get_cat_ids(i)) for i in drawn])
     assert 0.35 < share < 0.65
-    browse = runpy.run_path(str(Path(__file__).parents[1] / 'tools' / 'browse_dataset.py'))
+    browse = runpy.run_path(
+        str(Path(__file__).parents[1] / 'tools' / 'analysis_tools' / 'browse_dataset.py'))
     written = browse['browse'](train, str(tmp_path), 3, 'train')
     assert len(written) == 3 and all(os.path.getsize(path) > 0 for path in written)
 

@@ -1,5 +1,5 @@
 """Tests of inference into labelme: the pure writer (mmfs_data.formats.labelme_writer, read
-back by the labelme reader), the tool's helpers, and tools/infer.py on a briefly trained demo
+back by the labelme reader), the tool's helpers, and tools/misc/infer.py on a briefly trained demo
 checkpoint against tools/test.py's predictions."""
 import pickle
 import re
@@ -28,8 +28,8 @@ FOLDERS = ('screw/testing/scratch_head', 'wood/testing/scratch')
 
 @pytest.fixture(scope='module')
 def tool() -> dict:
-    """The functions of tools/infer.py."""
-    return runpy.run_path(str(ROOT / 'tools' / 'infer.py'))
+    """The functions of tools/misc/infer.py."""
+    return runpy.run_path(str(ROOT / 'tools' / 'misc' / 'infer.py'))
 
 
 # --- the writer -----------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def test_mask_outlines_become_polygons_without_holes(tool: dict) -> None:
                         [(15.0, 10.0), (15.0, 18.0), (27.0, 18.0), (27.0, 10.0)]]
 
 
-# --- tools/infer.py against tools/test.py ---------------------------------------------------
+# --- tools/misc/infer.py against tools/test.py ---------------------------------------------------
 
 
 def run(*args: object) -> subprocess.CompletedProcess:
@@ -170,7 +170,7 @@ def test_infer_writes_labelme_files_with_test_py_boxes(
     (inputs / 'broken.png').write_bytes(b'not an image')
 
     out = tmp_path / 'out'
-    proc = run('tools/infer.py', wrong, checkpoint, inputs, '--out-dir', out, '--score-thr',
+    proc = run('tools/misc/infer.py', wrong, checkpoint, inputs, '--out-dir', out, '--score-thr',
                threshold, '--device', 'cpu', '--skip-bad')
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f'infer: 1 unreadable images skipped:\n  {inputs / "broken.png"}' in proc.stdout

@@ -1,4 +1,5 @@
-"""tools/labelme2coco.py against labelme's own COCO export, and its command line."""
+"""tools/dataset_converters/labelme2coco.py against labelme's own COCO export, and its command
+line."""
 import importlib.util
 import json
 import os
@@ -16,7 +17,7 @@ from .test_labelme_geometry import labelme_shape_mask
 from .test_labelme_reader import image_b64, mask_b64, shape, write_image, write_labelme
 
 TOOL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools',
-                    'labelme2coco.py')
+                    'dataset_converters', 'labelme2coco.py')
 _spec = importlib.util.spec_from_file_location('labelme2coco', TOOL)
 labelme2coco = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(labelme2coco)

@@ -1,7 +1,7 @@
 """Acceptance on a tree of MVTec-FS's full shape (14 categories, 68 classes, Table 1's counts).
 
 The tree is generated once (``--like-mvtec-fs`` at scale 0.1: Table 1's counts, small images).
-That ``tools/dataset_stats.py --csv`` reproduces the packaged Table 1 in every count column on
+That ``tools/analysis_tools/dataset_stats.py --csv`` reproduces the packaged Table 1 in every count column on
 this very shape is tested in
 ``tests/test_dataset_stats.py::test_full_shape_matches_table1_except_image_size``.
 """
@@ -115,7 +115,7 @@ def test_labelme2coco_export_loads_in_coco_dataset_as_the_same_objects(tree, cap
     classes = list(dict.fromkeys(name.split('/', 1)[1] for name in table))
     to_export = [classes.index(name.split('/', 1)[1]) for name in table]
     out = tree / 'coco_all.json'
-    convert = runpy.run_path(str(TOOLS / 'labelme2coco.py'))['main']
+    convert = runpy.run_path(str(TOOLS / 'dataset_converters' / 'labelme2coco.py'))['main']
     assert convert([str(tree / 'image'), str(out), '--classes', *classes]) == 0
     assert '1228 images, 1514 annotations, 46 categories' in capsys.readouterr().out
     coco = CocoDataset(data_root='', ann_file=str(out), data_prefix=dict(img=f'{tree}/'),

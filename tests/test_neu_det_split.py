@@ -1,10 +1,12 @@
-"""tools/neu_det_split.py: the documented NEU-DET train/test rule, on generated ids."""
+"""tools/dataset_converters/neu_det_split.py: the documented NEU-DET train/test rule, on generated
+ids."""
 import runpy
 from pathlib import Path
 
 import pytest
 
-TOOL = runpy.run_path(str(Path(__file__).resolve().parents[1] / 'tools' / 'neu_det_split.py'))
+TOOL = runpy.run_path(str(Path(__file__).resolve().parents[1] / 'tools' / 'dataset_converters'
+                          / 'neu_det_split.py'))
 
 
 def test_twenty_percent_of_each_file_name_class_are_held_out_the_same_way_every_time():

@@ -1,6 +1,6 @@
-"""Tests of multi-seed experiments: mmfs_plugin.experiments (hand numbers), tools/run_seeds.py's
-reports against a Student's t recomputation from its results.csv, and run_seeds on the demo
-config (tiny schedules, killed midway and run again)."""
+"""Tests of multi-seed experiments: mmfs_plugin.experiments (hand numbers),
+tools/fewshot/run_seeds.py's reports against a Student's t recomputation from its results.csv,
+and run_seeds on the demo config (tiny schedules, killed midway and run again)."""
 import csv
 import json
 import math
@@ -130,7 +130,7 @@ def test_run_result_round_trip_and_invalid_files(tmp_path: Path) -> None:
         save_run_result(str(tmp_path), RunResult(1, 0, {'fs/acc': math.nan}))
 
 
-# --- tools/run_seeds.py ---------------------------------------------------------------------
+# --- tools/fewshot/run_seeds.py ----------------------------------------------------------------
 
 
 def test_run_seeds_reports_student_t_intervals_of_its_csv(tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_run_seeds_reports_student_t_intervals_of_its_csv(tmp_path: Path) -> Non
             shots=shots, seed=seed,
             metrics={'fs/acc': 0.1 * shots + 0.013 * seed**2, 'fs/bbox_nAP50': 0.05 * seed}))
     proc = subprocess.run(
-        [sys.executable, 'tools/run_seeds.py', 'configs/demo/demo_5shot.py', '--shots', '1',
+        [sys.executable, 'tools/fewshot/run_seeds.py', 'configs/demo/demo_5shot.py', '--shots', '1',
          '5', '--seeds', '0-4', '--work-dir', str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -162,7 +162,7 @@ def test_run_seeds_reports_student_t_intervals_of_its_csv(tmp_path: Path) -> Non
 
 
 def test_seed_ranges_and_iteration_scaling() -> None:
-    tool = runpy.run_path(str(ROOT / 'tools' / 'run_seeds.py'))
+    tool = runpy.run_path(str(ROOT / 'tools' / 'fewshot' / 'run_seeds.py'))
     assert tool['parse_seeds'](['0-2', '5', '1']) == [0, 1, 2, 5]
     args = tool['parse_args'](['configs/demo/demo_5shot.py', '--shots', '3', '--seeds', '0',
                                '--iters-per-shot', '50', '--split', 'split2'])
@@ -197,7 +197,7 @@ def demo_setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def run_seeds_cmd(work_dir: Path, options: list, *extra: str, shots: tuple = SHOTS,
                   seeds: str = f'{SEEDS[0]}-{SEEDS[-1]}') -> list:
-    return [sys.executable, 'tools/run_seeds.py', 'configs/demo/demo_5shot.py', '--shots',
+    return [sys.executable, 'tools/fewshot/run_seeds.py', 'configs/demo/demo_5shot.py', '--shots',
             *map(str, shots), '--seeds', seeds, '--work-dir', str(work_dir), *extra,
             '--cfg-options', *options]
 
@@ -284,7 +284,7 @@ def test_distributed_run_equals_in_process_run(demo_setup: dict) -> None:
 
 
 def test_a_config_template_names_one_config_per_number_of_shots():
-    tool = runpy.run_path(str(ROOT / 'tools' / 'run_seeds.py'))
+    tool = runpy.run_path(str(ROOT / 'tools' / 'fewshot' / 'run_seeds.py'))
     assert tool['config_for_shots']('configs/neu_det/neu_det_{shots}shot.py', 10) == \
         'configs/neu_det/neu_det_10shot.py'
     args = tool['parse_args'](['configs/neu_det/neu_det_{shots}shot.py', '--shots', '1', '5',

@@ -152,7 +152,8 @@ def test_checkpoint_without_class_names_is_refused(tmp_path):
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('ckpt_surgery', ROOT / 'tools/ckpt_surgery.py')
+    spec = importlib.util.spec_from_file_location('ckpt_surgery',
+                                                  ROOT / 'tools/fewshot/ckpt_surgery.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -199,7 +200,7 @@ def test_tool_reports_a_missing_checkpoint(tool, tmp_path, capsys):
 def test_tool_error_exits_non_zero_naming_the_class_and_file(tmp_path):
     base = save_checkpoint(tmp_path / 'base.pth', ['a'])
     result = subprocess.run(
-        [sys.executable, 'tools/ckpt_surgery.py', 'randinit', base, '--classes', 'a', 'bee',
+        [sys.executable, 'tools/fewshot/ckpt_surgery.py', 'randinit', base, '--classes', 'a', 'bee',
          'n', '--novel-classes', 'n', '--out', str(tmp_path / 'out.pth')],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert result.returncode == 1

@@ -21,7 +21,8 @@ DEMO_CLASSES = {
     'screw': ['manipulated_front', 'scratch_head', 'scratch_neck'],
     'wood': [row.defect for row in load_table() if row.category == 'wood'][:3],
 }
-TOOL = os.path.join(os.path.dirname(__file__), '..', 'tools', 'make_synthetic_mvtecfs.py')
+TOOL = os.path.join(os.path.dirname(__file__), '..', 'tools', 'dataset_converters',
+                    'make_synthetic_mvtecfs.py')
 
 
 def tree_digest(root: str, pattern: str) -> str:

@@ -1,8 +1,26 @@
 #!/usr/bin/env bash
-# Distributed testing on one or more nodes with torchrun:
-#   tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py arguments]
-# GPUS is the number of processes per node (CPU processes on a machine without
-# GPUs). NNODES, NODE_RANK, MASTER_ADDR and PORT come from the environment.
-set -euo pipefail
+# MMDetection's tools/dist_test.sh, with torchrun (torch.distributed.launch is deprecated):
+#   tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
+# GPUS processes per node (CPU processes on a machine without GPUs); NNODES, NODE_RANK,
+# MASTER_ADDR and PORT from the environment, as mmdet's.
 
-exec "$(dirname "$0")/torchrun_tool.sh" test.py "$3" "$1" "$2" --launcher pytorch "${@:4}"
+CONFIG=$1
+CHECKPOINT=$2
+GPUS=$3
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+python -m torch.distributed.run \
+    --nnodes=$NNODES \
+    --node_rank=$NODE_RANK \
+    --master_addr=$MASTER_ADDR \
+    --nproc_per_node=$GPUS \
+    --master_port=$PORT \
+    "$(dirname "$0")/test.py" \
+    "$CONFIG" \
+    "$CHECKPOINT" \
+    --launcher pytorch \
+    "${@:4}"

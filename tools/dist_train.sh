@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# Distributed training on one or more nodes with torchrun:
-#   tools/dist_train.sh CONFIG GPUS [train.py arguments]
-# GPUS is the number of processes per node (CPU processes on a machine without
-# GPUs). NNODES, NODE_RANK, MASTER_ADDR and PORT come from the environment.
-set -euo pipefail
+# MMDetection's tools/dist_train.sh, with torchrun (torch.distributed.launch is deprecated):
+#   tools/dist_train.sh CONFIG GPUS [train.py options]
+# GPUS processes per node (CPU processes on a machine without GPUs); NNODES, NODE_RANK,
+# MASTER_ADDR and PORT from the environment, as mmdet's.
 
-exec "$(dirname "$0")/torchrun_tool.sh" train.py "$2" "$1" --launcher pytorch "${@:3}"
+CONFIG=$1
+GPUS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+python -m torch.distributed.run \
+    --nnodes=$NNODES \
+    --node_rank=$NODE_RANK \
+    --master_addr=$MASTER_ADDR \
+    --nproc_per_node=$GPUS \
+    --master_port=$PORT \
+    "$(dirname "$0")/train.py" \
+    "$CONFIG" \
+    --launcher pytorch "${@:3}"

@@ -1,10 +1,29 @@
 #!/usr/bin/env bash
-# Training on a SLURM cluster:
-#   tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py arguments]
-# GPUS (tasks, default 8), GPUS_PER_NODE (default 8), CPUS_PER_TASK (default 5)
-# and SRUN_ARGS come from the environment. GPUS_PER_NODE=0 requests no GPUs:
-# the tasks then train on CPU (gloo).
-set -euo pipefail
+# MMDetection's tools/slurm_train.sh:
+#   tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]
+# GPUS (tasks), GPUS_PER_NODE, CPUS_PER_TASK and SRUN_ARGS from the environment, as mmdet's;
+# GPUS_PER_NODE=0 asks for no GPUs: GPUS tasks on one node train on CPU (gloo).
 
-exec "$(dirname "$0")/srun_tool.sh" "$1" "$2" train.py "$3" --work-dir="$4" \
-    --launcher="slurm" "${@:5}"
+set -x
+
+PARTITION=$1
+JOB_NAME=$2
+CONFIG=$3
+WORK_DIR=$4
+GPUS=${GPUS:-8}
+GPUS_PER_NODE=${GPUS_PER_NODE:-8}
+CPUS_PER_TASK=${CPUS_PER_TASK:-5}
+SRUN_ARGS=${SRUN_ARGS:-""}
+GRES="--gres=gpu:${GPUS_PER_NODE}"
+[ "$GPUS_PER_NODE" -eq 0 ] && GRES="" && GPUS_PER_NODE=$GPUS
+
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+srun -p ${PARTITION} \
+    --job-name=${JOB_NAME} \
+    ${GRES} \
+    --ntasks=${GPUS} \
+    --ntasks-per-node=${GPUS_PER_NODE} \
+    --cpus-per-task=${CPUS_PER_TASK} \
+    --kill-on-bad-exit=1 \
+    ${SRUN_ARGS} \
+    python -u "$(dirname "$0")/train.py" ${CONFIG} --work-dir=${WORK_DIR} --launcher="slurm" "${@:5}"

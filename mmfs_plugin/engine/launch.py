@@ -1,88 +1,91 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: mmdet's common command-line options,
-the config they resolve to and the runner built from it."""
-import argparse
-import os
-import os.path as osp
+"""Running MMDetection's own ``tools/train.py`` and ``tools/test.py`` with the plugin.
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+The plugin's ``tools/train.py`` and ``tools/test.py`` run mmdet's (``mmdet/.mim/tools``, shipped
+in the mmdet wheel) in their own process, where :mod:`mmfs_plugin` is imported: its classes are
+registered and its fixes installed (``--launcher pytorch``/``slurm`` on CPU). What they add to a
+run reaches mmdet's tool as ``--cfg-options`` on its command line.
+"""
+import os.path as osp
+import re
+import runpy
+import sys
+from argparse import Namespace
+from typing import List, Sequence
+
+import mmdet
+from mmengine.config import Config
 
 from ..compat import with_cpu_model_wrapper
+from .shutdown import close_distributed
+
+__all__ = ['MMDET_TOOLS', 'parse_tool_args', 'load_tool_config', 'cpu_wrapper_options',
+           'run_mmdet_tool']
+
+#: mmdet's tools, as the mmdet wheel ships them.
+MMDET_TOOLS = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools')
 
 
-def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--cfg-options``, ``--launcher`` and ``--local-rank`` as mmdet's tools have them.
-
-    Args:
-        parser (argparse.ArgumentParser): The tool's parser.
-    """
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
-    # --local_rank (older); torchrun sets LOCAL_RANK instead.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-
-
-def export_local_rank(args: argparse.Namespace) -> None:
-    """Export ``--local-rank`` as ``LOCAL_RANK`` unless the launcher already set it.
+def parse_tool_args(tool: str) -> Namespace:
+    """Parse the command line with mmdet's ``tool``'s parser (``--help`` prints its help).
 
     Args:
-        args (argparse.Namespace): Parsed arguments of :func:`add_launch_arguments`.
-    """
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-
-
-def load_launch_config(args: argparse.Namespace) -> Config:
-    """Read ``args.config`` with the launcher, ``--cfg-options`` and the work dir applied.
-
-    The work dir is ``--work-dir``, else the config's, else ``./work_dirs/<config name>``.
-
-    Args:
-        args (argparse.Namespace): Parsed arguments with ``config``, ``work_dir`` and those of
-            :func:`add_launch_arguments`.
+        tool (str): ``'train.py'`` or ``'test.py'``.
 
     Returns:
-        Config: The config.
+        Namespace: The arguments.
+    """
+    return runpy.run_path(osp.join(MMDET_TOOLS, tool))['parse_args']()
+
+
+def load_tool_config(args: Namespace) -> Config:
+    """The config of a tool's arguments, as mmdet's tool reads it.
+
+    Args:
+        args (Namespace): :func:`parse_tool_args`'s arguments.
+
+    Returns:
+        Config: The config with ``--launcher`` and ``--cfg-options`` applied.
     """
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
 
 
-def build_runner(cfg: Config) -> Runner:
-    """Build the config's runner: ``runner_type`` through ``RUNNERS``, else mmengine's.
+def option_key(key: str) -> str:
+    """A config key as ``--cfg-options`` spells it: ``a.b[0].c`` is ``a.b.0.c``."""
+    return re.sub(r'\[(\d+)\]', r'.\1', key)
 
-    A distributed run on a machine without an accelerator gets DDP with ``device_ids=None``
-    (:func:`~mmfs_plugin.compat.with_cpu_model_wrapper`), for plain mmdet configs too.
+
+def cpu_wrapper_options(cfg: Config) -> List[str]:
+    """``--cfg-options`` that give a distributed run on CPU DDP without device ids.
+
+    Those of :func:`~mmfs_plugin.compat.with_cpu_model_wrapper`'s ``model_wrapper_cfg`` that
+    the config lacks; none for any other run.
 
     Args:
-        cfg (Config): The config.
+        cfg (Config): The config, ``launcher`` set.
 
     Returns:
-        Runner: The runner.
+        list[str]: ``model_wrapper_cfg.KEY=VALUE`` items.
     """
-    cfg = with_cpu_model_wrapper(cfg)
-    if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+    wrapped = with_cpu_model_wrapper(cfg)
+    before = cfg.get('model_wrapper_cfg') or {}
+    return [f'model_wrapper_cfg.{key}={value}'
+            for key, value in (wrapped.get('model_wrapper_cfg') or {}).items()
+            if key not in before or before[key] != value]
+
+
+def run_mmdet_tool(tool: str, cfg_options: Sequence[str] = ()) -> None:
+    """Run mmdet's ``tool`` on this process's command line, ``cfg_options`` added, then leave
+    the process group (:func:`~mmfs_plugin.engine.close_distributed`).
+
+    Args:
+        tool (str): ``'train.py'`` or ``'test.py'``.
+        cfg_options (Sequence[str]): ``KEY=VALUE`` items, after those of the command line.
+    """
+    if cfg_options:
+        sys.argv = [*sys.argv, '--cfg-options', *cfg_options]
+    runpy.run_path(osp.join(MMDET_TOOLS, tool), run_name='__main__')
+    close_distributed()

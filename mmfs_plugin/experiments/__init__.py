@@ -1,5 +1,5 @@
 """Multi-seed experiments (no torch, no mmdet): per-run result files, aggregation over seeds,
-reports and plots; ``tools/run_seeds.py`` runs the experiments."""
+reports and plots; ``tools/fewshot/run_seeds.py`` runs the experiments."""
 from .report import aggregate_results, write_results_csv, write_results_markdown
 from .run_result import (RESULT_FORMAT, RunResult, load_run_result, run_dir_name,
                          save_run_result)

@@ -1,4 +1,4 @@
-"""Methods compared side by side, one ``tools/run_seeds.py`` work dir each: per (shots, method)
+"""Methods compared side by side, one ``tools/fewshot/run_seeds.py`` work dir each: per (shots, method)
 and metric, the mean over seeds with its 95% CI (:mod:`.stats`) in percent, and the **paired**
 difference to the anchor method over the seeds both ran (the same k-shot draws)."""
 import glob
@@ -16,7 +16,7 @@ _RUN_DIR = re.compile(r'^(\d+)shot_seed(\d+)$')
 
 
 def load_experiment(work_dir: str) -> List[RunResult]:
-    """Read every finished run of a ``tools/run_seeds.py`` work dir.
+    """Read every finished run of a ``tools/fewshot/run_seeds.py`` work dir.
 
     Args:
         work_dir (str): The experiment folder (``<k>shot_seed<s>/result.json`` inside).

@@ -8,8 +8,8 @@ columns and header of the packaged ``mmfs_data/formats/mvtec_fs_classes.csv``.
 
 Examples::
 
-    python tools/dataset_stats.py data/mvtec_fs
-    python tools/dataset_stats.py data/demo_mvtec_fs --csv work_dirs/demo_table1.csv
+    python tools/analysis_tools/dataset_stats.py data/mvtec_fs
+    python tools/analysis_tools/dataset_stats.py data/demo_mvtec_fs --csv work_dirs/demo_table1.csv
 """
 import argparse
 import sys

@@ -1,12 +1,12 @@
 """The few-shot demo on CPU (``make demo``): synthetic MVTec-FS data, base training, 5-shot
 fine-tuning, evaluation, a results table and pictures.
 
-Every step runs ``tools/*.py`` as a subprocess; its whole output goes to a log file in the
+Every step runs a tool of ``tools/`` as a subprocess; its whole output goes to a log file in the
 work dir (``<step>.log``) and the screen shows one progress bar per step, the results table and
 the pictures written. A step whose result exists is skipped, so an interrupted demo resumes
 where it stopped (a training step with a ``last_checkpoint`` continues from it)::
 
-    python tools/demo.py --work-dir work_dirs/demo [--data-root data/demo_mvtec_fs]
+    python tools/misc/demo.py --work-dir work_dirs/demo [--data-root data/demo_mvtec_fs]
 """
 import argparse
 import collections
@@ -30,7 +30,7 @@ from tqdm import tqdm  # noqa: E402
 
 from mmfs_data.fileio import dump_json_atomic  # noqa: E402
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
 BASE_CONFIG = osp.join(REPO, 'configs', 'demo', 'demo_base.py')
 FINETUNE_CONFIG = osp.join(REPO, 'configs', 'demo', 'demo_5shot.py')
@@ -208,8 +208,9 @@ def demo(work_dir: str, data_root: str) -> List[str]:
     if osp.isdir(osp.join(data_root, 'image')):
         print(f'{"data":<20} skipped: {data_root} exists', flush=True)
     else:
-        run_step('data', [sys.executable, osp.join(TOOLS, 'make_synthetic_mvtecfs.py'),
-                          data_root], osp.join(work_dir, 'data.log'))
+        run_step('data', [sys.executable, osp.join(TOOLS, 'dataset_converters',
+                                                   'make_synthetic_mvtecfs.py'), data_root],
+                 osp.join(work_dir, 'data.log'))
     base_checkpoint = train_step('base training', BASE_CONFIG, osp.join(work_dir, 'base'),
                                  data_options)
     finetuned = train_step('5-shot fine-tuning', FINETUNE_CONFIG, osp.join(work_dir, '5shot'),
@@ -228,7 +229,7 @@ def demo(work_dir: str, data_root: str) -> List[str]:
     with open(metrics_file, encoding='utf-8') as f:
         metrics = json.load(f)
     pictures = osp.join(work_dir, 'pictures')
-    run_step('pictures', [sys.executable, osp.join(TOOLS, 'demo_pictures.py'),
+    run_step('pictures', [sys.executable, osp.join(TOOLS, 'misc', 'demo_pictures.py'),
                           FINETUNE_CONFIG, predictions, pictures, '--cfg-options']
              + data_options, osp.join(work_dir, 'pictures.log'))
     print('\n' + format_metrics_table(metrics))

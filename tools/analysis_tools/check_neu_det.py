@@ -9,7 +9,7 @@ coordinate (1-based pixel indices), the labelme files keep the numbers as writte
 equals the labelme box minus 1. Exit status 1 on any difference. Not a unit test: tests never need
 the shared data.
 
-    python tools/check_neu_det.py ../shared/data/neu_det
+    python tools/analysis_tools/check_neu_det.py ../shared/data/neu_det
 """
 import argparse
 import os

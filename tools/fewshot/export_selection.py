@@ -1,10 +1,10 @@
 """Write a k-shot selection file in TFA's published forms, to set results beside the literature's.
 
     # Pascal VOC: box_<k>shot_<class>_train.txt, one image per line
-    python tools/export_selection.py work_dirs/voc_5shot/kshot_selection.json \\
+    python tools/fewshot/export_selection.py work_dirs/voc_5shot/kshot_selection.json \\
         work_dirs/vocsplit/seed0 --format tfa_voc
     # COCO: full_box_<k>shot_<class>_trainval.json, the selected annotations of the source file
-    python tools/export_selection.py work_dirs/coco_10shot/kshot_selection.json \\
+    python tools/fewshot/export_selection.py work_dirs/coco_10shot/kshot_selection.json \\
         work_dirs/cocosplit/seed0 --format tfa_coco \\
         --coco-json data/coco/annotations/instances_train2017.json
 

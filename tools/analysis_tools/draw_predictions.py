@@ -10,7 +10,7 @@ dataset palette (base and novel classes in distinct hue families). Small images 
 that labels fit outside the boxes. The images alternate between ones whose ground truth holds a
 novel class and ones with base classes only, spread over the dataset in its order::
 
-    python tools/draw_predictions.py configs/demo/demo_5shot.py \\
+    python tools/analysis_tools/draw_predictions.py configs/demo/demo_5shot.py \\
         work_dirs/demo/test/predictions.pkl --out-dir work_dirs/demo/pictures/predictions
 
 Prints the path of each picture written, nothing else.

@@ -1,7 +1,7 @@
 """Detect objects in images and write labelme files: predictions to review, correct in labelme
 and train on again (pre-annotation)::
 
-    python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [--score-thr T] \\
+    python tools/misc/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [--score-thr T] \\
         [--device cuda:0] [--skip-bad]
 
 ``INPUT`` is an image file, a folder (every image under it, sub-folders included) or a glob

@@ -3,9 +3,10 @@
 Examples::
 
     # the small demo set: bottle, screw, wood, three classes each, 128 px images
-    python tools/make_synthetic_mvtecfs.py data/demo_mvtec_fs
+    python tools/dataset_converters/make_synthetic_mvtecfs.py data/demo_mvtec_fs
     # the full shape of MVTec-FS (Table 1's counts, 68 classes) with quarter-size images
-    python tools/make_synthetic_mvtecfs.py data/synthetic_mvtec_fs --like-mvtec-fs --scale 0.25
+    python tools/dataset_converters/make_synthetic_mvtecfs.py data/synthetic_mvtec_fs \\
+        --like-mvtec-fs --scale 0.25
 """
 import argparse
 import json

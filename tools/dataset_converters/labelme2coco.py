@@ -23,9 +23,9 @@ created if needed.
 
 Examples::
 
-    python tools/labelme2coco.py data/labelme data/coco/train.json
-    python tools/labelme2coco.py data/labelme out.json --classes-file labels.txt \\
-        --novel-classes scratch dent --on-error skip
+    python tools/dataset_converters/labelme2coco.py data/labelme data/coco/train.json
+    python tools/dataset_converters/labelme2coco.py data/labelme out.json \\
+        --classes-file labels.txt --novel-classes scratch dent --on-error skip
 """
 import argparse
 import os

@@ -3,13 +3,13 @@
 Examples::
 
     # base rows copied by name, novel rows drawn from N(0, 0.01)
-    python tools/ckpt_surgery.py randinit base.pth --classes-file all_classes.txt \
+    python tools/fewshot/ckpt_surgery.py randinit base.pth --classes-file all_classes.txt \
         --novel-classes-file novel_classes.txt --out base_surgery.pth
     # base rows from the base model, novel rows from a model fine-tuned on the novel classes
-    python tools/ckpt_surgery.py combine base.pth novel.pth --classes-file all_classes.txt \
+    python tools/fewshot/ckpt_surgery.py combine base.pth novel.pth --classes-file all_classes.txt \
         --out combined.pth
     # drop the last layers (the fine-tuned model initialises its own)
-    python tools/ckpt_surgery.py remove base.pth --classes-file novel_classes.txt \
+    python tools/fewshot/ckpt_surgery.py remove base.pth --classes-file novel_classes.txt \
         --out base_remove.pth
 
 A class file holds one class name per line (blank lines ignored). The output holds the new

@@ -5,7 +5,7 @@ in distinct hue families); on a k-shot training set the selected instances have 
 and a star and the others a thin dashed one; ``__ignore__`` regions are hatched. The images are
 spread evenly over the dataset (its files are ordered by category and defect)::
 
-    python tools/browse_dataset.py configs/demo/demo_5shot.py --split train --num 6
+    python tools/analysis_tools/browse_dataset.py configs/demo/demo_5shot.py --split train --num 6
 """
 import argparse
 import os.path as osp

@@ -6,8 +6,8 @@ truth of the config's test dataset (``fewshot`` applied), and writes
 evaluation) and ``DIR/confusion_matrix.png`` (rows: ground-truth class; columns: the class of
 the highest-scoring detection with IoU >= --iou-thr and score >= --score-thr, or missed)::
 
-    python tools/analyze_results.py configs/demo/demo_5shot.py work_dirs/demo/test/predictions.pkl \\
-        --out-dir work_dirs/demo/pictures
+    python tools/analysis_tools/analyze_results.py configs/demo/demo_5shot.py \\
+        work_dirs/demo/test/predictions.pkl --out-dir work_dirs/demo/pictures
 """
 import argparse
 import contextlib

@@ -1,10 +1,9 @@
 """The demo's pictures in one process: the k-shot training images, predictions beside the
 ground truth on test images of novel and base classes, and the per-class AP and confusion
-pictures. Runs ``tools/browse_dataset.py``, ``tools/draw_predictions.py`` and
-``tools/analyze_results.py`` with their own arguments (one import of torch and mmdet for all
-three)::
+pictures. Runs ``browse_dataset.py``, ``draw_predictions.py`` and ``analyze_results.py`` of
+``tools/analysis_tools/`` with their own arguments (one import of torch and mmdet for all three)::
 
-    python tools/demo_pictures.py CONFIG PRED_PKL OUT_DIR [--cfg-options ...]
+    python tools/misc/demo_pictures.py CONFIG PRED_PKL OUT_DIR [--cfg-options ...]
 """
 import argparse
 import os.path as osp
@@ -12,7 +11,8 @@ import runpy
 import sys
 from typing import List, Optional, Sequence
 
-TOOLS = osp.dirname(osp.abspath(__file__))
+#: Where the three tools are.
+ANALYSIS_TOOLS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'analysis_tools')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -37,12 +37,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def run_tool(name: str, argv: List[str]) -> None:
-    """Run ``tools/<name>.py``'s ``main(argv)`` in this process.
+    """Run ``tools/analysis_tools/<name>.py``'s ``main(argv)`` in this process.
 
     Raises:
         SystemExit: The tool returned a non-zero status.
     """
-    status = runpy.run_path(osp.join(TOOLS, f'{name}.py'))['main'](argv)
+    status = runpy.run_path(osp.join(ANALYSIS_TOOLS, f'{name}.py'))['main'](argv)
     if status:
         raise SystemExit(f'demo_pictures: {name} failed with exit status {status}')
 

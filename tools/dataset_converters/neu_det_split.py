@@ -8,7 +8,7 @@ other 1440 images are the training set. The lists hold image ids (file stems), o
 sorted: the form of Pascal VOC's ``ImageSets/Main/*.txt``, read by mmdet's ``XMLDataset`` and by
 ``LabelmeDataset`` alike.
 
-    python tools/neu_det_split.py ../shared/data/neu_det configs/neu_det/splits
+    python tools/dataset_converters/neu_det_split.py ../shared/data/neu_det configs/neu_det/splits
 """
 import argparse
 import os

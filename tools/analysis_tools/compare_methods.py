@@ -1,6 +1,7 @@
-"""Set methods side by side: several ``tools/run_seeds.py`` experiments on the same shots and seeds.
+"""Set methods side by side: several ``tools/fewshot/run_seeds.py`` experiments on the same
+shots and seeds.
 
-    python tools/compare_methods.py --method recipe=work_dirs/neu_det/recipe \\
+    python tools/analysis_tools/compare_methods.py --method recipe=work_dirs/neu_det/recipe \\
         --method plain=work_dirs/neu_det/plain_keep --reference plain \\
         --out work_dirs/neu_det/comparison.md --plot work_dirs/neu_det/nap50.png
 

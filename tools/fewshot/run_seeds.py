@@ -3,13 +3,13 @@
 Examples::
 
     # 1/3/5 shots x seeds 0..4 of the 5-shot fine-tuning config, on one process
-    python tools/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
+    python tools/fewshot/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
         --cfg-options fewshot.base_checkpoint=work_dirs/fsdet_base/iter_12000.pth
     # one config per number of shots (each its own schedule)
-    python tools/run_seeds.py 'configs/neu_det/neu_det_{shots}shot.py' --shots 1 3 5 10 \\
+    python tools/fewshot/run_seeds.py 'configs/neu_det/neu_det_{shots}shot.py' --shots 1 3 5 10 \\
         --seeds 0-4 --work-dir work_dirs/neu_det/recipe
     # the same on 8 GPUs (each run through tools/dist_train.sh and tools/dist_test.sh)
-    python tools/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
+    python tools/fewshot/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
         --launcher pytorch --gpus 8 --iters-per-shot 1000
 
 Every run (``shots``, ``seed``) is the config with ``fewshot.shots``, ``fewshot.seed`` (and
@@ -62,7 +62,7 @@ from mmfs_plugin.experiments import (RunResult, aggregate_results, load_run_resu
                                      write_results_markdown)
 from mmfs_plugin.experiments.shots_plot import DEFAULT_PLOT_METRICS
 
-TOOLS = osp.dirname(osp.abspath(__file__))
+TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: what mmengine's LogProcessor adds to the test metrics in the logged JSON
 TIMING_KEYS = ('data_time', 'time', 'memory')
 
