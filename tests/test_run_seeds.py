@@ -285,11 +285,11 @@ def test_distributed_run_equals_in_process_run(demo_setup: dict) -> None:
 
 def test_a_config_template_names_one_config_per_number_of_shots():
     tool = runpy.run_path(str(ROOT / 'tools' / 'fewshot' / 'run_seeds.py'))
-    assert tool['config_for_shots']('configs/neu_det/neu_det_{shots}shot.py', 10) == \
-        'configs/neu_det/neu_det_10shot.py'
-    args = tool['parse_args'](['configs/neu_det/neu_det_{shots}shot.py', '--shots', '1', '5',
-                               '--seeds', '0-1'])
-    assert args.work_dir == os.path.join('work_dirs', 'seeds', 'neu_det_kshot')
+    template = 'configs/retentive_tfa/retentive-tfa_r18-light-fpn_neu-det_{shots}shot.py'
+    assert tool['config_for_shots'](template, 10) == template.replace('{shots}', '10')
+    args = tool['parse_args']([template, '--shots', '1', '5', '--seeds', '0-1'])
+    assert args.work_dir == os.path.join('work_dirs', 'seeds',
+                                         'retentive-tfa_r18-light-fpn_neu-det_kshot')
     cfg = tool['build_run_config'](args, 5, 1, '/tmp/run')
     assert (cfg.fewshot.shots, cfg.fewshot.seed, cfg.train_cfg.max_iters) == (5, 1, 400)
     assert cfg.val_dataloader is None and cfg.val_evaluator is None  # tested once, at the end

@@ -1,4 +1,4 @@
-"""Write the NEU-DET train/test split used by ``configs/neu_det/`` (deterministic).
+"""Write the NEU-DET train/test split used by the NEU-DET configs (deterministic).
 
 NEU-DET has no official split. The rule: the images are grouped by the class in their file name
 (``crazing_17`` -> ``crazing``; 300 each), each group's names are shuffled with the plugin's
@@ -8,7 +8,8 @@ other 1440 images are the training set. The lists hold image ids (file stems), o
 sorted: the form of Pascal VOC's ``ImageSets/Main/*.txt``, read by mmdet's ``XMLDataset`` and by
 ``LabelmeDataset`` alike.
 
-    python tools/dataset_converters/neu_det_split.py ../shared/data/neu_det configs/neu_det/splits
+    python tools/dataset_converters/neu_det_split.py ../shared/data/neu_det \\
+        configs/_base_/datasets/neu_det_splits
 """
 import argparse
 import os

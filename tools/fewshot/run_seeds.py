@@ -6,8 +6,9 @@ Examples::
     python tools/fewshot/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
         --cfg-options fewshot.base_checkpoint=work_dirs/fsdet_base/iter_12000.pth
     # one config per number of shots (each its own schedule)
-    python tools/fewshot/run_seeds.py 'configs/neu_det/neu_det_{shots}shot.py' --shots 1 3 5 10 \\
-        --seeds 0-4 --work-dir work_dirs/neu_det/recipe
+    python tools/fewshot/run_seeds.py \\
+        'configs/retentive_tfa/retentive-tfa_r18-light-fpn_neu-det_{shots}shot.py' \\
+        --shots 1 3 5 10 --seeds 0-4 --work-dir work_dirs/neu_det/recipe
     # the same on 8 GPUs (each run through tools/dist_train.sh and tools/dist_test.sh)
     python tools/fewshot/run_seeds.py configs/fsdet_5shot.py --shots 1 3 5 --seeds 0-4 \\
         --launcher pytorch --gpus 8 --iters-per-shot 1000
@@ -22,8 +23,9 @@ run is done again; a run killed during training continues from its latest checkp
 (mmengine's auto-resume; :class:`FewShotSurgeryHook` and :class:`RNGStateHook` make it exact).
 Just run the same command again.
 
-A config template holding ``{shots}`` (``configs/neu_det/neu_det_{shots}shot.py``) takes each
-number of shots from its own config file, with that file's schedule. Every run also
+A config template holding ``{shots}``
+(``configs/retentive_tfa/retentive-tfa_r18-light-fpn_neu-det_{shots}shot.py``) takes each number
+of shots from its own config file, with that file's schedule. Every run also
 records its wall time: ``time/train_s`` and ``time/test_s`` (seconds) in ``result.json``.
 
 Iteration schedule: the config's (``train_cfg.max_iters`` and ``param_scheduler``, after
@@ -103,8 +105,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description='Fine-tune and evaluate a few-shot config for every shots x seed; '
         'resumable; writes results.csv, results.md and results.png to the work dir.')
     parser.add_argument('config', help='a few-shot fine-tuning config (with `fewshot`), or a '
-                        'template naming one per number of shots, e.g. '
-                        'configs/neu_det/neu_det_{shots}shot.py')
+                        'template naming one per number of shots, e.g. configs/retentive_tfa/'
+                        'retentive-tfa_r18-light-fpn_neu-det_{shots}shot.py')
     parser.add_argument('--shots', type=int, nargs='+', required=True,
                         help='numbers of shots, e.g. 1 3 5')
     parser.add_argument('--seeds', nargs='+', required=True,
@@ -174,8 +176,8 @@ def config_for_shots(config: str, shots: int) -> str:
 
     Args:
         config (str): A config file, or a template such as
-            ``configs/neu_det/neu_det_{shots}shot.py`` (one config per number of shots, each
-            with its own schedule).
+            ``configs/retentive_tfa/retentive-tfa_r18-light-fpn_neu-det_{shots}shot.py``
+            (one config per number of shots, each with its own schedule).
         shots (int): The number of shots.
 
     Returns:
