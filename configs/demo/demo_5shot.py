@@ -10,9 +10,9 @@ _base_ = [
 fewshot = dict(shots=5, class_split='split1',
                base_checkpoint='work_dirs/demo/base/iter_300.pth')
 model = dict(  # the model of ./demo_base.py, all 9 classes
+    roi_head=dict(bbox_head=dict(num_classes=9)),
     backbone=dict(frozen_stages=1),
     rpn_head=dict(anchor_generator=dict(ratios=[0.5, 1.0, 2.0])),
-    roi_head=dict(bbox_head=dict(num_classes=9)),
     train_cfg=dict(rpn_proposal=dict(nms_pre=400, max_per_img=200),
                    rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100)))

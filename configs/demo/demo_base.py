@@ -7,16 +7,16 @@ _base_ = [
     '../_base_/fewshot_runtime.py',
 ]
 
-fewshot = dict(setting='base', class_split='split1')
 # the light model at 128 px: mmdet's anchor ratios, fewer proposals and RoIs, mmdet's frozen
 # stem and first stage with batch-norm statistics kept
 model = dict(
+    roi_head=dict(bbox_head=dict(num_classes=6)),
     backbone=dict(frozen_stages=1, norm_eval=True),
     rpn_head=dict(anchor_generator=dict(ratios=[0.5, 1.0, 2.0])),
-    roi_head=dict(bbox_head=dict(num_classes=6)),
     train_cfg=dict(rpn_proposal=dict(nms_pre=400, max_per_img=200),
                    rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=100)))
+fewshot = dict(setting='base', class_split='split1')
 
 train_cfg = dict(max_iters=300, val_interval=300)
 param_scheduler = [

@@ -1,9 +1,10 @@
 # Your own COCO data in one file: ../fsdet_5shot.py (the plugin's recipe on R50-FPN, 5 shots of
 # every class) with your images, classes and novel classes.
-#   python tools/train.py configs/examples/my_coco_5shot.py
-# Step 1, base training on the base classes (every instance), is the same lines over
-# ../fsdet_base.py without `base_checkpoint`; for the light CPU model inherit
-# ../demo/demo_base.py and ../demo/demo_5shot.py instead.
+#   python tools/train.py configs/examples/my_coco_5shot.py \
+#       --cfg-options fewshot.base_checkpoint=work_dirs/my_coco_base/iter_12000.pth
+# Step 1, base training on the base classes (every instance), is a copy of this file over
+# ../fsdet_base.py, without `base_checkpoint` and with the base classes' `num_classes` (3);
+# for the light CPU model inherit ../demo/demo_base.py and ../demo/demo_5shot.py instead.
 _base_ = ['../fsdet_5shot.py']
 
 data_root = 'data/my_parts/'

@@ -13,7 +13,7 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
-# The few shots' augmentation of the fine-tuning recipe (configs/_base_/fewshot_recipe.py; chosen
+# The few shots' augmentation of the default recipe (configs/retentive_tfa/; chosen
 # on NEU-DET, docs/results.md): sizes from 0.84x to 1.16x of the training scale, horizontal,
 # vertical or diagonal flips. A class defined by a mirror image (metal_nut/flip: a nut upside
 # down) is confused by mirroring; for it keep direction=['diagonal'] (a 180-degree turn).

@@ -1,5 +1,0 @@
-# Ablation of the recipe on NEU-DET at 5 shots (docs/results.md): without the augmentation of
-# the few shots (the training pipeline of base training: one scale, horizontal flips).
-_base_ = ['../neu_det_5shot.py']
-
-train_dataloader = dict(dataset=dict(pipeline={{_base_.train_pipeline}}))

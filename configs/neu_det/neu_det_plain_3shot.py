@@ -1,8 +1,0 @@
-# The plain anchor at 3 shots (see _base_/neu_det_plain.py), the schedule of
-# neu_det_3shot.py:
-#   python tools/train.py configs/neu_det/neu_det_plain_3shot.py --cfg-options fewshot.seed=1
-_base_ = ['./_base_/neu_det_plain.py']
-
-fewshot = dict(shots=3)
-train_cfg = {{_base_.train_cfg_3shot}}
-param_scheduler = {{_base_.param_scheduler_3shot}}

@@ -1,8 +1,0 @@
-# TFA w/ cos at 5 shots on NEU-DET (see _base_/neu_det_tfa.py), the schedule of
-# neu_det_5shot.py:
-#   python tools/train.py configs/neu_det/neu_det_tfa_5shot.py --cfg-options fewshot.seed=1
-_base_ = ['./_base_/neu_det_tfa.py']
-
-fewshot = dict(shots=5)
-train_cfg = {{_base_.train_cfg_5shot}}
-param_scheduler = {{_base_.param_scheduler_5shot}}
