@@ -10,8 +10,6 @@ the highest-scoring detection with IoU >= --iou-thr and score >= --score-thr, or
         work_dirs/demo/test/predictions.pkl --out-dir work_dirs/demo/pictures
 """
 import argparse
-import contextlib
-import io
 import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -20,12 +18,10 @@ import mmengine
 import numpy as np
 from mmengine.config import DictAction
 from mmengine.dataset import BaseDataset
-from pycocotools.cocoeval import COCOeval
 
 import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_plugin.engine import build_fewshot_dataset
-from mmfs_plugin.evaluation.fewshot_coco_metric import (build_coco_dt, build_coco_gt,
-                                                         per_class_ap)
+from mmfs_plugin.evaluation import FewShotCocoMetric
 from mmfs_plugin.visualization import (
     confusion_matrix, plot_confusion_matrix, plot_per_class_ap)
 
@@ -97,25 +93,24 @@ def load_predictions(pred_pkl: str, dataset: BaseDataset) -> Tuple[List[dict], L
     return gts, preds
 
 
-def class_ap(gts: Sequence[dict], preds: Sequence[dict], num_classes: int) -> np.ndarray:
-    """Per-class box AP and AP50, as FewShotCocoMetric computes them.
+def class_ap(gts: Sequence[dict], preds: Sequence[dict], classes: Sequence[str]) -> np.ndarray:
+    """Per-class box AP and AP50, computed by FewShotCocoMetric.
 
     Args:
         gts (Sequence[dict]): Ground truths, as :func:`load_predictions` returns.
         preds (Sequence[dict]): Predictions, aligned with ``gts``.
-        num_classes (int): Number of classes.
+        classes (Sequence[str]): The class names.
 
     Returns:
         np.ndarray: Shape (num_classes, 2); ``nan`` for a class without ground truth.
     """
-    coco_gt = build_coco_gt(gts, num_classes, with_masks=False)
-    # build_coco_dt turns float64 boxes into xywh in place: hand it copies
-    preds = [dict(pred, bboxes=np.array(pred['bboxes'], dtype=np.float64)) for pred in preds]
-    coco_eval = COCOeval(coco_gt, build_coco_dt(coco_gt, gts, preds, 'bbox'), 'bbox')
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco_eval.evaluate()
-        coco_eval.accumulate()
-    return per_class_ap(coco_eval)[:, :2]
+    metric = FewShotCocoMetric(classwise=True)
+    metric.dataset_meta = dict(classes=list(classes))
+    results = [(dict(gt, anns=gt['instances']), dict(pred, img_id=gt['img_id']))
+               for gt, pred in zip(gts, preds)]
+    values = metric.compute_metrics(results)
+    return np.array([[values[f'bbox_AP_{name}'], values[f'bbox_AP50_{name}']]
+                     for name in classes], dtype=np.float64).reshape(-1, 2)
 
 
 def class_confusion(gts: Sequence[dict], preds: Sequence[dict], num_classes: int,
@@ -162,7 +157,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     novel = dataset.metainfo.get('novel_classes', ())
     run = osp.basename(osp.dirname(osp.abspath(args.pred_pkl)))
     ap_file = osp.join(args.out_dir, 'per_class_ap.png')
-    plot_per_class_ap(classes, class_ap(gts, preds, len(classes)), novel, ap_file,
+    plot_per_class_ap(classes, class_ap(gts, preds, classes), novel, ap_file,
                       title=f'Per-class box AP ({run}, {len(gts)} test images)')
     matrix_file = osp.join(args.out_dir, 'confusion_matrix.png')
     plot_confusion_matrix(
