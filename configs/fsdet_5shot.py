@@ -16,7 +16,8 @@ fewshot = dict(
     # the base-training checkpoint (FewShotRunner passes it to FewShotSurgeryHook)
     base_checkpoint='work_dirs/fsdet_base/iter_12000.pth')
 # all 68 classes (G-FSOD on split1); FewShotRunner sets it for another split or setting
-model = dict(roi_head=dict(bbox_head=dict(num_classes=68)))
+model = dict(roi_head=dict(bbox_head=dict(num_classes=68)),
+             base_detector='{{ fileDirname }}/fsdet_base.py')  # the frozen base branch
 train_dataloader = dict(dataset=dict(pipeline=_base_.finetune_pipeline))
 
 optim_wrapper = dict(optimizer=dict(lr=0.005))

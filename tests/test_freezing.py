@@ -185,7 +185,7 @@ def test_runner_fine_tunes_from_the_surgered_base_checkpoint(fine_tuned):
     assert any('running_mean' in k for k in frozen_keys(tuned))
     assert all(torch.equal(tuned[k], base[k]) for k in frozen_keys(tuned))
     # the head started from the surgery of base.pth (rows by name, seed = runner seed) ...
-    expected = surgery([load_surgery_source(fine_tuned['base_ckpt'])], FT_CLASSES,
+    expected = surgery(load_surgery_source(fine_tuned['base_ckpt']), FT_CLASSES,
                        novel_classes=['n'], seed=fine_tuned['seed'])
     head = head_keys(tuned)
     assert head and all(torch.equal(fine_tuned['start'][k], expected[k]) for k in head)

@@ -1,7 +1,9 @@
-"""RetentiveTFA: the base branch reproduces the base detector (to float32 rounding); novel detections come
-from the fine-tuned detector; training leaves the base branch untouched."""
+"""RetentiveTFA: the base branch is the base detector (its detections, labels mapped by class
+name); novel detections come from the fine-tuned detector; training leaves the base branch
+untouched."""
 import copy
 
+import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
@@ -9,20 +11,17 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 import mmfs_plugin  # noqa: F401
-from mmfs_plugin.engine.surgery import SurgerySource, surgery
 
+LIGHT_MODEL = 'configs/_base_/models/faster-rcnn_r18-light-fpn.py'
 BASE, ALL = ('a', 'b'), ('a', 'b', 'novel')
 
 
 def light(num_classes, **extra):
-    cfg = Config.fromfile('configs/demo/demo_5shot.py').model
+    """The light model (FasterRCNN) with ``num_classes``; every detection kept."""
+    cfg = Config.fromfile(LIGHT_MODEL).model
     cfg.roi_head.bbox_head.num_classes = num_classes
-    cfg.test_cfg.rcnn.score_thr = 0.0  # every detection, to compare them all
+    cfg.test_cfg.rcnn.score_thr = 0.0
     cfg.update(extra)
-    if cfg.type == 'FasterRCNN':  # the demo's recipe model (RetentiveTFA) made mmdet's own
-        cfg.pop('frozen_parameters')
-        cfg.pop('base_bbox_head')
-        cfg.roi_head.bbox_head.pop('scale')
     return cfg
 
 
@@ -38,55 +37,65 @@ def samples(n=2):
     return out
 
 
-def retentive_from(base):
-    """A RetentiveTFA whose base branch is ``base`` (classes a, b) by surgery."""
+def retentive(base_cfg, classes=ALL):
     torch.manual_seed(1)
-    model = MODELS.build(light(3, type='RetentiveTFA', frozen_parameters=[],
-                               base_bbox_head=dict(type='Shared2FCBBoxHead', scale=None)))
-    head = model.base_detector.roi_head.bbox_head
-    state = surgery([SurgerySource(base.state_dict(), BASE, 'base.pth')], ALL, 'randinit',
-                    novel_classes=['novel'], reg_class_agnostic=head.reg_class_agnostic)
-    model.load_base_detector({k: state[k] for k in model.base_detector.state_dict()},
-                             [True, True, False])
-    return model.eval()
+    return MODELS.build(light(len(classes), type='RetentiveTFA', frozen_parameters=[],
+                              base_detector=base_cfg))
+
+
+@pytest.fixture
+def base():
+    torch.manual_seed(0)
+    cfg = light(len(BASE))
+    return cfg, MODELS.build(cfg).eval()
 
 
 def rows(instances):
-    """Detections as ``[label, score, x1, y1, x2, y2]`` rows, sorted by label, then by box
-    and score rounded to 0.01 (float32 noise does not reorder them)."""
-    table = [[label, score] + box for label, score, box in zip(
-        instances.labels.tolist(), instances.scores.tolist(), instances.bboxes.tolist())]
-    return sorted(table, key=lambda row: [row[0]] + [round(v, 2) for v in row[2:] + row[1:2]])
+    return sorted(zip(instances.labels.tolist(), instances.scores.tolist(),
+                      map(tuple, instances.bboxes.tolist())))
 
 
-def test_base_detections_are_the_base_detectors_and_novel_ones_the_fine_tuned():
-    torch.manual_seed(0)
-    base = MODELS.build(light(2, type='FasterRCNN', roi_head=dict(
-        bbox_head=dict(type='Shared2FCBBoxHead')))).eval()
-    model = retentive_from(base)
+def test_base_detections_are_the_base_detectors_and_novel_ones_the_fine_tuned(base):
+    base_cfg, base_model = base
+    model = retentive(base_cfg)
+    model.load_base_detector(base_model.state_dict(), BASE, ALL)
+    model.eval()
     inputs = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
-        expected = base.predict(inputs, samples())
+        expected = base_model.predict(inputs, samples())
         got = model.predict(inputs, samples())
         finetuned = super(type(model), model).predict(inputs, samples())
     for want, have, ft in zip(expected, got, finetuned):
         have, want, ft = have.pred_instances, want.pred_instances, ft.pred_instances
-        # the same detections: labels exact; boxes and scores to float32 rounding (the
-        # softmax runs over one more, masked, logit); rows in one order, as equal scores tie
-        mine, theirs = rows(have[have.labels < 2]), rows(want)
-        assert [r[0] for r in mine] == [r[0] for r in theirs]
-        assert torch.allclose(torch.tensor([r[1:] for r in mine]),
-                              torch.tensor([r[1:] for r in theirs]), rtol=1e-5, atol=1e-5)
+        assert rows(have[have.labels < 2]) == rows(want)  # exactly the base detector's
         novel = have[have.labels == 2]
         assert torch.equal(novel.scores, ft.scores[ft.labels == 2].sort(descending=True).values)
         assert bool((have.scores[:-1] >= have.scores[1:]).all())
+    assert model.retained().tolist() == [True, True, False]
 
 
-def test_training_trains_the_fine_tuned_detector_only():
-    torch.manual_seed(0)
-    base = MODELS.build(light(2, type='FasterRCNN', roi_head=dict(
-        bbox_head=dict(type='Shared2FCBBoxHead'))))
-    model = retentive_from(base).train()
+def test_base_labels_follow_class_names_in_any_order(base):
+    base_cfg, base_model = base
+    classes = ('novel', 'b', 'a')
+    model = retentive(base_cfg, classes)
+    model.load_base_detector(base_model.state_dict(), BASE, classes)
+    assert model.base_labels.tolist() == [2, 1]  # a -> 2, b -> 1
+    model.eval()
+    inputs = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        want = base_model.predict(inputs, samples(1))[0].pred_instances
+        have = model.predict(inputs, samples(1))[0].pred_instances
+    mapped = torch.tensor([2, 1])[want.labels]
+    kept = have[have.labels != 0]  # label 0 is the novel class
+    assert sorted(zip(kept.labels.tolist(), kept.scores.tolist())) == \
+        sorted(zip(mapped.tolist(), want.scores.tolist()))
+
+
+def test_training_trains_the_fine_tuned_detector_only(base):
+    base_cfg, base_model = base
+    model = retentive(base_cfg)
+    model.load_base_detector(base_model.state_dict(), BASE, ALL)
+    model.train()
     assert not model.base_detector.training
     before = copy.deepcopy(model.base_detector.state_dict())
     losses = model.loss(torch.randn(2, 3, 64, 64), samples())
@@ -95,16 +104,44 @@ def test_training_trains_the_fine_tuned_detector_only():
     assert all(p.grad is None for p in model.base_detector.parameters())
     assert any(p.grad is not None for p in model.backbone.parameters())
     assert all(torch.equal(v, before[k]) for k, v in model.base_detector.state_dict().items())
-    assert model.retained.tolist() == [True, True, False]
-    assert 'retained' in model.state_dict()  # saved with the checkpoint
+    assert 'base_labels' in model.state_dict()  # saved with the checkpoint
 
 
-def test_without_retained_classes_it_predicts_as_tfa():
-    torch.manual_seed(0)
-    model = MODELS.build(light(3, type='RetentiveTFA', frozen_parameters=[],
-                               base_bbox_head=dict(type='Shared2FCBBoxHead', scale=None))).eval()
+def test_without_retained_classes_it_predicts_as_tfa(base):
+    base_cfg, base_model = base
+    model = retentive(base_cfg, ('x', 'y', 'z'))
     inputs = torch.randn(1, 3, 64, 64)
-    with torch.no_grad():
-        got = model.predict(inputs, samples(1))[0].pred_instances
-        plain = super(type(model), model).predict(inputs, samples(1))[0].pred_instances
-    assert torch.equal(got.scores, plain.scores)
+    for loaded in (False, True):  # not loaded yet; loaded, but no base class in the space
+        if loaded:
+            model.load_base_detector(base_model.state_dict(), BASE, ('x', 'y', 'z'))
+        model.eval()
+        with torch.no_grad():
+            got = model.predict(inputs, samples(1))[0].pred_instances
+            plain = super(type(model), model).predict(inputs, samples(1))[0].pred_instances
+        assert torch.equal(got.scores, plain.scores)
+
+
+def test_base_detector_from_a_config_file_and_mismatches_named(base, tmp_path):
+    base_cfg, base_model = base
+    config = tmp_path / 'base_training.py'
+    config.write_text(f'model = {base_cfg.to_dict()!r}\n')
+    model = retentive(str(config))
+    model.load_base_detector(base_model.state_dict(), BASE, ALL)
+    assert model.base_labels.tolist() == [0, 1]
+    with pytest.raises(ValueError, match='3 classes, base_detector is built for 2'):
+        model.load_base_detector(base_model.state_dict(), ALL, ALL)
+
+
+def test_fine_tuned_detector_trains_as_tfa_with_the_same_seed(base):
+    """Building the base branch draws nothing from torch's random stream."""
+    base_cfg, _ = base
+    torch.manual_seed(3)
+    tfa = MODELS.build(light(3, type='TFA', frozen_parameters=[]))
+    next_draw = torch.randn(4)
+    torch.manual_seed(3)
+    model = MODELS.build(light(3, type='RetentiveTFA', frozen_parameters=[],
+                               base_detector=base_cfg))
+    assert torch.equal(torch.randn(4), next_draw)
+    tfa_state = tfa.state_dict()
+    assert all(torch.equal(value, tfa_state[key]) for key, value in model.state_dict().items()
+               if not key.startswith(('base_detector.', 'base_labels')))

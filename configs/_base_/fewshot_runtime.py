@@ -22,11 +22,9 @@ custom_hooks = [
     dict(type='KShotSelectionHook'),
     dict(type='RNGStateHook'),
     dict(type='CheckpointClassesHook'),  # a tested checkpoint must fit the label space
+    dict(type='GTBoxScoringHook'),  # scores the GT boxes where GTBoxAccuracy evaluates
 ]
 
-# evaluation loops: see issue 19
-val_cfg = dict(type='FewShotValLoop')
-test_cfg = dict(type='FewShotTestLoop')
 
 # No `save_best`: the shipped val sets are the test sets, and selecting a checkpoint on test
 # images would report a number chosen on them.

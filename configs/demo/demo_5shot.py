@@ -9,7 +9,8 @@ _base_ = [
 
 fewshot = dict(shots=5, class_split='split1',
                base_checkpoint='work_dirs/demo/base/iter_300.pth')
-model = dict(  # the model of ./demo_base.py, all 9 classes
+model = dict(  # the model of ./demo_base.py, all 9 classes, beside it as the base branch
+    base_detector='{{ fileDirname }}/demo_base.py',
     roi_head=dict(bbox_head=dict(num_classes=9)),
     backbone=dict(frozen_stages=1),
     rpn_head=dict(anchor_generator=dict(ratios=[0.5, 1.0, 2.0])),

@@ -12,6 +12,9 @@ fewshot = dict(
     shots=5,
     class_split=dict(novel=_base_.novel_classes),
     base_checkpoint='work_dirs/neu_det/base/iter_3000.pth')
-model = dict(roi_head=dict(bbox_head=dict(num_classes=6)))  # every class (G-FSOD)
+model = dict(
+    roi_head=dict(bbox_head=dict(num_classes=6)),  # every class (G-FSOD)
+    # the frozen base branch: the base training's detector
+    base_detector='{{ fileDirname }}/../base_training/faster-rcnn_r18-light-fpn_neu-det_base.py')
 train_dataloader = dict(dataset=dict(pipeline=_base_.finetune_pipeline))
 default_hooks = dict(checkpoint=dict(interval=100000), logger=dict(interval=50))

@@ -7,6 +7,7 @@ _base_ = ['./retentive-tfa_r18-light-fpn_neu-det_5shot.py']
 
 fewshot = dict(base_checkpoint='work_dirs/neu_det/r50_base/iter_3000.pth')
 model = dict(
+    base_detector='{{ fileDirname }}/../base_training/faster-rcnn_r50-fpn_neu-det_base.py',
     backbone=dict(depth=50, frozen_stages=1),
     neck=dict(in_channels=[256, 512, 1024, 2048], out_channels=256),
     rpn_head=dict(in_channels=256, feat_channels=256),

@@ -2,7 +2,8 @@
 
 ``fewshot = dict(setting='gfsod', class_split='split1', shots=5, seed=0)`` at the top level of
 a config reaches every ``FewShotDataset`` of its dataloaders (the k-shot keys the training set
-only), the box head's ``num_classes`` (the label space, resolved from the config alone) and
+only), the box head's ``num_classes`` (the label space, resolved from the config alone), a
+``model.base_detector``'s (a config file is read: the ``'base'`` setting's label space) and
 ``FewShotSurgeryHook`` (``base_checkpoint``); mmdet's own ``tools/train.py`` builds it through
 ``runner_type='mmdet.FewShotRunner'``.
 """
@@ -120,7 +121,23 @@ def apply_fewshot_settings(cfg: Config) -> Config:
     space = config_label_space(cfg)
     if space is not None:
         set_num_classes(cfg.model, space.num_classes)
+        _resolve_base_detector(cfg)
     return cfg
+
+
+def _resolve_base_detector(cfg: Config) -> None:
+    """Give ``model.base_detector`` (a base training config file, or a model config), if
+    the model has one, the label space of the ``'base'`` setting: the base checkpoint's."""
+    base_detector = cfg.model.get('base_detector')
+    if base_detector is None:
+        return
+    if isinstance(base_detector, str):
+        base_detector = cfg.model['base_detector'] = Config.fromfile(base_detector)['model']
+    dataset_cfg = next(dataset for key in LOADERS if cfg.get(key)
+                       for dataset in iter_dataset_cfgs(cfg[key].get('dataset')))
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+        base = fewshot_label_space(dataset_cfg['dataset'], dataset_cfg.get('class_split'), 'base')
+    set_num_classes(base_detector, base.num_classes)
 
 
 def set_num_classes(model_cfg: ConfigDict, num_classes: int) -> None:

@@ -1,95 +1,83 @@
-"""RetentiveTFA: a fine-tuned detector that keeps the base detector's own base-class detections.
-
-Generalized few-shot detection asks for new classes without forgetting the old ones. Fine-tuning
-on k shots per class adapts the features to the novel classes and, with them, changes the base
-classes' detections (measured on NEU-DET: docs/results.md). Retentive R-CNN (Fan et al.,
-"Generalized Few-shot Object Detection without Forgetting", CVPR 2021) keeps the base detector
-unchanged beside the fine-tuned one and takes its detections for the base classes. This is that
-idea in its simplest form: a frozen copy of the base detector runs beside the fine-tuned detector;
-base-class detections come from the copy (so base AP is the base detector's), novel-class
-detections from the fine-tuned detector. The price is a second forward pass at inference.
-"""
+"""RetentiveTFA: a fine-tuned detector beside the frozen base detector, whose base-class
+detections are kept (after Retentive R-CNN, Fan et al., "Generalized Few-shot Object Detection
+without Forgetting", CVPR 2021)."""
 import copy
-from typing import Any, Mapping, Optional, Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence, Union
 
 import torch
+from mmengine.config import Config
 from mmengine.structures import InstanceData
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
+from mmdet.utils import ConfigType
 from .tfa import TFA
-
-#: What the base branch's logits of the non-retained classes become: exp() underflows to 0.
-_MASKED_LOGIT = -1e4
 
 
 @MODELS.register_module()
 class RetentiveTFA(TFA):
-    """:class:`TFA` plus a frozen copy of the base detector whose base-class detections are kept.
+    """:class:`TFA` beside a frozen base detector whose base-class detections are kept.
 
-    The base branch (``self.base_detector``) is a Faster R-CNN of the same architecture with
-    ``base_bbox_head`` as its box head (the base training's head, e.g. mmdet's
-    ``Shared2FCBBoxHead``), sized to the label space. :class:`FewShotSurgeryHook` loads the base
-    checkpoint into it, rows by class name, and marks the classes the checkpoint knows as
-    retained (``retained``, a buffer saved with the model). The branch's logits of the other
-    classes are masked, so its softmax equals the base detector's over its own classes, and its
-    detections are the base detector's. At inference the detections are the fine-tuned
-    detector's for the classes not retained (novel) and the base branch's for the retained ones
-    (base): at most ``max_per_img`` of each, so COCO's per-class limit sees every detection of
-    both. Training trains the fine-tuned detector only (the base branch has no gradient and stays
-    in eval mode). Without retained classes (before the surgery) it predicts as :class:`TFA`.
-    ``GTBoxAccuracy`` scores ground-truth boxes with the fine-tuned detector's box head (the
-    base branch has its own classifier, not consulted there).
+    The base branch is the base training's detector, in its own label space. Its weights
+    come from the base checkpoint through :meth:`load_base_detector` (called by
+    ``FewShotSurgeryHook``), which also maps its classes onto this detector's by name; it is
+    never initialised otherwise (building it draws nothing from torch's random stream, so the
+    fine-tuned detector trains as :class:`TFA` would), gets no gradient and stays in eval
+    mode. At inference, the detections of the classes the base detector knows (retained) are
+    its own, those of the other (novel) classes the fine-tuned detector's; each branch keeps at
+    most its ``max_per_img``. Before :meth:`load_base_detector` it predicts as :class:`TFA`.
 
     Args:
-        base_bbox_head (dict): Overrides of the box head config for the base branch; a key
-            set to None is removed. E.g. ``dict(type='Shared2FCBBoxHead', scale=None)`` when
-            the fine-tuned head is a cosine head and the base training's was mmdet's.
-        **kwargs: The arguments of :class:`TFA` (``frozen_parameters``,
-            ``backbone_grad_scale``) and of mmdet's ``FasterRCNN``.
+        base_detector (str | dict): The base training's config file (its ``model`` is built,
+            as mmdet's ``KnowledgeDistillationSingleStageDetector`` builds its teacher) or
+            the base detector's model config.
+        **kwargs: The arguments of :class:`TFA`.
     """
 
-    def __init__(self, base_bbox_head: Optional[dict] = None, **kwargs: Any) -> None:
-        base_cfg = copy.deepcopy({key: value for key, value in kwargs.items()
-                                  if key not in ('frozen_parameters', 'backbone_grad_scale',
-                                                 'init_cfg')})
+    def __init__(self, base_detector: Union[str, ConfigType], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        head = dict(base_cfg['roi_head']['bbox_head'], **(base_bbox_head or {}))
-        base_cfg['roi_head']['bbox_head'] = {k: v for k, v in head.items() if v is not None}
-        base_cfg.pop('data_preprocessor', None)  # inputs arrive preprocessed
-        self.base_detector = MODELS.build(dict(base_cfg, type='FasterRCNN'))
+        if isinstance(base_detector, (str, Path)):
+            base_detector = Config.fromfile(base_detector)['model']
+        with torch.random.fork_rng(devices=[]):  # its init draws leave the stream alone
+            self.base_detector = MODELS.build(base_detector)
         self.base_detector.requires_grad_(False)
-        num_classes = self.roi_head.bbox_head.num_classes
-        if self.base_detector.roi_head.bbox_head.num_classes != num_classes:
-            raise ValueError('RetentiveTFA: base_bbox_head must keep num_classes '
-                             f'({num_classes}): both branches share the label space')
-        self.register_buffer('retained', torch.zeros(num_classes, dtype=torch.bool))
-        self.base_detector.roi_head.bbox_head.fc_cls.register_forward_hook(self._mask_logits)
-
-    def _mask_logits(self, module: nn.Module, args: Any, logits: Tensor) -> Tensor:
-        """Forward hook of the base branch's classifier: mask the classes not retained."""
-        masked = torch.cat([~self.retained, self.retained.new_zeros(1)])  # background kept
-        return logits.masked_fill(masked, _MASKED_LOGIT)
+        self.base_detector.is_init = True  # mmengine's init_weights skips it: weights are loaded
+        num_base = _num_classes(self.base_detector)
+        # per class of the base detector: its label in this detector's label space, or -1
+        self.register_buffer('base_labels', torch.full((num_base,), -1, dtype=torch.long))
 
     def load_base_detector(self, state_dict: Mapping[str, Tensor],
-                           retained_classes: Sequence[bool]) -> None:
-        """Load the base branch and set the retained classes (done by the surgery hook).
+                           base_classes: Sequence[str], classes: Sequence[str]) -> None:
+        """Load the base branch and map its classes onto the label space by name.
 
         Args:
-            state_dict (Mapping[str, Tensor]): The base detector's weights, its box head's last
-                layers already mapped onto the label space (names without a prefix).
-            retained_classes (Sequence[bool]): Per class of the label space, whether the base
-                branch's detections of it are kept (the classes the base checkpoint knows).
+            state_dict (Mapping[str, Tensor]): The base checkpoint's weights.
+            base_classes (Sequence[str]): The base checkpoint's classes, in its label order.
+            classes (Sequence[str]): This detector's label space.
 
         Raises:
-            RuntimeError: A weight of the base branch is missing or does not fit.
+            ValueError: If the number of base classes differs from the base branch's.
+            RuntimeError: If a weight of the base branch is missing or does not fit.
         """
-        if len(retained_classes) != len(self.retained):
-            raise ValueError(f'RetentiveTFA: {len(retained_classes)} retained flags for '
-                             f'{len(self.retained)} classes')
+        if len(base_classes) != len(self.base_labels):
+            raise ValueError(f'RetentiveTFA: the base checkpoint has {len(base_classes)} '
+                             f'classes, base_detector is built for {len(self.base_labels)}')
         self.base_detector.load_state_dict(dict(state_dict), strict=True)
-        self.retained.copy_(torch.as_tensor(list(retained_classes), dtype=torch.bool))
+        labels = [classes.index(name) if name in classes else -1 for name in base_classes]
+        self.base_labels.copy_(torch.as_tensor(labels, dtype=torch.long))
+
+    def retained(self) -> Tensor:
+        """Per class of the label space, whether the base branch's detections are kept.
+
+        Returns:
+            Tensor: Shape (num_classes,), bool.
+        """
+        retained = torch.zeros(self.roi_head.bbox_head.num_classes, dtype=torch.bool,
+                               device=self.base_labels.device)
+        retained[self.base_labels[self.base_labels >= 0]] = True
+        return retained
 
     def train(self, mode: bool = True) -> 'RetentiveTFA':
         """Set the training mode; the base branch stays in eval mode."""
@@ -99,8 +87,7 @@ class RetentiveTFA(TFA):
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
-        """Detections of the novel classes from the fine-tuned detector, of the base classes
-        from the base branch.
+        """Novel-class detections of the fine-tuned detector, base-class ones of the base branch.
 
         Args:
             batch_inputs (Tensor): Images, shape (N, C, H, W).
@@ -110,14 +97,26 @@ class RetentiveTFA(TFA):
         Returns:
             list[DetDataSample]: The samples with ``pred_instances``, sorted by score.
         """
-        if not bool(self.retained.any()):
+        retained = self.retained()
+        if not bool(retained.any()):
             return super().predict(batch_inputs, batch_data_samples, rescale=rescale)
         base_samples = copy.deepcopy(batch_data_samples)  # predict() fills the samples it gets
         samples = super().predict(batch_inputs, batch_data_samples, rescale=rescale)
         base_samples = self.base_detector.predict(batch_inputs, base_samples, rescale=rescale)
         for sample, base_sample in zip(samples, base_samples):
             ours, theirs = sample.pred_instances, base_sample.pred_instances
-            merged = InstanceData.cat([ours[~self.retained[ours.labels]],
-                                       theirs[self.retained[theirs.labels]]])
+            theirs.labels = self.base_labels[theirs.labels]
+            merged = InstanceData.cat([ours[~retained[ours.labels]], theirs[theirs.labels >= 0]])
             sample.pred_instances = merged[merged.scores.argsort(descending=True)]
         return samples
+
+
+def _num_classes(detector: torch.nn.Module) -> int:
+    """The number of classes of a two-stage (``roi_head.bbox_head``) or one-stage
+    (``bbox_head``) mmdet detector."""
+    head = getattr(getattr(detector, 'roi_head', None), 'bbox_head', None) \
+        or getattr(detector, 'bbox_head', None)
+    if head is None or not hasattr(head, 'num_classes'):
+        raise TypeError(f'RetentiveTFA: base_detector: {type(detector).__name__} has no '
+                        'roi_head.bbox_head or bbox_head with num_classes')
+    return head.num_classes

@@ -5,9 +5,6 @@ Examples::
     # base rows copied by name, novel rows drawn from N(0, 0.01)
     python tools/fewshot/ckpt_surgery.py randinit base.pth --classes-file all_classes.txt \
         --novel-classes-file novel_classes.txt --out base_surgery.pth
-    # base rows from the base model, novel rows from a model fine-tuned on the novel classes
-    python tools/fewshot/ckpt_surgery.py combine base.pth novel.pth --classes-file all_classes.txt \
-        --out combined.pth
     # drop the last layers (the fine-tuned model initialises its own)
     python tools/fewshot/ckpt_surgery.py remove base.pth --classes-file novel_classes.txt \
         --out base_remove.pth
@@ -41,10 +38,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description='Map the box head of mmengine checkpoints onto a new class list by '
         'class name (meta.dataset_meta.classes).')
     parser.add_argument('method', choices=SURGERY_METHODS,
-                        help='randinit: novel rows from N(0, std); combine: rows from '
-                        'several checkpoints; remove: drop the last layers')
-    parser.add_argument('checkpoints', nargs='+',
-                        help='the base checkpoint (then, for combine, the novel one(s))')
+                        help='randinit: novel rows from N(0, std); remove: drop the last '
+                        'layers')
+    parser.add_argument('checkpoint', help='the base checkpoint')
     classes = parser.add_mutually_exclusive_group(required=True)
     classes.add_argument('--classes', nargs='+', help='the target class names, in order')
     classes.add_argument('--classes-file', help='a file with one target class per line')
@@ -89,12 +85,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         dst = args.classes or read_class_file(args.classes_file)
         novel = args.novel_classes or (read_class_file(args.novel_classes_file)
                                        if args.novel_classes_file else None)
-        sources = [load_surgery_source(path) for path in args.checkpoints]
-        state = surgery(sources, dst, args.method, novel_classes=novel, seed=args.seed,
+        state = surgery(load_surgery_source(args.checkpoint), dst, args.method, novel_classes=novel, seed=args.seed,
                         std=args.std, head_prefix=args.head_prefix)
         meta = dict(
             dataset_meta=dict(classes=list(dst)),
-            surgery=dict(method=args.method, checkpoints=list(args.checkpoints),
+            surgery=dict(method=args.method, checkpoint=args.checkpoint,
                          seed=args.seed, std=args.std))
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with atomic_write(args.out, 'wb') as file:

@@ -2,5 +2,5 @@
 _base_ = ['./tfa_r18-light-fpn.py']
 
 fewshot = dict(unselected='keep')
-model = dict(type='RetentiveTFA', frozen_parameters=[],
-             base_bbox_head=dict(type='Shared2FCBBoxHead', scale=None))
+# base_detector: each config names its base training config (its model is the frozen branch)
+model = dict(type='RetentiveTFA', frozen_parameters=[])

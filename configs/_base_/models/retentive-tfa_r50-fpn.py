@@ -8,8 +8,5 @@
 _base_ = ['./tfa_r50-fpn.py']
 
 fewshot = dict(unselected='keep')
-model = dict(
-    type='RetentiveTFA',
-    frozen_parameters=[],
-    # the base detector's own box head (mmdet's, trained in base training)
-    base_bbox_head=dict(type='Shared2FCBBoxHead', scale=None))
+# base_detector: each config names its base training config (its model is the frozen branch)
+model = dict(type='RetentiveTFA', frozen_parameters=[])

@@ -2,6 +2,8 @@
 # 0.02, x0.1 at 8k and 10.5k: base training; fine-tuning configs set their own iterations.
 max_iters = 12000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=2000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001))

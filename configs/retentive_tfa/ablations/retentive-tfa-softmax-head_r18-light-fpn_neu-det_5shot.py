@@ -4,7 +4,8 @@
 # copied) and augmentation.
 _base_ = ['../../finetune/finetune_r18-light-fpn_neu-det_5shot.py']
 
-model = dict(type='RetentiveTFA', frozen_parameters=[])
+model = dict(type='RetentiveTFA', frozen_parameters=[], base_detector='{{ fileDirname }}/'
+             '../../base_training/faster-rcnn_r18-light-fpn_neu-det_base.py')
 custom_hooks = [
     *_base_.custom_hooks[:-1],
     dict(type='FewShotSurgeryHook', checkpoint='', method='randinit'),
