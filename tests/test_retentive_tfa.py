@@ -145,3 +145,11 @@ def test_fine_tuned_detector_trains_as_tfa_with_the_same_seed(base):
     tfa_state = tfa.state_dict()
     assert all(torch.equal(value, tfa_state[key]) for key, value in model.state_dict().items()
                if not key.startswith(('base_detector.', 'base_labels')))
+
+
+def test_both_branches_predict_with_the_detectors_test_cfg(base):
+    base_cfg, base_model = base
+    base_cfg = base_cfg.copy()
+    base_cfg.test_cfg = dict(base_cfg.test_cfg, rcnn=dict(base_cfg.test_cfg.rcnn, score_thr=0.9))
+    model = retentive(base_cfg)
+    assert model.base_detector.roi_head.test_cfg.score_thr == 0.0  # the detector's

@@ -26,8 +26,9 @@ class RetentiveTFA(TFA):
     never initialised otherwise (building it draws nothing from torch's random stream, so the
     fine-tuned detector trains as :class:`TFA` would), gets no gradient and stays in eval
     mode. At inference, the detections of the classes the base detector knows (retained) are
-    its own, those of the other (novel) classes the fine-tuned detector's; each branch keeps at
-    most its ``max_per_img``. Before :meth:`load_base_detector` it predicts as :class:`TFA`.
+    its own, those of the other (novel) classes the fine-tuned detector's; both branches predict
+    with this detector's ``test_cfg``, each keeping at most its ``max_per_img``. Before
+    :meth:`load_base_detector` it predicts as :class:`TFA`.
 
     Args:
         base_detector (str | dict): The base training's config file (its ``model`` is built,
@@ -40,6 +41,8 @@ class RetentiveTFA(TFA):
         super().__init__(**kwargs)
         if isinstance(base_detector, (str, Path)):
             base_detector = Config.fromfile(base_detector)['model']
+        # one test_cfg (score threshold, NMS, detections per image) for every detection
+        base_detector = dict(base_detector, test_cfg=kwargs.get('test_cfg'))
         with torch.random.fork_rng(devices=[]):  # its init draws leave the stream alone
             self.base_detector = MODELS.build(base_detector)
         self.base_detector.requires_grad_(False)
