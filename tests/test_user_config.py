@@ -43,3 +43,24 @@ def test_one_file_config_builds_on_the_users_coco_data(tmp_path: Path,
     model = MODELS.build(model_cfg)
     assert cfg.model.roi_head.bbox_head.num_classes == len(CLASSES)
     assert model.roi_head.bbox_head.num_classes == len(CLASSES)
+    # the frozen base branch is the base training's detector, sized to the 3 base classes
+    assert cfg.model.base_detector.roi_head.bbox_head.num_classes == 3
+    assert model.base_detector.roi_head.bbox_head.num_classes == 3
+
+
+def test_base_training_config_on_the_users_coco_data(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 1, configs/examples/my_coco_base.py: every instance of the 3 base classes."""
+    data = tmp_path / 'data' / 'my_parts'
+    write_coco(str(data), 'train', 12, 0, classes=CLASSES)
+    write_coco(str(data), 'test', 4, 1, classes=CLASSES)
+    monkeypatch.chdir(tmp_path)
+    init_default_scope('mmdet')
+    cfg = apply_fewshot_settings(Config.fromfile(str(ROOT / 'configs/examples/my_coco_base.py')))
+    train_set = DATASETS.build(cfg.train_dataloader.dataset)
+    assert train_set.metainfo['classes'] == CLASSES[:3]
+    assert cfg.model.roi_head.bbox_head.num_classes == 3
+    labels = {instance['bbox_label'] for index in range(len(train_set))
+              for instance in train_set.get_data_info(index)['instances']
+              if not instance['ignore_flag']}
+    assert labels == {0, 1, 2}  # cracks in these images are ignore regions (label -1)

@@ -2,9 +2,9 @@
 # every class) with your images, classes and novel classes.
 #   python tools/train.py configs/examples/my_coco_5shot.py \
 #       --cfg-options fewshot.base_checkpoint=work_dirs/my_coco_base/iter_12000.pth
-# Step 1, base training on the base classes (every instance), is a copy of this file over
-# ../fsdet_base.py, without `base_checkpoint` and with the base classes' `num_classes` (3);
-# for the light CPU model inherit ../demo/demo_base.py and ../demo/demo_5shot.py instead.
+# Step 1, base training on the base classes, is ./my_coco_base.py. The frozen base branch is
+# ../fsdet_base.py's model (FewShotRunner sizes it to your 3 base classes); for the light CPU
+# model inherit ../demo/demo_base.py and ../demo/demo_5shot.py instead.
 _base_ = ['../fsdet_5shot.py']
 
 data_root = 'data/my_parts/'
