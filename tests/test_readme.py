@@ -19,7 +19,8 @@ from mmengine.config import Config
 ROOT = Path(__file__).resolve().parents[1]
 #: The README and the docs it sends a reader to: their commands are checked alike.
 README = ''.join(path.read_text() for path in [
-    ROOT / 'README.md', *sorted(ROOT.glob('docs/*.md')), *sorted(ROOT.glob('configs/**/README.md'))])
+    ROOT / 'README.md', *sorted(ROOT.glob('docs/*.md')),
+    *sorted(ROOT.glob('configs/**/README.md'))])
 
 
 def shell_commands() -> list:

@@ -44,7 +44,8 @@ class _CheckedReading:
 
 
 class _CheckedCoco(_CheckedReading):
-    """``CocoDataset.load_data_list`` over a checked file (:func:`~mmfs_data.formats.coco.read_coco`)."""
+    """``CocoDataset.load_data_list`` over a checked file
+    (:func:`~mmfs_data.formats.coco.read_coco`)."""
 
     def load_data_list(self) -> List[dict]:
         """Read the checked file; mmdet's ``parse_data_info`` makes each entry.

@@ -1,17 +1,11 @@
 """Class scores of every ground-truth box, for ``GTBoxAccuracy`` (the MVREC protocol).
 
 While :class:`GTBoxScoring` is active (``GTBoxScoringHook`` activates it during validation and
-testing when the evaluator has a ``GTBoxAccuracy``), two forward hooks sit on the detector: one keeps the features of
-``extract_feat`` (the neck's output, or the backbone's without a neck), the other, after each
-``predict`` forward, feeds each image's ground-truth boxes as RoIs to the RoI head and attaches
-their class scores to the data samples. The backbone runs once per batch; the
-detections are those of the normal ``val_step``/``test_step``.
-
-Under test-time augmentation (``tools/test.py --tta``: the model is a ``BaseTTAModel`` such as
-mmdet's ``DetTTAModel`` wrapping the detector), the wrapped detector is hooked: every view of
-an image is scored with the ground-truth boxes mapped into that view (resized, and flipped as
-the view is), and the image's scores are the mean of its views' scores, as its detections are
-merged from every view.
+testing when the evaluator has a ``GTBoxAccuracy``), one forward hook keeps the features of
+``extract_feat`` and another, after each ``predict`` forward, feeds each image's ground-truth
+boxes as RoIs to the RoI head and attaches their class scores to the data samples: the backbone
+runs once per batch. Under test-time augmentation the wrapped detector is hooked and an image's
+scores are the mean of its views' (each view's boxes resized and flipped as the view is).
 """
 from types import TracebackType
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Type

@@ -1,6 +1,7 @@
-"""Methods compared side by side, one ``tools/fewshot/run_seeds.py`` work dir each: per (shots, method)
-and metric, the mean over seeds with its 95% CI (:mod:`.stats`) in percent, and the **paired**
-difference to the anchor method over the seeds both ran (the same k-shot draws)."""
+"""Methods compared side by side, one ``tools/fewshot/run_seeds.py`` work dir each: per
+(shots, method) and metric, the mean over seeds with its 95% CI (:mod:`.stats`) in percent,
+and the **paired** difference to the anchor method over the seeds both ran (the same k-shot
+draws)."""
 import glob
 import math
 import os.path as osp

@@ -85,7 +85,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         dst = args.classes or read_class_file(args.classes_file)
         novel = args.novel_classes or (read_class_file(args.novel_classes_file)
                                        if args.novel_classes_file else None)
-        state = surgery(load_surgery_source(args.checkpoint), dst, args.method, novel_classes=novel, seed=args.seed,
+        state = surgery(load_surgery_source(args.checkpoint), dst, args.method,
+                        novel_classes=novel, seed=args.seed,
                         std=args.std, head_prefix=args.head_prefix)
         meta = dict(
             dataset_meta=dict(classes=list(dst)),
