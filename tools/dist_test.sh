@@ -1,26 +1,7 @@
 #!/usr/bin/env bash
-# MMDetection's tools/dist_test.sh, with torchrun (torch.distributed.launch is deprecated):
+# MMDetection's tools/dist_test.sh, with torchrun as tools/dist_train.sh runs it:
 #   tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
 # GPUS processes per node (CPU processes on a machine without GPUs); NNODES, NODE_RANK,
 # MASTER_ADDR and PORT from the environment, as mmdet's.
 
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
-PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-python -m torch.distributed.run \
-    --nnodes=$NNODES \
-    --node_rank=$NODE_RANK \
-    --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$GPUS \
-    --master_port=$PORT \
-    "$(dirname "$0")/test.py" \
-    "$CONFIG" \
-    "$CHECKPOINT" \
-    --launcher pytorch \
-    "${@:4}"
+TOOL=test.py TOOL_ARGS="$2" exec "$(dirname "$0")/dist_train.sh" "$1" "$3" "${@:4}"

@@ -2,7 +2,8 @@
 # MMDetection's tools/dist_train.sh, with torchrun (torch.distributed.launch is deprecated):
 #   tools/dist_train.sh CONFIG GPUS [train.py options]
 # GPUS processes per node (CPU processes on a machine without GPUs); NNODES, NODE_RANK,
-# MASTER_ADDR and PORT from the environment, as mmdet's.
+# MASTER_ADDR and PORT from the environment, as mmdet's. tools/dist_test.sh runs test.py
+# through it (TOOL, TOOL_ARGS).
 
 CONFIG=$1
 GPUS=$2
@@ -18,6 +19,7 @@ python -m torch.distributed.run \
     --master_addr=$MASTER_ADDR \
     --nproc_per_node=$GPUS \
     --master_port=$PORT \
-    "$(dirname "$0")/train.py" \
+    "$(dirname "$0")/${TOOL:-train.py}" \
     "$CONFIG" \
+    ${TOOL_ARGS} \
     --launcher pytorch "${@:3}"

@@ -1,29 +1,7 @@
 #!/usr/bin/env bash
-# MMDetection's tools/slurm_test.sh:
+# MMDetection's tools/slurm_test.sh, with srun as tools/slurm_train.sh runs it:
 #   tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py options]
 # GPUS (tasks), GPUS_PER_NODE, CPUS_PER_TASK and SRUN_ARGS from the environment, as mmdet's;
 # GPUS_PER_NODE=0 asks for no GPUs: GPUS tasks on one node test on CPU (gloo).
 
-set -x
-
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-CHECKPOINT=$4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-GRES="--gres=gpu:${GPUS_PER_NODE}"
-[ "$GPUS_PER_NODE" -eq 0 ] && GRES="" && GPUS_PER_NODE=$GPUS
-
-PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-srun -p ${PARTITION} \
-    --job-name=${JOB_NAME} \
-    ${GRES} \
-    --ntasks=${GPUS} \
-    --ntasks-per-node=${GPUS_PER_NODE} \
-    --cpus-per-task=${CPUS_PER_TASK} \
-    --kill-on-bad-exit=1 \
-    ${SRUN_ARGS} \
-    python -u "$(dirname "$0")/test.py" ${CONFIG} ${CHECKPOINT} --launcher="slurm" "${@:5}"
+TOOL=test.py TOOL_ARGS="$4" exec "$(dirname "$0")/slurm_train.sh" "$@"

@@ -3,6 +3,7 @@
 #   tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]
 # GPUS (tasks), GPUS_PER_NODE, CPUS_PER_TASK and SRUN_ARGS from the environment, as mmdet's;
 # GPUS_PER_NODE=0 asks for no GPUs: GPUS tasks on one node train on CPU (gloo).
+# tools/slurm_test.sh runs test.py through it (TOOL, TOOL_ARGS in place of --work-dir).
 
 set -x
 
@@ -26,4 +27,5 @@ srun -p ${PARTITION} \
     --cpus-per-task=${CPUS_PER_TASK} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    python -u "$(dirname "$0")/train.py" ${CONFIG} --work-dir=${WORK_DIR} --launcher="slurm" "${@:5}"
+    python -u "$(dirname "$0")/${TOOL:-train.py}" ${CONFIG} ${TOOL_ARGS:---work-dir=${WORK_DIR}} \
+    --launcher="slurm" "${@:5}"
