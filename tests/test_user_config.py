@@ -15,17 +15,23 @@ ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ('scratch', 'dent', 'stain', 'crack')  # the config's classes; 'crack' is novel
 
 
-def test_one_file_config_builds_on_the_users_coco_data(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Written where the config's `data_root` points (data/my_parts/, train.json and test.json
-    with images/), the user's data builds as the config states it: their classes, their
-    base/novel split, 5 shots of every class, and a box head of as many classes."""
+def users_config(config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 train_images: int) -> Config:
+    """A user's COCO data where the example configs' `data_root` points (data/my_parts/,
+    train.json and test.json with images/), and the example config over it, resolved."""
     data = tmp_path / 'data' / 'my_parts'
-    write_coco(str(data), 'train', 24, 0, classes=CLASSES)
+    write_coco(str(data), 'train', train_images, 0, classes=CLASSES)
     write_coco(str(data), 'test', 8, 1, classes=CLASSES)
     monkeypatch.chdir(tmp_path)
     init_default_scope('mmdet')
-    cfg = apply_fewshot_settings(Config.fromfile(str(ROOT / 'configs/examples/my_coco_5shot.py')))
+    return apply_fewshot_settings(Config.fromfile(str(ROOT / 'configs/examples' / config)))
+
+
+def test_one_file_config_builds_on_the_users_coco_data(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's data builds as the config states it: their classes, their base/novel split,
+    5 shots of every class, and a box head of as many classes."""
+    cfg = users_config('my_coco_5shot.py', tmp_path, monkeypatch, train_images=24)
 
     train_set = DATASETS.build(cfg.train_dataloader.dataset)
     test_set = DATASETS.build(cfg.test_dataloader.dataset)
@@ -51,12 +57,7 @@ def test_one_file_config_builds_on_the_users_coco_data(tmp_path: Path,
 def test_base_training_config_on_the_users_coco_data(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Step 1, configs/examples/my_coco_base.py: every instance of the 3 base classes."""
-    data = tmp_path / 'data' / 'my_parts'
-    write_coco(str(data), 'train', 12, 0, classes=CLASSES)
-    write_coco(str(data), 'test', 4, 1, classes=CLASSES)
-    monkeypatch.chdir(tmp_path)
-    init_default_scope('mmdet')
-    cfg = apply_fewshot_settings(Config.fromfile(str(ROOT / 'configs/examples/my_coco_base.py')))
+    cfg = users_config('my_coco_base.py', tmp_path, monkeypatch, train_images=12)
     train_set = DATASETS.build(cfg.train_dataloader.dataset)
     assert train_set.metainfo['classes'] == CLASSES[:3]
     assert cfg.model.roi_head.bbox_head.num_classes == 3
