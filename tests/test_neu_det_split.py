@@ -26,7 +26,7 @@ def test_ids_must_name_their_class():
 
 
 def test_the_shipped_lists_follow_the_rule():
-    lists = Path(__file__).resolve().parents[1] / 'configs' / 'neu_det' / 'splits'
+    lists = Path(__file__).resolve().parents[1] / 'configs' / '_base_' / 'datasets' / 'neu_det_splits'
     train = lists.joinpath('train.txt').read_text().split()
     test = lists.joinpath('test.txt').read_text().split()
     assert (len(train), len(test)) == (1440, 360)
