@@ -1,0 +1,31 @@
+"""No shipped config chooses a checkpoint on test images: a config that keeps the best
+checkpoint (``save_best``) validates on a set other than its test set."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / 'configs').rglob('*.py')
+                 if '_base_' not in p.parts)
+
+
+def _images(loader: dict) -> list:
+    """What a dataloader's dataset reads: (type, data_root, ann_file, data_prefix) at every
+    level of its wrappers."""
+    found, dataset = [], loader.get('dataset')
+    while isinstance(dataset, dict):
+        found.append(tuple(str(dataset.get(key)) for key in
+                           ('type', 'data_root', 'ann_file', 'data_prefix')))
+        dataset = dataset.get('dataset')
+    return found
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_best_checkpoint_is_never_chosen_on_the_test_set(config):
+    cfg = Config.fromfile(str(ROOT / config))
+    save_best = ((cfg.get('default_hooks') or {}).get('checkpoint') or {}).get('save_best')
+    if save_best:
+        assert _images(cfg.val_dataloader) != _images(cfg.test_dataloader), (
+            f'{config}: default_hooks.checkpoint.save_best={save_best!r} chooses the '
+            'checkpoint on the test set (val_dataloader reads the test images)')
