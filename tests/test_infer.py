@@ -204,3 +204,34 @@ def test_infer_writes_labelme_files_with_test_py_boxes(
     assert tool['main']([str(dumped), str(checkpoint), str(inputs), '--out-dir', str(out)]) == 1
     assert f'infer: error: {inputs / "broken.png"}: not a readable image (1 of {len(names) + 1}' \
         in capsys.readouterr().err
+
+
+def test_infer_sizes_retentive_tfas_base_branch_from_the_checkpoint(
+        tool: dict, demo_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A RetentiveTFA checkpoint whose base branch knows 3 classes, inferred with a config
+    whose base_detector file states 6 (a user's config over the demo's): the branch is built
+    as saved, every weight loads."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmfs_plugin.engine.fewshot_runner import set_num_classes
+    config = str(ROOT / 'configs' / 'demo' / 'demo_5shot.py')
+    cfg = Config.fromfile(config)
+    classes = [f'class{i}' for i in range(9)]
+    base_detector = Config.fromfile(cfg.model.base_detector).model
+    set_num_classes(base_detector, 3)
+    init_default_scope('mmdet')
+    model = MODELS.build(dict(cfg.model, base_detector=base_detector))
+    model.base_labels.copy_(torch.tensor([6, 7, 8]))
+    checkpoint = tmp_path / 'retentive.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=classes))),
+               checkpoint)
+    assert tool['checkpoint_dataset_meta'](str(checkpoint))['num_base_classes'] == 3
+    image = next((demo_data / 'image' / FOLDERS[0]).glob('*.png'))
+    status = tool['main']([config, str(checkpoint), str(image), '--out-dir',
+                           str(tmp_path / 'out'), '--device', 'cpu'])
+    out = capsys.readouterr()
+    assert status == 0, out.err
+    assert 'size mismatch' not in out.out + out.err

@@ -42,6 +42,8 @@ def test_label_space_errors():
         resolve_label_space(CLASSES, None, 'fsod')
     with pytest.raises(ValueError, match='not among the dataset classes'):
         resolve_label_space(CLASSES, dict(novel=['hole']), 'gfsod')
+    with pytest.raises(ValueError, match=r"\['crak'\] are not among .*'crak': did you mean 'crack'\?"):
+        resolve_label_space(CLASSES, dict(novel=['crak']), 'gfsod')
 
 
 def test_candidates_are_the_non_ignored_instances_of_the_label_space():

@@ -115,6 +115,11 @@ def save_checkpoint(path: Path, classes: list[str] | None, **kwargs) -> str:
     return str(path)
 
 
+def test_missing_checkpoint_names_the_field(tmp_path):
+    with pytest.raises(SurgeryError, match=r'nope\.pth: fewshot\.base_checkpoint: not found'):
+        load_surgery_source(str(tmp_path / 'nope.pth'))
+
+
 def test_checkpoint_without_class_names_is_refused(tmp_path):
     path = save_checkpoint(tmp_path / 'anon.pth', None)
     with pytest.raises(SurgeryError, match=r"anon\.pth: meta\['dataset_meta'\]\['classes'\]"):

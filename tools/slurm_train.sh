@@ -27,5 +27,5 @@ srun -p ${PARTITION} \
     --cpus-per-task=${CPUS_PER_TASK} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    python -u "$(dirname "$0")/${TOOL:-train.py}" ${CONFIG} ${TOOL_ARGS:---work-dir=${WORK_DIR}} \
+    ${PYTHON:-python} -u "$(dirname "$0")/${TOOL:-train.py}" ${CONFIG} ${TOOL_ARGS:---work-dir=${WORK_DIR}} \
     --launcher="slurm" "${@:5}"

@@ -2,6 +2,8 @@
 # data/my_parts/train/ and data/my_parts/test/.
 _base_ = ['./my_coco_5shot.py']
 
+model = dict(base_detector='{{ fileDirname }}/my_labelme_base.py')
+
 train_dataloader = dict(dataset=dict(dataset=dict(type='LabelmeDataset', ann_file='train/')))
 val_dataloader = dict(dataset=dict(dataset=dict(type='LabelmeDataset', ann_file='test/')))
 test_dataloader = val_dataloader

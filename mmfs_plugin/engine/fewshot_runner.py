@@ -137,10 +137,12 @@ def _resolve_base_detector(cfg: Config) -> None:
                        for dataset in iter_dataset_cfgs(cfg[key].get('dataset')))
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
         base = fewshot_label_space(dataset_cfg['dataset'], dataset_cfg.get('class_split'), 'base')
-    set_num_classes(base_detector, base.num_classes)
+    set_num_classes(base_detector, base.num_classes,
+                    "model.base_detector's: the base classes of the split")
 
 
-def set_num_classes(model_cfg: ConfigDict, num_classes: int) -> None:
+def set_num_classes(model_cfg: ConfigDict, num_classes: int, what: str = 'the label space of '
+                    'the dataset') -> None:
     """Set ``num_classes`` of every box head in a detector config: a two-stage detector's
     ``roi_head.bbox_head`` (cascades included) or a one-stage detector's ``bbox_head``; the
     detector inside a test-time-augmentation model too."""
@@ -151,7 +153,7 @@ def set_num_classes(model_cfg: ConfigDict, num_classes: int) -> None:
     for head in heads if isinstance(heads, list) else [heads]:
         if head is not None and head.get('num_classes') != num_classes:
             print_log(f'FewShotRunner: num_classes of {head.get("type")} set to '
-                      f'{num_classes} (the label space of the dataset)', logger='current')
+                      f'{num_classes} ({what})', logger='current')
             head['num_classes'] = num_classes
 
 

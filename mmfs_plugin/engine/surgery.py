@@ -57,9 +57,13 @@ def load_surgery_source(filename: str) -> SurgerySource:
         SurgerySource: Its ``state_dict`` and ``meta['dataset_meta']['classes']``.
 
     Raises:
-        SurgeryError: If the checkpoint does not name its classes.
+        SurgeryError: If the checkpoint is missing or does not name its classes.
     """
-    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+    try:
+        checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+    except FileNotFoundError as error:
+        raise SurgeryError(filename, 'fewshot.base_checkpoint',
+                           'not found: the base training checkpoint to fine-tune from') from error
     meta = checkpoint.get('meta') or {}
     classes = (meta.get('dataset_meta') or {}).get('classes')
     if not classes:

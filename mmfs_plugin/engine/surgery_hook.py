@@ -87,7 +87,13 @@ class FewShotSurgeryHook(Hook):
         missing = model.load_state_dict({k: v for k, v in state.items() if k in own},
                                         strict=False).missing_keys
         if isinstance(model, RetentiveTFA):
-            model.load_base_detector(source.state_dict, source.classes, classes)
+            try:
+                model.load_base_detector(source.state_dict, source.classes, classes)
+            except (RuntimeError, ValueError) as error:
+                raise SurgeryError(self.checkpoint, 'model.base_detector', 'the base training '
+                                   'config it names does not build the model of this '
+                                   'checkpoint (name the config the checkpoint was trained '
+                                   f'with): {str(error).splitlines()[0]} ...') from error
             retained = [name for name in source.classes if name in classes]
             runner.logger.info(f'FewShotSurgeryHook: the base branch holds {self.checkpoint}; '
                                f'its detections of {retained} are kept')

@@ -147,17 +147,21 @@ def checkpoint_dataset_meta(checkpoint: str) -> Dict[str, Any]:
         checkpoint (str): The checkpoint file (or URL mmengine can load).
 
     Returns:
-        dict: At least a non-empty ``classes``.
+        dict: At least a non-empty ``classes``; ``num_base_classes`` for a ``RetentiveTFA``
+        checkpoint.
 
     Raises:
         FieldError: If the checkpoint does not name its classes.
     """
-    meta = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu').get('meta') or {}
-    dataset_meta = meta.get('dataset_meta') or {}
+    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    dataset_meta = dict((loaded.get('meta') or {}).get('dataset_meta') or {})
     if not dataset_meta.get('classes'):
         raise FieldError(checkpoint, 'meta.dataset_meta.classes',
                          'missing or empty: the labels of the labelme shapes are the class '
                          "names the checkpoint was trained with (mmengine's Runner saves them)")
+    base_labels = (loaded.get('state_dict') or {}).get('base_labels')
+    if base_labels is not None:  # RetentiveTFA: the size of its base branch's label space
+        dataset_meta['num_base_classes'] = base_labels.numel()
     return dataset_meta
 
 
@@ -267,6 +271,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     classes = dataset_meta['classes']
     cfg = Config.fromfile(args.config)
     set_num_classes(cfg.model, len(classes))  # the checkpoint's, whatever the config says
+    if 'num_base_classes' in dataset_meta:  # RetentiveTFA's base branch, as saved
+        base_detector = cfg.model.base_detector
+        if isinstance(base_detector, str):
+            base_detector = cfg.model.base_detector = Config.fromfile(base_detector).model
+        set_num_classes(base_detector, dataset_meta['num_base_classes'])
     inferencer = DetInferencer(cfg, args.checkpoint, device=args.device,
                                palette=dataset_meta.get('palette') or 'random',
                                show_progress=False)
