@@ -153,3 +153,24 @@ def test_both_branches_predict_with_the_detectors_test_cfg(base):
     base_cfg.test_cfg = dict(base_cfg.test_cfg, rcnn=dict(base_cfg.test_cfg.rcnn, score_thr=0.9))
     model = retentive(base_cfg)
     assert model.base_detector.roi_head.test_cfg.score_thr == 0.0  # the detector's
+
+
+def test_surgery_hook_names_a_base_branch_that_does_not_fit_the_checkpoint(base, tmp_path):
+    from types import SimpleNamespace
+
+    from mmengine.logging import MMLogger
+
+    from mmfs_plugin.engine import FewShotSurgeryHook, SurgeryError
+    base_cfg, base_model = base
+    checkpoint = tmp_path / 'base.pth'
+    torch.save(dict(state_dict=base_model.state_dict(),
+                    meta=dict(dataset_meta=dict(classes=list(BASE)))), checkpoint)
+    other = light(len(BASE))
+    other.roi_head.bbox_head.fc_out_channels = 128  # not the model of the checkpoint
+    model = retentive(other)
+    runner = SimpleNamespace(iter=0, model=model, seed=0, logger=MMLogger.get_current_instance(),
+                             train_dataloader=SimpleNamespace(dataset=SimpleNamespace(
+                                 metainfo=dict(classes=ALL, novel_classes=['novel']))))
+    with pytest.raises(SurgeryError, match=r'base\.pth: model\.base_detector: the base training '
+                       r'config it names does not build the model of this checkpoint'):
+        FewShotSurgeryHook(str(checkpoint)).before_train(runner)
