@@ -25,22 +25,12 @@ from mmdet.structures.bbox import bbox2roi, bbox_flip
 class GTBoxScoring:
     """Context manager attaching ground-truth box class scores to a detector's predictions.
 
-    For every data sample predicted inside the context it sets:
-
-    - ``gt_box_labels`` (Tensor): shape (n,), the labels of the image's evaluated ground-truth
-      instances: the ``instances`` of its ``data_list`` entry (packed by ``PackDetInputs``
-      with ``'instances'`` in ``meta_keys``) that are neither ignored nor ``__ignore__``
-      regions, in their order;
-    - ``gt_box_scores`` (Tensor): shape (n, num_classes), the box head's class scores
-      (softmax, or the loss's custom activation; background left out) for those boxes,
-      mapped from the original image to the network input by the ``scale_factor`` metainfo
-      and, when the ``flip`` metainfo is set, flipped in ``img_shape`` by ``flip_direction``.
-
-    With a test-time augmentation model (a ``BaseTTAModel``), the wrapped detector is hooked
-    and every view of an image is scored; each view's data sample then carries the mean of the
-    scores of the image's views scored so far, so the merged sample carries the mean over all
-    views. The views of one batch are told apart from the next batch's by :meth:`start_batch`,
-    called before each batch.
+    Each data sample predicted inside it gets ``gt_box_labels`` (shape (n,): its evaluated
+    ``instances``, neither ignored nor ``__ignore__``, packed by ``PackDetInputs``) and
+    ``gt_box_scores`` (shape (n, num_classes): the box head's class scores of those boxes,
+    background left out, the boxes mapped to the network input by ``scale_factor`` and
+    ``flip``). Under a ``BaseTTAModel`` each view is scored and carries the mean over the
+    image's views; :meth:`start_batch` separates the batches.
 
     Args:
         model (nn.Module): A :class:`TwoStageDetector` with a :class:`StandardRoIHead`,
