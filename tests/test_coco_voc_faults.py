@@ -455,6 +455,22 @@ def test_the_class_table_says_what_is_available_and_used(tmp_path, monkeypatch):
     assert rows['total'] == ['3', '5', '2', '2', '2']  # every image read, every one kept
 
 
+def test_the_class_table_counts_the_images_that_mmdets_filter_keeps(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmfs_plugin.datasets.fewshot_dataset.print_log',
+                        lambda msg, **kwargs: logged.append(msg))
+    # image 1 holds a crack only: an ignore region in base training, dropped by filter_empty_gt
+    coco_file(tmp_path, 'train', [img(1), img(2)], [
+        ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [5, 5, 10, 10])], CRACK_DENT)
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('dent', 'crack')),
+                      class_split=dict(novel=['crack']), setting='base',
+                      filter_cfg=dict(filter_empty_gt=True))
+    assert len(dataset) == 1
+    table = next(msg for msg in logged if msg.startswith('FewShotDataset (train.json; training'))
+    rows = {line.split()[0]: line.split()[1:] for line in table.splitlines()[2:]}
+    assert rows['total'][-2:] == ['1', '1']  # one image used, one instance
+
+
 def test_the_class_table_of_many_classes_keeps_novel_rows_and_sums_the_rest():
     from mmfs_data.fewshot.summary import class_table
     classes = tuple(f'c{i}' for i in range(50))

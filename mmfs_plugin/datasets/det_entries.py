@@ -7,22 +7,30 @@ class DetEntriesMixin:
     """``filter_data`` and ``get_cat_ids`` for a ``BaseDetDataset`` whose entries hold
     ``width``, ``height`` and ``instances`` with ``bbox_label`` and ``ignore_flag``."""
 
+    def passes_filter(self, info: dict) -> bool:
+        """Whether ``filter_cfg`` keeps an entry, as mmdet's filters do (``filter_empty_gt``:
+        a non-ignored instance; ``min_size``: the shorter side); every entry in ``test_mode``.
+
+        Args:
+            info (dict): A ``data_list`` entry.
+
+        Returns:
+            bool: True if the entry is kept.
+        """
+        if self.test_mode or self.filter_cfg is None:
+            return True
+        if min(info['width'], info['height']) < self.filter_cfg.get('min_size', 0):
+            return False
+        return not (self.filter_cfg.get('filter_empty_gt', False)
+                    and all(inst['ignore_flag'] for inst in info['instances']))
+
     def filter_data(self) -> List[dict]:
-        """Filter images by ``filter_cfg`` as mmdet does (``filter_empty_gt``: no non-ignored
-        instance; ``min_size``: shorter side); nothing in ``test_mode``.
+        """Filter images by ``filter_cfg`` (:meth:`passes_filter`).
 
         Returns:
             list[dict]: The kept entries.
         """
-        if self.test_mode or self.filter_cfg is None:
-            return self.data_list
-        filter_empty_gt = self.filter_cfg.get('filter_empty_gt', False)
-        min_size = self.filter_cfg.get('min_size', 0)
-        return [
-            info for info in self.data_list
-            if min(info['width'], info['height']) >= min_size and not (
-                filter_empty_gt and all(inst['ignore_flag'] for inst in info['instances']))
-        ]
+        return [info for info in self.data_list if self.passes_filter(info)]
 
     def get_cat_ids(self, idx: int) -> List[int]:
         """Return the labels of the non-ignored instances of image ``idx`` (with repeats).

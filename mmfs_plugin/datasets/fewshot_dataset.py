@@ -245,7 +245,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         kept = apply_selection(entries, space, selected, policy)
         shots = None if self.kshot_selection is None else {
             name: len(keys) for name, keys in self.kshot_selection.selection.items()}
-        print_log(class_table(entries, kept, space, self._describe(), shots), logger='current')
+        used = [entry for entry in kept if self.passes_filter(entry)]  # as filter_data will
+        print_log(class_table(entries, used, space, self._describe(), shots), logger='current')
         return kept
 
     def _describe(self) -> str:
