@@ -564,3 +564,12 @@ def test_voc_id_lists_as_windows_writes_them_and_lines_that_are_not_ids(tmp_path
         listing.write_text(text)
         with pytest.raises(FieldError, match=r'train\.txt: ' + message):
             fewshot(voc_cfg(tmp_path, ('crack',)))
+
+
+def test_a_key_a_dataset_does_not_take_is_named_with_the_remedy(tmp_path):
+    """A user's CocoDataset dict merged into a base config's MVTecFSDataset keeps its `split`."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), split='training')
+    with pytest.raises(TypeError, match=r"FewShotDataset: dataset: CocoDataset does not take "
+                       r"one of the keys .*'split'.*_delete_=True"):
+        fewshot(cfg)

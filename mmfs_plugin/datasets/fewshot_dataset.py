@@ -43,10 +43,21 @@ def _dataset_class(cfg: Mapping[str, Any]) -> type:
 
 
 def _build(cfg: Mapping[str, Any], cls: type, **overrides: Any) -> BaseDetDataset:
-    """Instantiate ``cls`` with a config's arguments and ``overrides``."""
+    """Instantiate ``cls`` with a config's arguments and ``overrides``.
+
+    Raises:
+        TypeError: A key of the config that ``cls`` does not take, named with the remedy.
+    """
     args = {key: value for key, value in dict(cfg).items() if key not in ('type', '_scope_')}
     args.update(overrides)
-    return cls(**args)
+    try:
+        return cls(**args)
+    except TypeError as err:
+        if 'unexpected keyword argument' not in str(err):
+            raise
+        raise TypeError(f'FewShotDataset: dataset: {cls.__name__} does not take one of the '
+                        f'keys {sorted(cfg)} ({err}); a key inherited from a base '
+                        "config's dataset? Set _delete_=True in the dataset dict") from err
 
 
 def _as_cfg_list(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> List[Dict[str, Any]]:
