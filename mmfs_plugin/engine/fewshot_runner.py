@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 
 from ..compat import with_cpu_model_wrapper
 from ..datasets import FewShotDataset, fewshot_label_space
+from ..models.retentive_tfa import base_detector_config
 from mmfs_data.fewshot.label_space import LabelSpace
 from .surgery_hook import FewShotSurgeryHook
 
@@ -131,8 +132,7 @@ def _resolve_base_detector(cfg: Config) -> None:
     base_detector = cfg.model.get('base_detector')
     if base_detector is None:
         return
-    if isinstance(base_detector, str):
-        base_detector = cfg.model['base_detector'] = Config.fromfile(base_detector)['model']
+    base_detector = cfg.model['base_detector'] = base_detector_config(base_detector)
     dataset_cfg = next(dataset for key in LOADERS if cfg.get(key)
                        for dataset in iter_dataset_cfgs(cfg[key].get('dataset')))
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):

@@ -4,7 +4,7 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmdet.registry import HOOKS
 from ..models import RetentiveTFA
@@ -78,8 +78,8 @@ class FewShotSurgeryHook(Hook):
                         head_prefix=self.head_prefix,
                         reg_class_agnostic=getattr(head, 'reg_class_agnostic', None),
                         box_dim=head.bbox_coder.encode_size)
-        _check_shapes(model, state, self.checkpoint)
         own = model.state_dict()
+        _check_shapes(own, state, self.checkpoint)
         unused = [key for key in state if key.startswith(self.head_prefix) and key not in own]
         if unused:  # e.g. the classifier bias a cosine head does not have
             runner.logger.info(f'FewShotSurgeryHook: {unused} of {self.checkpoint} have no '
@@ -106,12 +106,11 @@ class FewShotSurgeryHook(Hook):
                 + (' ...' if len(missing) > 8 else ''))
 
 
-def _check_shapes(model: nn.Module, state: dict[str, Tensor], source: str) -> None:
-    """Raise if a tensor of ``state`` does not fit the model's tensor of the same name.
+def _check_shapes(own: dict[str, Tensor], state: dict[str, Tensor], source: str) -> None:
+    """Raise if a tensor of ``state`` does not fit the model's (``own``) of the same name.
 
     mmengine's ``load_state_dict(strict=False)`` would only warn and skip it.
     """
-    own = model.state_dict()
     for key, tensor in state.items():
         if key in own and own[key].shape != tensor.shape:
             raise SurgeryError(

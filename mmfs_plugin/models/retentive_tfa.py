@@ -39,8 +39,7 @@ class RetentiveTFA(TFA):
 
     def __init__(self, base_detector: Union[str, ConfigType], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(base_detector, (str, Path)):
-            base_detector = Config.fromfile(base_detector)['model']
+        base_detector = base_detector_config(base_detector)
         # one test_cfg (score threshold, NMS, detections per image) for every detection
         base_detector = dict(base_detector, test_cfg=kwargs.get('test_cfg'))
         with torch.random.fork_rng(devices=[]):  # its init draws leave the stream alone
@@ -112,6 +111,21 @@ class RetentiveTFA(TFA):
             merged = InstanceData.cat([ours[~retained[ours.labels]], theirs[theirs.labels >= 0]])
             sample.pred_instances = merged[merged.scores.argsort(descending=True)]
         return samples
+
+
+def base_detector_config(base_detector: Union[str, Path, ConfigType]) -> ConfigType:
+    """The model config of ``base_detector``: a base training config file's ``model``, or the
+    model config itself.
+
+    Args:
+        base_detector (str | Path | dict): What ``RetentiveTFA(base_detector=...)`` takes.
+
+    Returns:
+        dict: The base detector's model config.
+    """
+    if isinstance(base_detector, (str, Path)):
+        return Config.fromfile(base_detector)['model']
+    return base_detector
 
 
 def _num_classes(detector: torch.nn.Module) -> int:

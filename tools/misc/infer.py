@@ -57,6 +57,7 @@ from tqdm import tqdm
 
 import mmfs_plugin  # noqa: F401  (registers the plugin, installs the fixes)
 from mmfs_plugin.engine.fewshot_runner import set_num_classes
+from mmfs_plugin.models.retentive_tfa import base_detector_config
 from mmfs_data.errors import FieldError
 from mmfs_data.formats.labelme_writer import (LabelmePrediction, place_image,
                                                 predictions_to_labelme, write_labelme)
@@ -272,9 +273,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cfg = Config.fromfile(args.config)
     set_num_classes(cfg.model, len(classes))  # the checkpoint's, whatever the config says
     if 'num_base_classes' in dataset_meta:  # RetentiveTFA's base branch, as saved
-        base_detector = cfg.model.base_detector
-        if isinstance(base_detector, str):
-            base_detector = cfg.model.base_detector = Config.fromfile(base_detector).model
+        base_detector = cfg.model.base_detector = base_detector_config(cfg.model.base_detector)
         set_num_classes(base_detector, dataset_meta['num_base_classes'])
     inferencer = DetInferencer(cfg, args.checkpoint, device=args.device,
                                palette=dataset_meta.get('palette') or 'random',
