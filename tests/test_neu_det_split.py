@@ -27,7 +27,21 @@ def test_ids_must_name_their_class():
 
 def test_the_shipped_lists_follow_the_rule():
     lists = Path(__file__).resolve().parents[1] / 'configs' / '_base_' / 'datasets' / 'neu_det_splits'
-    train = lists.joinpath('train.txt').read_text().split()
-    test = lists.joinpath('test.txt').read_text().split()
-    assert (len(train), len(test)) == (1440, 360)
-    assert TOOL['split_ids'](train + test) == (train, test)
+    trainval, train, val, test = (lists.joinpath(f'{name}.txt').read_text().split()
+                                  for name in ('trainval', 'train', 'val', 'test'))
+    assert (len(trainval), len(train), len(val), len(test)) == (1440, 1152, 288, 360)
+    assert TOOL['split_ids'](trainval + test) == (trainval, test)
+    # val (where choices are made) is cut from trainval: never a test image, never a shot
+    assert TOOL['split_ids'](trainval, seed=TOOL['VAL_SEED']) == (train, val)
+
+
+def test_the_tool_writes_every_split(tmp_path, capsys):
+    annotations = tmp_path / 'neu' / 'VOC' / 'Annotations'
+    annotations.mkdir(parents=True)
+    for i in range(1, 51):
+        (annotations / f'patches_{i}.xml').write_text('<annotation/>')
+    assert TOOL['main']([str(tmp_path / 'neu'), str(tmp_path / 'out')]) == 0
+    sizes = {name: len((tmp_path / 'out' / f'{name}.txt').read_text().split())
+             for name in ('trainval', 'train', 'val', 'test')}
+    assert sizes == dict(trainval=40, train=32, val=8, test=10)
+    assert '40 trainval, 32 train, 8 val, 10 test images' in capsys.readouterr().out

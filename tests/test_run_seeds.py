@@ -271,13 +271,14 @@ def test_distributed_run_equals_in_process_run(demo_setup: dict) -> None:
     for launcher in ('none', 'pytorch'):
         work = demo_setup['tmp'] / f'launcher_{launcher}'
         proc = subprocess.run(
-            run_seeds_cmd(work, demo_setup['options'], '--launcher', launcher, shots=(1, ),
-                          seeds='0'), cwd=ROOT, env=env, capture_output=True, text=True)
+            run_seeds_cmd(work, demo_setup['options'], '--launcher', launcher, '--val',
+                          shots=(1, ), seeds='0'), cwd=ROOT, env=env, capture_output=True,
+            text=True)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         metrics[launcher] = json.loads(
             (work / '1shot_seed0' / 'result.json').read_text())['metrics']
-    assert 'fs/bbox_nAP50' in metrics['pytorch']
-    scores = {launcher: {k: v for k, v in m.items() if k.startswith('fs/')}
+    assert 'fs/bbox_nAP50' in metrics['pytorch'] and 'val/fs/bbox_nAP50' in metrics['pytorch']
+    scores = {launcher: {k: v for k, v in m.items() if k.startswith(('fs/', 'val/fs/'))}
               for launcher, m in metrics.items()}
     assert scores['pytorch'] == pytest.approx(scores['none'], abs=1e-4)
     assert all(m['time/train_s'] > 0 for m in metrics.values())
@@ -293,3 +294,9 @@ def test_a_config_template_names_one_config_per_number_of_shots():
     cfg = tool['build_run_config'](args, 5, 1, '/tmp/run')
     assert (cfg.fewshot.shots, cfg.fewshot.seed, cfg.train_cfg.max_iters) == (5, 1, 400)
     assert cfg.val_dataloader is None and cfg.val_evaluator is None  # tested once, at the end
+    # --val: the val set (a split of the training images) is kept, evaluated after training
+    cfg = tool['build_run_config'](tool['parse_args']([template, '--shots', '5', '--seeds', '0',
+                                                       '--val']), 5, 1, '/tmp/run')
+    assert cfg.val_dataloader.dataset.dataset.ann_file.endswith('neu_det_splits/val.txt')
+    assert cfg.test_dataloader.dataset.dataset.ann_file.endswith('neu_det_splits/test.txt')
+    assert cfg.train_cfg.val_begin > cfg.train_cfg.max_iters  # never during training

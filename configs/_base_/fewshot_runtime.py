@@ -23,6 +23,7 @@ custom_hooks = [
     dict(type='RNGStateHook'),
     dict(type='CheckpointClassesHook'),  # a tested checkpoint must fit the label space
     dict(type='GTBoxScoringHook'),  # scores the GT boxes where GTBoxAccuracy evaluates
+    dict(type='PrototypeHook'),  # DeFRCN's calibration prototypes, where the model has a pcb
 ]
 
 

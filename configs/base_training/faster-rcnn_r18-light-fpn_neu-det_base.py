@@ -10,6 +10,8 @@ _base_ = [
 ]
 
 fewshot = dict(setting='base', class_split=dict(novel=_base_.novel_classes))
+# every training image (trainval: train and val)
+train_dataloader = dict(dataset=dict(dataset=dict(ann_file=_base_.splits + 'trainval.txt')))
 model = dict(roi_head=dict(bbox_head=dict(num_classes=4)))
 
 train_cfg = dict(max_iters=3000, val_interval=1000)

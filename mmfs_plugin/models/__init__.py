@@ -1,6 +1,13 @@
-"""Models of the few-shot recipe: the cosine-similarity box head and the TFA detector."""
+"""Models of the few-shot recipe: the cosine-similarity box head, the TFA detector and its
+retentive form, and DeFRCN's gradient-decoupled heads and prototypical calibration."""
 from .cosine_sim_bbox_head import CosineSimBBoxHead, CosineSimLinear
+from .gradient_decoupled import (DecoupledRPNHead, DecoupledStandardRoIHead,
+                                 GradientDecoupledLayer)
+from .prototypical_calibration import (ClassifierRoIFeatures, DetectorRoIFeatures,
+                                       PrototypicalCalibration)
 from .retentive_tfa import RetentiveTFA
 from .tfa import TFA
 
-__all__ = ['CosineSimBBoxHead', 'CosineSimLinear', 'RetentiveTFA', 'TFA']
+__all__ = ['ClassifierRoIFeatures', 'CosineSimBBoxHead', 'CosineSimLinear', 'DecoupledRPNHead',
+           'DecoupledStandardRoIHead', 'DetectorRoIFeatures', 'GradientDecoupledLayer',
+           'PrototypicalCalibration', 'RetentiveTFA', 'TFA']

@@ -87,8 +87,8 @@ class RetentiveTFA(TFA):
         self.base_detector.eval()
         return self
 
-    def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
-                rescale: bool = True) -> SampleList:
+    def predict_detections(self, batch_inputs: Tensor, batch_data_samples: SampleList,
+                           rescale: bool = True) -> SampleList:
         """Novel-class detections of the fine-tuned detector, base-class ones of the base branch.
 
         Args:
@@ -101,9 +101,9 @@ class RetentiveTFA(TFA):
         """
         retained = self.retained()
         if not bool(retained.any()):
-            return super().predict(batch_inputs, batch_data_samples, rescale=rescale)
+            return super().predict_detections(batch_inputs, batch_data_samples, rescale=rescale)
         base_samples = copy.deepcopy(batch_data_samples)  # predict() fills the samples it gets
-        samples = super().predict(batch_inputs, batch_data_samples, rescale=rescale)
+        samples = super().predict_detections(batch_inputs, batch_data_samples, rescale=rescale)
         base_samples = self.base_detector.predict(batch_inputs, base_samples, rescale=rescale)
         for sample, base_sample in zip(samples, base_samples):
             ours, theirs = sample.pred_instances, base_sample.pred_instances

@@ -1,10 +1,14 @@
-"""Write the NEU-DET train/test split used by the NEU-DET configs (deterministic).
+"""Write the NEU-DET splits used by the NEU-DET configs (deterministic): trainval/test, and
+trainval cut into train/val.
 
 NEU-DET has no official split. The rule: the images are grouped by the class in their file name
 (``crazing_17`` -> ``crazing``; 300 each), each group's names are shuffled with the plugin's
 seeded, machine-independent shuffle (:func:`~mmfs_data.fewshot.stable_random.stable_shuffle`,
 seed 0, keyed by the group) and the first 20% (60 per group, 360 images) form the test set; the
-other 1440 images are the training set. The lists hold image ids (file stems), one per line,
+other 1440 images are ``trainval`` (base training, the full-data oracle). The same rule with
+seed 1 cuts trainval into ``val`` (48 per group, 288 images: where a few-shot choice is made)
+and ``train`` (1152 images: the pool the k shots are drawn from), so no choice ever sees a test
+image and no shot is a validation image. The lists hold image ids (file stems), one per line,
 sorted: the form of Pascal VOC's ``ImageSets/Main/*.txt``, read by mmdet's ``XMLDataset`` and by
 ``LabelmeDataset`` alike.
 
@@ -20,9 +24,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmfs_data.fewshot.stable_random import stable_shuffle
 from mmfs_data.fileio import atomic_write
 
-#: Share of each file-name group that goes to the test set.
+#: Share of each file-name group that goes to the test set (and of trainval to val).
 TEST_FRACTION = 0.2
 SEED = 0
+#: The seed of the shuffle that cuts trainval into train and val.
+VAL_SEED = 1
 
 
 def split_ids(ids: Sequence[str], test_fraction: float = TEST_FRACTION,
@@ -54,7 +60,7 @@ def split_ids(ids: Sequence[str], test_fraction: float = TEST_FRACTION,
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """List ``<root>/VOC/Annotations/*.xml`` and write ``train.txt`` and ``test.txt``.
+    """List ``<root>/VOC/Annotations/*.xml`` and write ``{trainval,train,val,test}.txt``.
 
     Args:
         argv (Sequence[str], optional): The arguments; None reads ``sys.argv``.
@@ -64,18 +70,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('root', help='the NEU-DET folder (holding VOC/Annotations)')
-    parser.add_argument('out_dir', help='where train.txt and test.txt are written')
+    parser.add_argument('out_dir', help='where trainval.txt, train.txt, val.txt and test.txt are written')
     args = parser.parse_args(argv)
     ann_dir = osp.join(args.root, 'VOC', 'Annotations')
     if not osp.isdir(ann_dir):
         parser.error(f'{ann_dir}: no such folder (expected the NEU-DET layout)')
     ids = [name[:-len('.xml')] for name in os.listdir(ann_dir) if name.endswith('.xml')]
-    train, test = split_ids(ids)
+    trainval, test = split_ids(ids)
+    train, val = split_ids(trainval, seed=VAL_SEED)
+    splits = dict(trainval=trainval, train=train, val=val, test=test)
     os.makedirs(args.out_dir, exist_ok=True)
-    for name, members in (('train', train), ('test', test)):
+    for name, members in splits.items():
         with atomic_write(osp.join(args.out_dir, f'{name}.txt'), 'w') as f:
             f.write(''.join(f'{image_id}\n' for image_id in members))
-    print(f'neu_det_split: {len(train)} training and {len(test)} test images in {args.out_dir}')
+    print('neu_det_split: ' + ', '.join(f'{len(members)} {name}' for name, members in
+                                        splits.items()) + f' images in {args.out_dir}')
     return 0
 
 

@@ -17,6 +17,10 @@ Every run (``shots``, ``seed``) is the config with ``fewshot.shots``, ``fewshot.
 ``--split``, ``--setting``) set, trained in ``WORK_DIR/<shots>shot_seed<seed>/`` and then tested
 (the config's ``test_dataloader`` and ``test_evaluator``). Its last step writes the test metrics
 to ``result.json`` in that folder, atomically (:mod:`mmfs_plugin.experiments.run_result`).
+With ``--val`` the run is also evaluated on the config's ``val_dataloader`` with its
+``val_evaluator`` (once, after training), recorded as ``val/<metric>``: where a choice (a
+schedule, a learning rate, which parts train) is made on a validation split of the training
+images, never on the test images.
 
 Resuming: a run whose ``result.json`` is valid is skipped; an invalid one is reported and the
 run is done again; a run killed during training continues from its latest checkpoint
@@ -127,6 +131,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'tools/dist_train.sh and tools/dist_test.sh with --gpus processes')
     parser.add_argument('--gpus', type=int, default=1,
                         help='processes per run with --launcher pytorch (default: 1)')
+    parser.add_argument('--val', action='store_true',
+                        help="also evaluate each run on the config's val_dataloader (a "
+                        'validation split of the training images, where choices are made), '
+                        'recorded as val/<metric>')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings (xxx=yyy), as in tools/train.py')
     args = parser.parse_args(argv)
@@ -212,8 +220,13 @@ def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: s
         cfg.fewshot.setting = args.setting
     if args.iters_per_shot:
         scale_schedule(cfg, shots * args.iters_per_shot, config)
-    # each run is tested once, at its end: no validation during training
-    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    if args.val:  # evaluated once on the val set after training, never during it
+        for key in ('val_dataloader', 'val_cfg', 'val_evaluator'):
+            if not cfg.get(key):
+                raise ValueError(f'{config}: {key}: --val needs a validation set')
+        cfg.train_cfg.val_begin = cfg.train_cfg.max_iters + 1
+    else:  # each run is tested once, at its end: no validation during training
+        cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.work_dir = run_dir
     cfg.experiment_name = run_dir_name(shots, seed)
     cfg.launcher = args.launcher
@@ -232,14 +245,15 @@ def finite_metrics(metrics: Dict[str, object]) -> Dict[str, float]:
 
 
 def train_and_test_here(cfg: Config) -> Dict[str, float]:
-    """Train and test a run in this process.
+    """Train and test a run in this process (and evaluate it on the val set where the config
+    keeps one: ``--val``).
 
     Args:
         cfg (Config): The run's config.
 
     Returns:
-        dict[str, float]: The test metrics, and the wall time of training and of testing in
-        seconds (``time/train_s``, ``time/test_s``).
+        dict[str, float]: The test metrics, the val metrics as ``val/<metric>``, and the wall
+        time of training and of testing in seconds (``time/train_s``, ``time/test_s``).
     """
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     start = time.perf_counter()
@@ -247,6 +261,8 @@ def train_and_test_here(cfg: Config) -> Dict[str, float]:
     trained = time.perf_counter()
     metrics = runner.test()
     tested = time.perf_counter()
+    if cfg.get('val_dataloader'):
+        metrics.update({f'val/{name}': value for name, value in runner.val().items()})
     del runner
     gc.collect()
     return dict(finite_metrics(metrics), **{'time/train_s': trained - start,
@@ -262,7 +278,8 @@ def train_and_test_distributed(cfg: Config, gpus: int) -> Dict[str, float]:
 
     Returns:
         dict[str, float]: The test metrics (from the JSON file tools/test.py logs, without
-        its timings) and the wall times of the two launches (``time/train_s``,
+        its timings), the val metrics as ``val/<metric>`` where the config keeps a val set
+        (``--val``), and the wall times of training and testing (``time/train_s``,
         ``time/test_s``, seconds).
     """
     run_dir = cfg.work_dir
@@ -281,14 +298,29 @@ def train_and_test_distributed(cfg: Config, gpus: int) -> Dict[str, float]:
     subprocess.run(['bash', osp.join(TOOLS, 'dist_test.sh'), config_file, checkpoint,
                     str(gpus), '--work-dir', test_dir], check=True, env=env)
     tested = time.perf_counter()
+    metrics = _logged_metrics(test_dir)
+    if cfg.get('val_dataloader'):  # the val set, tested as tools/test.py tests
+        val_config = osp.join(run_dir, 'val_config.py')
+        val_cfg = cfg.copy()
+        val_cfg.test_dataloader, val_cfg.test_evaluator = cfg.val_dataloader, cfg.val_evaluator
+        val_cfg.dump(val_config)
+        val_dir = osp.join(run_dir, 'val')
+        subprocess.run(['bash', osp.join(TOOLS, 'dist_test.sh'), val_config, checkpoint,
+                        str(gpus), '--work-dir', val_dir], check=True, env=env)
+        metrics.update({f'val/{name}': value for name, value in
+                        _logged_metrics(val_dir).items()})
+    return dict(metrics, **{'time/train_s': trained - start, 'time/test_s': tested - trained})
+
+
+def _logged_metrics(test_dir: str) -> Dict[str, float]:
+    """The metrics of the latest tools/test.py run in ``test_dir``, without its timings."""
     logs = glob.glob(osp.join(test_dir, '*', '*.json'))
     if not logs:
         raise FileNotFoundError(f'{test_dir}: no metrics file <timestamp>/<timestamp>.json')
     with open(max(logs, key=osp.getmtime), encoding='utf-8') as file:
         logged = json.load(file)
-    metrics = finite_metrics({name: value for name, value in logged.items()
-                              if name not in TIMING_KEYS})
-    return dict(metrics, **{'time/train_s': trained - start, 'time/test_s': tested - trained})
+    return finite_metrics({name: value for name, value in logged.items()
+                           if name not in TIMING_KEYS})
 
 
 def write_reports(work_dir: str, results: List[RunResult]) -> None:

@@ -1,10 +1,11 @@
 # NEU-DET (real steel-surface defects, 200x200 grayscale, 6 classes) at the native 200 px, read
 # from its labelme JSON. Data: ../shared/data/neu_det linked as data/neu_det (docs/results.md).
-# The train/test split is ./neu_det_splits/{train,test}.txt
-# (tools/dataset_converters/neu_det_split.py: per file-name class, 20% for testing by the
-# plugin's seeded shuffle; 1440 / 360 images); the novel classes (`novel_classes`, for
-# fewshot.class_split) are the two rarest (pitted_surface 432 boxes, scratches 548), the other
-# four are base.
+# The splits are ./neu_det_splits/*.txt (tools/dataset_converters/neu_det_split.py: per
+# file-name class, 20% for testing by the plugin's seeded shuffle): trainval (1440 images; base
+# training and the oracle), cut into train (1152; the pool the k shots are drawn from) and val
+# (288; where choices are made: the val dataloader), and test (360; reported: the test
+# dataloader). The novel classes (`novel_classes`, for fewshot.class_split) are the two rarest
+# (pitted_surface 432 boxes, scratches 548), the other four are base.
 classes = ('crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches')
 novel_classes = ['pitted_surface', 'scratches']
 data_root = 'data/neu_det/labelme/'
@@ -57,11 +58,15 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type='FewShotDataset',
-        dataset=dict(type='LabelmeDataset', data_root=data_root, ann_file=splits + 'test.txt',
+        dataset=dict(type='LabelmeDataset', data_root=data_root, ann_file=splits + 'val.txt',
                      metainfo=dict(classes=classes), test_mode=True),
         test_mode=True,
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'],
+                 dataset=dict(val_dataloader['dataset']['dataset'],
+                              ann_file=splits + 'test.txt')))
 
 val_evaluator = [
     dict(type='FewShotCocoMetric', metric='bbox', classwise=True),

@@ -1,0 +1,7 @@
+# ./defrcn_r18-light-fpn_neu-det_5shot.py at 3 shots: 240 iterations, x0.1 at 192.
+_base_ = ['./defrcn_r18-light-fpn_neu-det_5shot.py']
+
+fewshot = dict(shots=3)
+train_cfg = dict(max_iters=240, val_interval=240)
+param_scheduler = [_base_.param_scheduler[0],  # the same warm-up
+                   dict(_base_.param_scheduler[1], end=240, milestones=[192])]
