@@ -29,3 +29,17 @@ def test_best_checkpoint_is_never_chosen_on_the_test_set(config):
         assert _images(cfg.val_dataloader) != _images(cfg.test_dataloader), (
             f'{config}: default_hooks.checkpoint.save_best={save_best!r} chooses the '
             'checkpoint on the test set (val_dataloader reads the test images)')
+
+
+NEU_DET = [config for config in CONFIGS if 'neu-det' in config]
+
+
+@pytest.mark.parametrize('config', NEU_DET)
+def test_neu_det_choices_see_no_test_image_and_shots_no_validation_image(config):
+    cfg = Config.fromfile(str(ROOT / config))
+    split = {name: Path(cfg[name].dataset.dataset.ann_file).name
+             for name in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
+    assert split['val_dataloader'] == 'val.txt' and split['test_dataloader'] == 'test.txt'
+    # base training and the oracle read every training image; the k shots come from train
+    expected = 'trainval.txt' if config.startswith('configs/base_training/') else 'train.txt'
+    assert split['train_dataloader'] == expected

@@ -11,6 +11,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 import mmfs_plugin  # noqa: F401
+from mmfs_plugin.models import TFA
 
 LIGHT_MODEL = 'configs/_base_/models/faster-rcnn_r18-light-fpn.py'
 BASE, ALL = ('a', 'b'), ('a', 'b', 'novel')
@@ -64,7 +65,7 @@ def test_base_detections_are_the_base_detectors_and_novel_ones_the_fine_tuned(ba
     with torch.no_grad():
         expected = base_model.predict(inputs, samples())
         got = model.predict(inputs, samples())
-        finetuned = super(type(model), model).predict(inputs, samples())
+        finetuned = TFA.predict_detections(model, inputs, samples())  # the fine-tuned branch
     for want, have, ft in zip(expected, got, finetuned):
         have, want, ft = have.pred_instances, want.pred_instances, ft.pred_instances
         assert rows(have[have.labels < 2]) == rows(want)  # exactly the base detector's
@@ -117,7 +118,7 @@ def test_without_retained_classes_it_predicts_as_tfa(base):
         model.eval()
         with torch.no_grad():
             got = model.predict(inputs, samples(1))[0].pred_instances
-            plain = super(type(model), model).predict(inputs, samples(1))[0].pred_instances
+            plain = TFA.predict_detections(model, inputs, samples(1))[0].pred_instances
         assert torch.equal(got.scores, plain.scores)
 
 
@@ -174,3 +175,32 @@ def test_surgery_hook_names_a_base_branch_that_does_not_fit_the_checkpoint(base,
     with pytest.raises(SurgeryError, match=r'base\.pth: model\.base_detector: the base training '
                        r'config it names does not build the model of this checkpoint'):
         FewShotSurgeryHook(str(checkpoint)).before_train(runner)
+
+
+def test_a_shared_backbone_runs_once_and_predicts_as_two_detectors(base):
+    base_cfg, base_model = base
+    torch.manual_seed(1)
+    with pytest.raises(ValueError, match='share_backbone needs'):
+        MODELS.build(light(3, type='RetentiveTFA', frozen_parameters=['backbone'],
+                           share_backbone=True, base_detector=base_cfg))
+    model = MODELS.build(light(3, type='RetentiveTFA', frozen_parameters=['backbone', 'neck'],
+                               share_backbone=True, base_detector=base_cfg))
+    with pytest.raises(ValueError, match='differ from the base checkpoint'):
+        model.load_base_detector(base_model.state_dict(), BASE, ALL)
+    # as the surgery hook does: the checkpoint into the model, then into the base branch
+    shared = {k: v for k, v in base_model.state_dict().items() if k.startswith(('backbone.',
+                                                                                'neck.'))}
+    model.load_state_dict(shared, strict=False)
+    model.load_base_detector(base_model.state_dict(), BASE, ALL)
+    model.eval()
+    calls = []
+    for backbone in (model.backbone, model.base_detector.backbone):
+        backbone.register_forward_hook(lambda module, args, out: calls.append(module))
+    inputs = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        got = model.predict(inputs, samples())
+        assert calls == [model.backbone]  # one backbone pass for both branches
+        model.share_backbone = False
+        expected = model.predict(inputs, samples())
+    for have, want in zip(got, expected):
+        assert rows(have.pred_instances) == rows(want.pred_instances)

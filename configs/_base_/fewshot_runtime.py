@@ -27,8 +27,8 @@ custom_hooks = [
 ]
 
 
-# No `save_best`: the shipped val sets are the test sets, and selecting a checkpoint on test
-# images would report a number chosen on them.
+# No `save_best`: the last checkpoint is reported; most shipped val sets are the test sets, and
+# selecting a checkpoint on test images would report a number chosen on them.
 default_hooks = dict(
     logger=dict(type='RankZeroDumpLoggerHook', interval=20),  # metrics file: rank 0 only
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2),

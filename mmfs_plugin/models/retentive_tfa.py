@@ -3,7 +3,7 @@ detections are kept (after Retentive R-CNN, Fan et al., "Generalized Few-shot Ob
 without Forgetting", CVPR 2021)."""
 import copy
 from pathlib import Path
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -30,15 +30,32 @@ class RetentiveTFA(TFA):
     with this detector's ``test_cfg``, each keeping at most its ``max_per_img``. Before
     :meth:`load_base_detector` it predicts as :class:`TFA`.
 
+    With ``share_backbone=True`` (as Retentive R-CNN shares it) the backbone and neck are
+    frozen in fine-tuning, so they stay the base detector's, and at inference they run once:
+    the base branch's RPN and RoI head predict from the fine-tuned detector's features
+    (predefined proposals are not used).
+
     Args:
         base_detector (str | dict): The base training's config file (its ``model`` is built,
             as mmdet's ``KnowledgeDistillationSingleStageDetector`` builds its teacher) or
             the base detector's model config.
+        share_backbone (bool): Run the backbone and neck once for both branches. Needs
+            ``'backbone'`` and ``'neck'`` in ``frozen_parameters``. Defaults to False.
         **kwargs: The arguments of :class:`TFA`.
+
+    Raises:
+        ValueError: ``share_backbone`` with the backbone or neck not frozen.
     """
 
-    def __init__(self, base_detector: Union[str, ConfigType], **kwargs: Any) -> None:
+    def __init__(self, base_detector: Union[str, ConfigType], share_backbone: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.share_backbone = share_backbone
+        shared = ['backbone', 'neck'] if self.with_neck else ['backbone']
+        if share_backbone and not set(shared) <= set(self.frozen_parameters):
+            raise ValueError(f'RetentiveTFA: share_backbone needs {shared} in '
+                             f'frozen_parameters (the shared features must stay the base '
+                             f"detector's), got {list(self.frozen_parameters)}")
         base_detector = base_detector_config(base_detector)
         # one test_cfg (score threshold, NMS, detections per image) for every detection
         base_detector = dict(base_detector, test_cfg=kwargs.get('test_cfg'))
@@ -60,13 +77,22 @@ class RetentiveTFA(TFA):
             classes (Sequence[str]): This detector's label space.
 
         Raises:
-            ValueError: If the number of base classes differs from the base branch's.
+            ValueError: If the number of base classes differs from the base branch's, or
+                with ``share_backbone``, if the backbone or neck differs from the checkpoint's.
             RuntimeError: If a weight of the base branch is missing or does not fit.
         """
         if len(base_classes) != len(self.base_labels):
             raise ValueError(f'RetentiveTFA: the base checkpoint has {len(base_classes)} '
                              f'classes, base_detector is built for {len(self.base_labels)}')
         self.base_detector.load_state_dict(dict(state_dict), strict=True)
+        if self.share_backbone:
+            ours, theirs = self.state_dict(), self.base_detector.state_dict()
+            differ = [key for key in theirs if key.startswith(('backbone.', 'neck.'))
+                      and not torch.equal(ours[key], theirs[key])]
+            if differ:
+                raise ValueError(f'RetentiveTFA: share_backbone: the backbone and neck differ '
+                                 f'from the base checkpoint\'s ({differ[:3]} ...): load the '
+                                 'base checkpoint into the model first')
         labels = [classes.index(name) if name in classes else -1 for name in base_classes]
         self.base_labels.copy_(torch.as_tensor(labels, dtype=torch.long))
 
@@ -103,14 +129,31 @@ class RetentiveTFA(TFA):
         if not bool(retained.any()):
             return super().predict_detections(batch_inputs, batch_data_samples, rescale=rescale)
         base_samples = copy.deepcopy(batch_data_samples)  # predict() fills the samples it gets
-        samples = super().predict_detections(batch_inputs, batch_data_samples, rescale=rescale)
-        base_samples = self.base_detector.predict(batch_inputs, base_samples, rescale=rescale)
+        if self.share_backbone:
+            features = self.extract_feat(batch_inputs)
+            samples = _predict_from_features(self, features, batch_data_samples, rescale)
+            base_samples = _predict_from_features(self.base_detector, features, base_samples,
+                                                  rescale)
+        else:
+            samples = super().predict_detections(batch_inputs, batch_data_samples,
+                                                 rescale=rescale)
+            base_samples = self.base_detector.predict(batch_inputs, base_samples,
+                                                      rescale=rescale)
         for sample, base_sample in zip(samples, base_samples):
             ours, theirs = sample.pred_instances, base_sample.pred_instances
             theirs.labels = self.base_labels[theirs.labels]
             merged = InstanceData.cat([ours[~retained[ours.labels]], theirs[theirs.labels >= 0]])
             sample.pred_instances = merged[merged.scores.argsort(descending=True)]
         return samples
+
+
+def _predict_from_features(detector: torch.nn.Module, features: Tuple[Tensor, ...],
+                           samples: SampleList, rescale: bool) -> SampleList:
+    """A two-stage detector's predictions from features already extracted: its RPN's
+    proposals, then its RoI head's detections (as mmdet's ``TwoStageDetector.predict``)."""
+    proposals = detector.rpn_head.predict(features, samples, rescale=False)
+    results = detector.roi_head.predict(features, proposals, samples, rescale=rescale)
+    return detector.add_pred_to_datasample(samples, results)
 
 
 def base_detector_config(base_detector: Union[str, Path, ConfigType]) -> ConfigType:
