@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from mmfs_plugin.experiments import RunResult, save_run_result
+from mmfs_plugin.experiments import RunResult, save_run_result, write_results_csv
 from mmfs_plugin.experiments.comparison import (comparison_table, load_experiment,
                                                 paired_difference)
 
@@ -53,3 +53,22 @@ def test_tool_writes_the_table(tmp_path, capsys):
     assert main(['--method', f'x={tmp_path / "none"}', '--out', str(out)]) == 1
     with pytest.raises(SystemExit):
         main(['--method', 'no-folder', '--out', str(out)])
+
+
+def test_a_results_csv_stands_for_its_work_dir_and_the_oracle_column(tmp_path):
+    write_runs(tmp_path / 'a', {(5, 0): 0.60, (5, 1): 0.70})
+    write_results_csv(load_experiment(str(tmp_path / 'a')), str(tmp_path / 'a.csv'))
+    assert load_experiment(str(tmp_path / 'a.csv')) == load_experiment(str(tmp_path / 'a'))
+    main = runpy.run_path(str(TOOL))['main']
+    out = tmp_path / 'table.md'
+    assert main(['--method', f'ours={tmp_path / "a.csv"}', '--metrics', 'fs/bbox_nAP50',
+                 '--oracle', '0.8', '--out', str(out)]) == 0
+    header, _, row = out.read_text().splitlines()
+    assert header == '| shots | method | seeds | bbox_nAP50 | bbox_nAP50 / oracle | train_s | ' \
+                     'test_s |'
+    half = stats.t.ppf(0.975, 1) * stats.tstd([0.6, 0.7]) / 2 ** 0.5
+    assert row == f'| 5 | ours | 2 | 65.0 ± {100 * half:.1f} | {0.65 / 0.8:.2f} ± ' \
+                  f'{half / 0.8:.2f} | 100 | - |'
+    (tmp_path / 'bad.csv').write_text('shots,seed,m\n5,x,0.1\n')
+    with pytest.raises(ValueError, match='bad.csv: line 2'):
+        load_experiment(str(tmp_path / 'bad.csv'))

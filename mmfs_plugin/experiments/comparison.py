@@ -8,7 +8,7 @@ import os.path as osp
 import re
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from .report import Summary, aggregate_results
+from .report import Summary, aggregate_results, read_results_csv
 from .run_result import RunResult, load_run_result
 from .shots_plot import plot_series
 from .stats import MetricSummary, summarize
@@ -17,14 +17,18 @@ _RUN_DIR = re.compile(r'^(\d+)shot_seed(\d+)$')
 
 
 def load_experiment(work_dir: str) -> List[RunResult]:
-    """Read every finished run of a ``tools/fewshot/run_seeds.py`` work dir.
+    """Read every finished run of a ``tools/fewshot/run_seeds.py`` work dir, or of its
+    ``results.csv`` (kept where the work dir is not: ``docs/results/``).
 
     Args:
-        work_dir (str): The experiment folder (``<k>shot_seed<s>/result.json`` inside).
+        work_dir (str): The experiment folder (``<k>shot_seed<s>/result.json`` inside) or a
+            ``results.csv`` file.
 
     Returns:
         list[RunResult]: The finished runs, sorted by shots then seed.
     """
+    if work_dir.endswith('.csv'):
+        return sorted(read_results_csv(work_dir), key=lambda r: (r.shots, r.seed))
     results = []
     for run_dir in sorted(glob.glob(osp.join(glob.escape(work_dir), '*shot_seed*'))):
         match = _RUN_DIR.match(osp.basename(run_dir))
@@ -64,9 +68,18 @@ def _cell(summary: Optional[MetricSummary], signed: bool = False) -> str:
     return mean if math.isnan(summary.ci95) else f'{mean} ± {100 * summary.ci95:.1f}'
 
 
+def _fraction(summary: Optional[MetricSummary], oracle: float) -> str:
+    """``'0.52 ± 0.06'``: a mean and its 95% CI half-width as fractions of ``oracle``."""
+    if summary is None:
+        return '-'
+    mean = f'{summary.mean / oracle:.2f}'
+    return mean if math.isnan(summary.ci95) else f'{mean} ± {summary.ci95 / oracle:.2f}'
+
+
 def comparison_table(experiments: Mapping[str, Sequence[RunResult]], metrics: Sequence[str],
                      reference: Optional[str] = None,
-                     seconds: Sequence[str] = ('time/train_s', 'time/test_s')) -> str:
+                     seconds: Sequence[str] = ('time/train_s', 'time/test_s'),
+                     oracle: Optional[float] = None) -> str:
     """Render the methods side by side as a Markdown table.
 
     Args:
@@ -76,6 +89,8 @@ def comparison_table(experiments: Mapping[str, Sequence[RunResult]], metrics: Se
         reference (str, optional): The anchor method: every other method gets a column
             ``Δ <metric> vs <reference>`` (paired over common seeds) for the first metric.
         seconds (Sequence[str]): Timing metrics shown in seconds when present.
+        oracle (float, optional): The first metric of the full-data oracle: a column gives
+            each row's mean (and interval) as a fraction of it.
 
     Returns:
         str: The table (a header, then rows by shots, then method).
@@ -84,6 +99,8 @@ def comparison_table(experiments: Mapping[str, Sequence[RunResult]], metrics: Se
                                      for name, runs in experiments.items()}
     shots_values = sorted({k for summary in summaries.values() for k in summary})
     head = ['shots', 'method', 'seeds'] + [name.split('/')[-1] for name in metrics]
+    if oracle is not None:
+        head.append(f'{metrics[0].split("/")[-1]} / oracle')
     if reference is not None:
         head.append(f'Δ {metrics[0].split("/")[-1]} vs {reference}')
     head += [f'{name.split("/")[-1]}' for name in seconds]
@@ -95,6 +112,8 @@ def comparison_table(experiments: Mapping[str, Sequence[RunResult]], metrics: Se
                 continue
             n = max((s.n for s in stats.values()), default=0)
             row = [str(shots), name, str(n)] + [_cell(stats.get(m)) for m in metrics]
+            if oracle is not None:
+                row.append(_fraction(stats.get(metrics[0]), oracle))
             if reference is not None:
                 row.append('(anchor)' if name == reference else _cell(paired_difference(
                     experiments[name], experiments[reference], shots, metrics[0]), signed=True))

@@ -55,6 +55,32 @@ def write_results_csv(results: Sequence[RunResult], path: str) -> None:
                              for name in names])
 
 
+def read_results_csv(path: str) -> List[RunResult]:
+    """Read the runs of a :func:`write_results_csv` file back (empty cells: metrics the run
+    does not have).
+
+    Args:
+        path (str): The CSV file.
+
+    Returns:
+        list[RunResult]: The runs, in the file's order.
+
+    Raises:
+        ValueError: A row without an integer ``shots``/``seed`` or with a non-number cell;
+            the message names the file, the row and the column.
+    """
+    results = []
+    with open(path, newline='', encoding='utf-8') as file:
+        for line, row in enumerate(csv.DictReader(file), start=2):
+            try:
+                shots, seed = int(row.pop('shots')), int(row.pop('seed'))
+                metrics = {name: float(value) for name, value in row.items() if value}
+            except (TypeError, ValueError) as error:
+                raise ValueError(f'{path}: line {line}: {error}') from None
+            results.append(RunResult(shots=shots, seed=seed, metrics=metrics))
+    return results
+
+
 def _number(value: float) -> str:
     """A table cell: 4 decimals, or ``n/a`` for an undefined value."""
     return 'n/a' if math.isnan(value) else f'{value:.4f}'

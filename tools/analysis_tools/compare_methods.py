@@ -6,9 +6,11 @@ shots and seeds.
         --out work_dirs/neu_det/comparison.md --plot work_dirs/neu_det/nap50.png
 
 Writes a Markdown table (per shots and method: the mean over seeds and its 95% confidence
-interval, Student's t, of each metric in percent; the paired difference to the reference method
-over the seeds both ran; the mean wall time of training and testing in seconds) and a plot of
-the first metric against shots, one curve per method with 95% CI bars.
+interval, Student's t, of each metric in percent; with ``--oracle``, the first metric as a
+fraction of the full-data oracle's; the paired difference to the reference method over the
+seeds both ran; the mean wall time of training and testing in seconds) and a plot of the first
+metric against shots, one curve per method with 95% CI bars. A method is a run_seeds work dir or
+its ``results.csv``.
 """
 import argparse
 import sys
@@ -32,12 +34,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--method', action='append', required=True, metavar='NAME=WORK_DIR',
-                        help='a method and its run_seeds work dir (repeat; rows keep this order)')
+                        help='a method and its run_seeds work dir or its results.csv (repeat; '
+                        'rows keep this order)')
     parser.add_argument('--reference', help='the anchor method the others are compared with')
     parser.add_argument('--metrics', nargs='+', default=list(DEFAULT_METRICS),
                         help=f'metrics, the first one plotted (default: {DEFAULT_METRICS})')
     parser.add_argument('--out', required=True, help='the Markdown table to write')
     parser.add_argument('--plot', help='the PNG plot of the first metric to write')
+    parser.add_argument('--oracle', type=float, metavar='VALUE',
+                        help="the full-data oracle's value of the first metric (a fraction, "
+                        'e.g. 0.83): a column gives each mean as a fraction of it')
     args = parser.parse_args(argv)
     methods = []
     for item in args.method:
@@ -66,7 +72,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if empty:
         print(f'compare_methods: error: no finished run for {empty}', file=sys.stderr)
         return 1
-    table = comparison_table(experiments, args.metrics, args.reference)
+    table = comparison_table(experiments, args.metrics, args.reference, oracle=args.oracle)
     with atomic_write(args.out, 'w') as f:
         f.write(table)
     if args.plot:
