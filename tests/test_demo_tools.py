@@ -176,3 +176,13 @@ def test_demo_table_from_metrics() -> None:
     assert rows['base'] == ['41.5', '76.5', '87.5']
     # nAP -1 (no novel GT) and a missing nAP50 show as '-'
     assert rows['novel'] == ['-', '-', '50.0']
+    assert table.splitlines()[-2:] == [
+        'Per image (rejected when a detection scores above 0.5): escape -, overkill -',
+        '  (- defect-free images), AUROC -; at 1% overkill: threshold -, escape -']
+    line = tool('misc/demo')['format_inspection_line'](
+        {'inspect/escape_rate': 0.125, 'inspect/overkill_rate': 0.0, 'inspect/good_images': 18.0,
+         'inspect/auroc': 0.9375, 'inspect/threshold_at_overkill': 0.8125,
+         'inspect/escape_at_overkill': -1.0})
+    assert line.splitlines() == [
+        'Per image (rejected when a detection scores above 0.5): escape 12.5%, overkill 0.0%',
+        '  (18 defect-free images), AUROC 0.94; at 1% overkill: threshold 0.81, escape -']

@@ -57,9 +57,12 @@ def test_demo_set_shape_and_speed(demo):
     root, summary, seconds = demo
     assert seconds < 5
     assert summary == dict(categories=3, classes=9, train_images=108, test_images=54,
-                           train_instances=144, test_instances=72)
+                           train_instances=144, test_instances=72, good_test_images=18)
     per_image = [len(doc['shapes']) for _, _, doc, _ in annotations(root)]
-    assert len(per_image) == 108 + 54 and set(per_image) == {1, 2}
+    assert len(per_image) == 108 + 54 + 18 and set(per_image) == {0, 1, 2}
+    # the defect-free parts: 6 per category, in testing/good/, labelme files without shapes
+    good = [path for path in glob.glob(os.path.join(root, 'image', '*', '*', 'good', '*.json'))]
+    assert len(good) == 18 and all('/testing/good/' in path for path in good)
     found = {}
     for category, _, doc, image in annotations(root):
         assert image.shape == (128, 128, 3)

@@ -27,8 +27,9 @@ class ClassRow:
         defect (str): The defect class (the JSON label), e.g. ``'broken_large'``.
         train_instances (int): Instances of the class in ``training/``.
         test_instances (int): Instances of the class in ``testing/``.
-        train_images_in_category (int): Images in the category's ``training/``.
-        test_images_in_category (int): Images in the category's ``testing/``.
+        train_images_in_category (int): Images with defects in the category's ``training/``.
+        test_images_in_category (int): Images with defects in the category's ``testing/``
+            (defect-free ones, e.g. ``testing/good/``, are not counted).
         image_size (int): The side of the category's (square) images, in pixels.
     """
 
@@ -118,7 +119,7 @@ def compute_table(root: str,
         record = read_labelme(os.path.join(root, relpath), on_error='raise')
         records.append(record)
         category = category_folder(relpath)
-        images[split][category] += 1
+        images[split][category] += bool(record.instances)  # Table 1 counts defect images
         sides.setdefault(category, Counter()).update((record.height, record.width))
         instances[split].update((category, instance.label)
                                 for instance in record.instances if not instance.ignore)

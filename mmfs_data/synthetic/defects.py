@@ -181,7 +181,7 @@ def draw_image(category: str, size: int, labels: Sequence[int], defects: Sequenc
         tuple[Image.Image, list[dict]]: The RGB image and its labelme shapes (polygons).
     """
     image = _background(category, size, rng)
-    grid = int(np.ceil(np.sqrt(len(labels))))
+    grid = max(1, int(np.ceil(np.sqrt(len(labels)))))  # no label: a defect-free part
     side = size / grid
     cells = rng.permutation(grid * grid)[:len(labels)]
     shapes = []

@@ -23,6 +23,13 @@ DEMO_IMAGE_SIZE = 128
 #: split hold two instances).
 DEMO_COUNTS = dict(train_instances=16, test_instances=8,
                    train_images_in_category=36, test_images_in_category=18)
+#: Defect-free test images per category (MVTec AD's ``good`` folders, labelme files without
+#: shapes): the demo set's, and MVTec AD's own test counts for the MVTec-FS shape.
+DEMO_GOOD_TEST_IMAGES = 6
+MVTEC_AD_GOOD_TEST_IMAGES: Dict[str, int] = dict(
+    bottle=20, cable=58, capsule=23, carpet=28, grid=21, hazelnut=40, leather=32, metal_nut=22,
+    pill=26, screw=41, tile=33, toothbrush=12, transistor=60, wood=19, zipper=32)
+GOOD_FOLDER = 'good'
 MIN_IMAGE_SIZE = 32
 COMBINED_FOLDER = 'combined'
 #: Categories whose MVTec AD ``combined`` folder holds instances of real classes.
@@ -159,6 +166,10 @@ def _plan_images(rows: Sequence[ClassRow], image_root: str, quirks: bool,
             images = distribute_instances(
                 counts, getattr(cat_rows[0], f'{split}_images_in_category'), rng)
             folders = _assign_folders(category, defects, images, quirks, rng)
+            if split == 'test':  # defect-free parts, on streams of their own
+                good = (MVTEC_AD_GOOD_TEST_IMAGES.get(category, DEMO_GOOD_TEST_IMAGES)
+                        if quirks else DEMO_GOOD_TEST_IMAGES)
+                images, folders = images + [[]] * good, folders + [GOOD_FOLDER] * good
             for index, (labels, folder) in enumerate(zip(images, folders)):
                 number = numbers.get(folder, 0)
                 numbers[folder] = number + 1
@@ -183,12 +194,12 @@ def _write_tree(rows: Sequence[ClassRow], image_root: str, quirks: bool, seed: i
         styles[category] = (defects, [ClassStyle(shape, PALETTE[i])
                                       for i, shape in enumerate(class_shapes(defects))])
     summary = dict(categories=len(styles), classes=len(rows), train_images=0, test_images=0,
-                   train_instances=0, test_instances=0)
+                   train_instances=0, test_instances=0, good_test_images=0)
     for plan in tqdm(plans, desc='synthetic MVTec-FS', unit='image', disable=not progress):
         image, shapes = draw_image(plan.category, plan.size, plan.labels,
                                     *styles[plan.category], np.random.default_rng(plan.seed_key))
         _write_sample(plan.directory, plan.stem, image, shapes)
-        summary[f'{plan.split}_images'] += 1
+        summary[f'{plan.split}_images' if plan.labels else 'good_test_images'] += 1
         summary[f'{plan.split}_instances'] += len(plan.labels)
     return summary
 
@@ -214,7 +225,9 @@ def generate_synthetic_mvtecfs(out_dir: str,
 
     Returns:
         dict[str, int]: Counts written: ``categories``, ``classes``, ``train_images``,
-        ``test_images``, ``train_instances`` and ``test_instances``.
+        ``test_images`` (images with defects), ``train_instances``, ``test_instances`` and
+        ``good_test_images`` (defect-free test images in ``testing/good/``: 6 per category in
+        the demo set, MVTec AD's test counts with ``like_mvtec_fs``).
 
     Raises:
         FileExistsError: ``out_dir/image`` exists and is not empty.

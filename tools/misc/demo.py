@@ -88,7 +88,31 @@ def format_metrics_table(metrics: Dict[str, float]) -> str:
     rows += [[name] + [cell(key) for key in keys] for name, *keys in TABLE_ROWS]
     table = AsciiTable(rows, title=' 5-shot test (%) ')
     table.justify_columns = {1: 'right', 2: 'right', 3: 'right'}
-    return table.table
+    return table.table + '\n' + format_inspection_line(metrics)
+
+
+def format_inspection_line(metrics: Dict[str, float]) -> str:
+    """The image-level inspection rates (``InspectionMetric``, every class) as one line.
+
+    Args:
+        metrics (dict[str, float]): Test metrics, keyed with the ``inspect/`` prefix.
+
+    Returns:
+        str: The line (``-`` for a rate that is missing or undefined).
+    """
+    def cell(key: str, percent: bool = True) -> str:
+        value = metrics.get(f'inspect/{key}')
+        if value is None or value < 0:
+            return '-'
+        return f'{100 * value:.1f}%' if percent else f'{value:.2f}'
+
+    good = metrics.get('inspect/good_images')
+    return (f'Per image (rejected when a detection scores above 0.5): escape '
+            f'{cell("escape_rate")}, overkill {cell("overkill_rate")}\n'
+            f'  ({"-" if good is None else int(good)} defect-free images), AUROC '
+            f'{cell("auroc", percent=False)}; at 1% overkill: threshold '
+            f'{cell("threshold_at_overkill", percent=False)}, escape '
+            f'{cell("escape_at_overkill")}')
 
 
 def run_step(name: str, command: List[str], log_file: str) -> None:

@@ -63,5 +63,7 @@ test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='FewShotCocoMetric', metric='bbox'),
     dict(type='GTBoxAccuracy'),
+    # pass/reject per image: escape and overkill rates (defect-free test images count)
+    dict(type='InspectionMetric', score_thr=0.5, overkill_rate=0.01),
 ]
 test_evaluator = val_evaluator
