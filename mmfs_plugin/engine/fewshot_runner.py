@@ -136,8 +136,13 @@ def _resolve_base_detector(cfg: Config) -> None:
     dataset_cfg = next(dataset for key in LOADERS if cfg.get(key)
                        for dataset in iter_dataset_cfgs(cfg[key].get('dataset')))
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
-        base = fewshot_label_space(dataset_cfg['dataset'], dataset_cfg.get('class_split'), 'base')
-    set_num_classes(base_detector, base.num_classes,
+        space = fewshot_label_space(dataset_cfg['dataset'], dataset_cfg.get('class_split'),
+                                    'gfsod')
+    if not space.base_classes:  # every class novel: nothing to retain
+        print_log('FewShotRunner: every class is novel: model.base_detector keeps its '
+                  "config's num_classes and no class is retained", logger='current')
+        return
+    set_num_classes(base_detector, len(space.base_classes),
                     "model.base_detector's: the base classes of the split")
 
 

@@ -47,17 +47,22 @@ class SurgerySource:
     name: str
 
 
-def load_surgery_source(filename: str) -> SurgerySource:
+def load_surgery_source(filename: str, classes_required: bool = True) -> SurgerySource:
     """Load a checkpoint saved by mmengine and the class names in its metadata.
 
     Args:
         filename (str): Path or URI understood by mmengine's ``CheckpointLoader``.
+        classes_required (bool): Whether the checkpoint must name its classes. Not when
+            every target class is novel (a detector of another label space, e.g. a model-zoo
+            checkpoint without class names): nothing is copied by name then. Defaults to True.
 
     Returns:
-        SurgerySource: Its ``state_dict`` and ``meta['dataset_meta']['classes']``.
+        SurgerySource: Its ``state_dict`` and ``meta['dataset_meta']['classes']`` (mmdet
+        2.x's ``meta['CLASSES']`` where that is what it has; empty where it names none).
 
     Raises:
-        SurgeryError: If the checkpoint is missing or does not name its classes.
+        SurgeryError: If the checkpoint is missing, or does not name its classes where they
+            are required.
     """
     try:
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
@@ -65,10 +70,11 @@ def load_surgery_source(filename: str) -> SurgerySource:
         raise SurgeryError(filename, 'fewshot.base_checkpoint',
                            'not found: the base training checkpoint to fine-tune from') from error
     meta = checkpoint.get('meta') or {}
-    classes = (meta.get('dataset_meta') or {}).get('classes')
-    if not classes:
+    classes = (meta.get('dataset_meta') or {}).get('classes') or meta.get('CLASSES') or ()
+    if not classes and classes_required:
         raise SurgeryError(filename, "meta['dataset_meta']['classes']",
-                           'missing or empty: the checkpoint does not name its classes')
+                           'missing or empty: the checkpoint does not name its classes (it '
+                           'may come without names only when every class is novel)')
     state_dict = checkpoint.get('state_dict', checkpoint)
     return SurgerySource(state_dict, tuple(classes), filename)
 

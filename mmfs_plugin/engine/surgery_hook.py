@@ -1,4 +1,5 @@
 """FewShotSurgeryHook: weight surgery from a base checkpoint when fine-tuning starts."""
+from dataclasses import replace
 from typing import Optional
 
 from mmengine.hooks import Hook
@@ -8,7 +9,8 @@ from torch import Tensor
 
 from mmdet.registry import HOOKS
 from ..models import RetentiveTFA
-from .surgery import HEAD_PREFIX, SURGERY_METHODS, SurgeryError, load_surgery_source, surgery
+from .surgery import (HEAD_PREFIX, SURGERY_METHODS, SurgeryError, SurgerySource,
+                      load_surgery_source, surgery)
 
 
 @HOOKS.register_module()
@@ -21,7 +23,13 @@ class FewShotSurgeryHook(Hook):
     every weight is loaded into the model; ``load_from`` is unnecessary. When the dataset
     names ``novel_classes``, every other class must be in the checkpoint. A
     :class:`~mmfs_plugin.models.RetentiveTFA` also gets the checkpoint as its base branch
-    (:meth:`~mmfs_plugin.models.RetentiveTFA.load_base_detector`).
+    (:meth:`~mmfs_plugin.models.RetentiveTFA.load_base_detector`), unless no class of the
+    checkpoint is in the label space: its base branch is then off.
+
+    A checkpoint of another label space (a detector trained elsewhere, every target class
+    novel) gives every weight but the new classes' rows, which start from N(0, ``std``)
+    (``randinit``) or the head's own init (``remove``); it may then come without class names
+    (a model-zoo checkpoint).
 
     Args:
         checkpoint (str): The base checkpoint (a path or URI mmengine's
@@ -69,8 +77,12 @@ class FewShotSurgeryHook(Hook):
             raise SurgeryError(
                 'train_dataloader.dataset', "metainfo['classes']",
                 'missing (and no model.dataset_meta): the target classes are unknown')
-        source = load_surgery_source(self.checkpoint)
         classes = list(metainfo['classes'])
+        novel = metainfo.get('novel_classes')
+        all_novel = novel is not None and set(classes) <= set(novel)
+        source = load_surgery_source(self.checkpoint, classes_required=not all_novel)
+        if not source.classes:  # another label space, unnamed: its rows are never copied
+            source = _unnamed_classes(source, self.head_prefix)
         seed = runner.seed if self.seed is None else self.seed
         head = model.get_submodule(self.head_prefix)
         state = surgery(source, classes, self.method,
@@ -86,17 +98,16 @@ class FewShotSurgeryHook(Hook):
                                f'counterpart in the {type(head).__name__}: not loaded')
         missing = model.load_state_dict({k: v for k, v in state.items() if k in own},
                                         strict=False).missing_keys
+        retained = [name for name in source.classes if name in classes]
         if isinstance(model, RetentiveTFA):
-            try:
-                model.load_base_detector(source.state_dict, source.classes, classes)
-            except (RuntimeError, ValueError) as error:
-                raise SurgeryError(self.checkpoint, 'model.base_detector', 'the base training '
-                                   'config it names does not build the model of this '
-                                   'checkpoint (name the config the checkpoint was trained '
-                                   f'with): {str(error).splitlines()[0]} ...') from error
-            retained = [name for name in source.classes if name in classes]
-            runner.logger.info(f'FewShotSurgeryHook: the base branch holds {self.checkpoint}; '
-                               f'its detections of {retained} are kept')
+            if retained:
+                self._load_base_branch(model, source, classes)
+                runner.logger.info(f'FewShotSurgeryHook: the base branch holds '
+                                   f'{self.checkpoint}; its detections of {retained} are kept')
+            else:
+                runner.logger.info(f'FewShotSurgeryHook: no class of {self.checkpoint} is in '
+                                   'the label space: the base branch is off (the model '
+                                   'predicts as TFA)')
             missing = [key for key in missing
                        if not key.startswith(('base_detector.', 'base_labels'))]
         if missing:
@@ -104,6 +115,28 @@ class FewShotSurgeryHook(Hook):
                 f'FewShotSurgeryHook: {len(missing)} tensors of the model are not in '
                 f'{self.checkpoint} and keep their initialisation: {missing[:8]}'
                 + (' ...' if len(missing) > 8 else ''))
+
+    def _load_base_branch(self, model: RetentiveTFA, source: SurgerySource,
+                          classes: list) -> None:
+        """Load the checkpoint into the base branch, its errors named by the config key."""
+        try:
+            model.load_base_detector(source.state_dict, source.classes, classes)
+        except (RuntimeError, ValueError) as error:
+            raise SurgeryError(self.checkpoint, 'model.base_detector', 'the base training '
+                               'config it names does not build the model of this checkpoint '
+                               '(name the config the checkpoint was trained with): '
+                               f'{str(error).splitlines()[0]} ...') from error
+
+
+def _unnamed_classes(source: SurgerySource, head_prefix: str) -> SurgerySource:
+    """``source`` with placeholder names for the classes of its box head (its ``fc_cls``
+    rows, background left out), which no target class can match."""
+    weight = source.state_dict.get(f'{head_prefix}.fc_cls.weight')
+    if weight is None:
+        raise SurgeryError(source.name, f'{head_prefix}.fc_cls.weight',
+                           'missing from the checkpoint')
+    return replace(source, classes=tuple(f'<unnamed class {i}>'
+                                         for i in range(weight.shape[0] - 1)))
 
 
 def _check_shapes(own: dict[str, Tensor], state: dict[str, Tensor], source: str) -> None:
