@@ -69,6 +69,8 @@ def test_a_results_csv_stands_for_its_work_dir_and_the_oracle_column(tmp_path):
     half = stats.t.ppf(0.975, 1) * stats.tstd([0.6, 0.7]) / 2 ** 0.5
     assert row == f'| 5 | ours | 2 | 65.0 ± {100 * half:.1f} | {0.65 / 0.8:.2f} ± ' \
                   f'{half / 0.8:.2f} | 100 | - |'
+    with pytest.raises(SystemExit):  # a percent, not a fraction
+        main(['--method', f'ours={tmp_path / "a.csv"}', '--oracle', '83', '--out', str(out)])
     (tmp_path / 'bad.csv').write_text('shots,seed,m\n5,x,0.1\n')
     with pytest.raises(ValueError, match='bad.csv: line 2'):
         load_experiment(str(tmp_path / 'bad.csv'))

@@ -21,6 +21,7 @@ from mmdet.structures.bbox import bbox2roi
 from mmfs_plugin.models import (ClassifierRoIFeatures, DecoupledRPNHead,
                                 DecoupledStandardRoIHead, GradientDecoupledLayer,
                                 PrototypicalCalibration)
+from mmfs_plugin.engine.prototype_hook import _leaf_pipeline
 from mmfs_plugin.models.prototypical_calibration import _imagenet_normalised
 
 from .tiny_coco import ANN_FILE, CLASSES, IMAGE_FOLDER, make_tiny_coco
@@ -100,14 +101,16 @@ class BoxCornersAsFeatures:
     """Test extractor: a box's feature is its (x1, y1, x2, y2) in input pixels."""
 
     def __call__(self, detector, batch_inputs, boxes):
+        assert sum(map(len, boxes)) > 0, 'called without boxes'  # mmcv's CUDA RoIAlign fails
         return torch.cat(list(boxes))
 
 
 def _sample(bboxes, scores, labels, scale_factor=(1.0, 1.0)) -> DetDataSample:
     sample = DetDataSample(metainfo=dict(scale_factor=scale_factor))
-    sample.pred_instances = InstanceData(bboxes=torch.tensor(bboxes, dtype=torch.float32),
-                                         scores=torch.tensor(scores),
-                                         labels=torch.tensor(labels))
+    sample.pred_instances = InstanceData(
+        bboxes=torch.as_tensor(bboxes, dtype=torch.float32).reshape(-1, 4),
+        scores=torch.tensor(scores, dtype=torch.float32),
+        labels=torch.tensor(labels, dtype=torch.long))
     return sample
 
 
@@ -297,17 +300,50 @@ def test_defrcn_trains_and_tests_with_prototypes_of_its_kshot_set(tmp_path):
 def test_detector_features_come_from_the_base_branch_of_a_retentive_model():
     light = Config.fromfile(Path(__file__).resolve().parents[1] / 'configs' / '_base_' /
                             'models' / 'faster-rcnn_r18-light-fpn.py').model
+    light.roi_head.bbox_head.num_classes = 3
     model = MODELS.build(dict(light, type='RetentiveTFA', base_detector=light,
                               pcb=dict(extractor=dict(type='DetectorRoIFeatures'))))
     model.init_weights()
-    model.base_detector.init_weights()  # (its weights otherwise come from the base checkpoint)
     model.eval()
     inputs, boxes = torch.randn(1, 3, 64, 64), [torch.tensor([[4.0, 4.0, 40.0, 30.0]])]
+
+    def own_features(detector):
+        extractor = detector.roi_head.bbox_roi_extractor
+        return extractor(detector.extract_feat(inputs)[:extractor.num_inputs],
+                         bbox2roi(boxes)).mean(dim=(2, 3))
+
     with torch.no_grad():
-        features = model.pcb.features(model, inputs, boxes)
-        for detector, same in ((model.base_detector, True), (model, False)):
-            extractor = detector.roi_head.bbox_roi_extractor
-            own = extractor(detector.extract_feat(inputs)[:extractor.num_inputs],
-                            bbox2roi(boxes)).mean(dim=(2, 3))
-            assert torch.allclose(features, own) == same
+        # no class retained (the branch is not loaded, or every class is novel): the model's
+        assert torch.allclose(model.pcb.features(model, inputs, boxes), own_features(model))
+        torch.manual_seed(5)
+        base = MODELS.build(light)
+        model.load_base_detector(base.state_dict(), ('a', 'b', 'c'), ('a', 'x', 'y'))
+        features = model.pcb.features(model, inputs, boxes)  # retained 'a': the base branch's
+        assert torch.allclose(features, own_features(model.base_detector))
+        assert not torch.allclose(features, own_features(model))
     assert features.shape == (1, 64)
+
+
+def test_calibration_maps_each_image_with_its_own_scale_and_skips_empty_batches():
+    pcb = PrototypicalCalibration(extractor=dict(type='BoxCornersAsFeatures'), alpha=0.0,
+                                  calibrated='all')
+    pcb.set_prototypes(torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.tensor([0]), ('a',))
+    # image 1 resized by (1, 1), image 2 by (0, 1) in x: its box (1, 1, 1, 1) -> (0, 1, 0, 1)
+    first = _sample([[1.0, 0.0, 0.0, 0.0]], [0.5], [0])
+    empty = _sample(torch.zeros(0, 4), [], [])
+    second = _sample([[1.0, 1.0, 1.0, 1.0]], [0.5], [0], scale_factor=(0.0, 1.0))
+    out = pcb.calibrate(None, torch.zeros(3, 3, 8, 8), [first, empty, second], rescale=True)
+    assert [s.pred_instances.scores.tolist() for s in out] == [[1.0], [], [0.0]]
+    empty_batch = [_sample(torch.zeros(0, 4), [], []) for _ in range(2)]
+    assert pcb.calibrate(None, torch.zeros(2, 3, 8, 8), empty_batch, rescale=True) == empty_batch
+
+
+def test_prototypes_use_the_first_view_of_a_tta_pipeline():
+    pipeline = _leaf_pipeline(dict(type='FewShotDataset', pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='TestTimeAug', transforms=[
+            [dict(type='Resize', scale=(64, 64)), dict(type='Resize', scale=(96, 96))],
+            [dict(type='RandomFlip', prob=0.0), dict(type='RandomFlip', prob=1.0)],
+            [dict(type='PackDetInputs')]])]))
+    assert pipeline == [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(64, 64)),
+                        dict(type='RandomFlip', prob=0.0), dict(type='PackDetInputs')]

@@ -1,6 +1,8 @@
 """InspectionMetric: image-level escape and overkill rates, AUROC and the threshold at an overkill
 rate, per class set, equal to a hand computation on a small case (defect-free images, ties at
 the threshold, images whose only ground truth is ignored)."""
+import math
+
 import pytest
 import torch
 
@@ -64,10 +66,11 @@ def test_the_rates_equal_the_hand_computation():
     })
 
 
-def test_undefined_rates_are_minus_one_and_a_zero_overkill_threshold_is_the_top_score():
+def test_undefined_rates_are_nan_and_a_zero_overkill_threshold_is_the_top_score():
     rates = image_level_rates([0.8, 0.3], [], score_thr=0.5, overkill_rate=0.01)
     assert rates['escape_rate'] == 0.5
-    assert rates['overkill_rate'] == rates['auroc'] == rates['threshold_at_overkill'] == -1
+    assert all(math.isnan(rates[key]) for key in ('overkill_rate', 'auroc',
+                                                  'threshold_at_overkill'))
     # 1% of 3 images allows no rejection: the threshold is the highest defect-free score
     rates = image_level_rates([0.8, 0.3], [0.4, 0.1, 0.0], score_thr=0.5, overkill_rate=0.01)
     assert (rates['threshold_at_overkill'], rates['escape_at_overkill']) == (0.4, 0.5)

@@ -26,7 +26,8 @@ def test_ids_must_name_their_class():
 
 
 def test_the_shipped_lists_follow_the_rule():
-    lists = Path(__file__).resolve().parents[1] / 'configs' / '_base_' / 'datasets' / 'neu_det_splits'
+    lists = (Path(__file__).resolve().parents[1] / 'configs' / '_base_' / 'datasets'
+             / 'neu_det_splits')
     trainval, train, val, test = (lists.joinpath(f'{name}.txt').read_text().split()
                                   for name in ('trainval', 'train', 'val', 'test'))
     assert (len(trainval), len(train), len(val), len(test)) == (1440, 1152, 288, 360)

@@ -271,9 +271,11 @@ def test_distributed_run_equals_in_process_run(demo_setup: dict) -> None:
     for launcher in ('none', 'pytorch'):
         work = demo_setup['tmp'] / f'launcher_{launcher}'
         proc = subprocess.run(
-            run_seeds_cmd(work, demo_setup['options'], '--launcher', launcher, '--val',
-                          shots=(1, ), seeds='0'), cwd=ROOT, env=env, capture_output=True,
-            text=True)
+            # --val on a validation set of training images (the demo's val set is its test set)
+            run_seeds_cmd(work, demo_setup['options'] + [
+                'val_dataloader.dataset.dataset.split=train', 'val_dataloader.dataset.indices=4'],
+                '--launcher', launcher, '--val', shots=(1, ), seeds='0'),
+            cwd=ROOT, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         metrics[launcher] = json.loads(
             (work / '1shot_seed0' / 'result.json').read_text())['metrics']
@@ -300,3 +302,8 @@ def test_a_config_template_names_one_config_per_number_of_shots():
     assert cfg.val_dataloader.dataset.dataset.ann_file.endswith('neu_det_splits/val.txt')
     assert cfg.test_dataloader.dataset.dataset.ann_file.endswith('neu_det_splits/test.txt')
     assert cfg.train_cfg.val_begin > cfg.train_cfg.max_iters  # never during training
+    # a val set that is the test set (the demo's, MVTec-FS's) is refused: nothing is chosen on it
+    demo = tool['parse_args'](['configs/demo/demo_5shot.py', '--shots', '5', '--seeds', '0',
+                               '--val'])
+    with pytest.raises(ValueError, match='reads the test set'):
+        tool['build_run_config'](demo, 5, 0, '/tmp/run')

@@ -5,7 +5,8 @@
 # base checkpoint kept but the classifier and box regressor (mmdet's own init: surgery
 # 'remove', as `load_from` loads it). Beside it, the same light model trained from scratch on
 # the same shots: ./faster-rcnn-scratch_r18-light-fpn_neu-det-novel_5shot.py.
-#   python tools/fewshot/run_seeds.py configs/finetune/finetune_r18-light-fpn_neu-det-novel_5shot.py \
+#   python tools/fewshot/run_seeds.py \
+#       configs/finetune/finetune_r18-light-fpn_neu-det-novel_5shot.py \
 #       --shots 5 --seeds 0-4 --val --work-dir work_dirs/neu_det/novel_only/pretrained
 _base_ = ['./finetune_r18-light-fpn_neu-det_5shot.py']
 

@@ -6,7 +6,7 @@ from typing import List, Tuple
 import torch
 from mmengine.dataset import Compose
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import Runner
 from torch import Tensor
 
@@ -38,6 +38,8 @@ class PrototypeHook(Hook):
 
     def _build(self, runner: Runner, loader_cfg: dict) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if isinstance(model, BaseTTAModel):  # tools/test.py --tta: the detector inside
+            model = model.module
         pcb = getattr(model, 'pcb', None)
         if pcb is None:
             return
@@ -75,10 +77,17 @@ class PrototypeHook(Hook):
 
 
 def _leaf_pipeline(dataset_cfg: dict) -> List[dict]:
-    """The pipeline of an evaluation dataset config (a wrapper's, else its dataset's)."""
+    """The pipeline of an evaluation dataset config (a wrapper's, else its dataset's); a
+    ``TestTimeAug`` step becomes its first view (the first transform of each of its stages)."""
     while 'pipeline' not in dataset_cfg and 'dataset' in dataset_cfg:
         dataset_cfg = dataset_cfg['dataset']
-    return copy.deepcopy(dataset_cfg['pipeline'])
+    pipeline = []
+    for step in copy.deepcopy(dataset_cfg['pipeline']):
+        if step.get('type') == 'TestTimeAug':
+            pipeline += [stage[0] for stage in step['transforms']]
+        else:
+            pipeline.append(step)
+    return pipeline
 
 
 def _kshot_boxes(info: dict) -> Tuple[Tensor, Tensor]:

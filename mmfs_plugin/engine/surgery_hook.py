@@ -26,10 +26,10 @@ class FewShotSurgeryHook(Hook):
     (:meth:`~mmfs_plugin.models.RetentiveTFA.load_base_detector`), unless no class of the
     checkpoint is in the label space: its base branch is then off.
 
-    A checkpoint of another label space (a detector trained elsewhere, every target class
-    novel) gives every weight but the new classes' rows, which start from N(0, ``std``)
-    (``randinit``) or the head's own init (``remove``); it may then come without class names
-    (a model-zoo checkpoint).
+    When every target class is novel (a detector trained elsewhere, of another label space), the
+    checkpoint gives every weight but the classes' rows, which start from N(0, ``std``)
+    (``randinit``) or the head's own init (``remove``), even for a class whose name it knows;
+    it may then come without class names (a model-zoo checkpoint).
 
     Args:
         checkpoint (str): The base checkpoint (a path or URI mmengine's
@@ -81,7 +81,7 @@ class FewShotSurgeryHook(Hook):
         novel = metainfo.get('novel_classes')
         all_novel = novel is not None and set(classes) <= set(novel)
         source = load_surgery_source(self.checkpoint, classes_required=not all_novel)
-        if not source.classes:  # another label space, unnamed: its rows are never copied
+        if all_novel:  # another label space: no row is copied, even of a class of that name
             source = _unnamed_classes(source, self.head_prefix)
         seed = runner.seed if self.seed is None else self.seed
         head = model.get_submodule(self.head_prefix)

@@ -18,7 +18,8 @@ of its detections of the set's classes (0 without one):
 Images left out of a set: those whose defects are all of other classes (in ``base`` and
 ``novel``), and those whose only ground truth is ignored (an ignored instance or an
 ``__ignore__`` region: neither surely defective nor surely defect-free), counted in the log.
-A rate without images to count is -1.
+A rate without images to count is NaN (left out of means over seeds by
+``tools/fewshot/run_seeds.py``, where a -1 would be averaged in).
 """
 import math
 from typing import Dict, List, Optional, Sequence
@@ -32,7 +33,7 @@ from terminaltables import AsciiTable
 from mmdet.registry import METRICS
 
 #: value of a rate with no image to count
-UNDEFINED = -1.0
+UNDEFINED = float('nan')
 
 
 def image_level_rates(defective: Sequence[float], good: Sequence[float], score_thr: float,
@@ -47,7 +48,7 @@ def image_level_rates(defective: Sequence[float], good: Sequence[float], score_t
 
     Returns:
         dict[str, float]: ``escape_rate``, ``overkill_rate``, ``auroc``,
-        ``threshold_at_overkill`` and ``escape_at_overkill`` (-1 where undefined), and the
+        ``threshold_at_overkill`` and ``escape_at_overkill`` (NaN where undefined), and the
         counts ``defective_images`` and ``good_images``.
     """
     defective = np.asarray(defective, dtype=np.float64)
@@ -69,7 +70,7 @@ def image_level_rates(defective: Sequence[float], good: Sequence[float], score_t
 
 
 def _share(flags: np.ndarray) -> float:
-    """The share of true flags, or -1 without any flag."""
+    """The share of true flags, or NaN without any flag."""
     return float(flags.mean()) if flags.size else UNDEFINED
 
 
@@ -177,8 +178,8 @@ def _image_score(result: dict, labels: set) -> float:
 
 
 def _percent(value: float) -> str:
-    return 'n/a' if value == UNDEFINED else f'{100 * value:.1f}'
+    return 'n/a' if math.isnan(value) else f'{100 * value:.1f}'
 
 
 def _number(value: float) -> str:
-    return 'n/a' if value == UNDEFINED else f'{value:.3f}'
+    return 'n/a' if math.isnan(value) else f'{value:.3f}'

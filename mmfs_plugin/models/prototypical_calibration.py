@@ -4,11 +4,12 @@ class, the mean feature of that class's boxes in the k-shot set.
 
 ``score <- alpha * score + (1 - alpha) * cos(feature, prototype[label])`` for the detections of
 the calibrated classes (DeFRCN: the novel ones) whose score lies in ``(lower, upper]`` (DeFRCN:
-0.05 and 1.0, alpha 0.5). The features come from a network the fine-tuning did not adapt to
-the few shots: DeFRCN's is an ImageNet ResNet-101 (its ``layer4``, RoIAlign to 1x1, then its
-``fc``: :class:`ClassifierRoIFeatures`); where no ImageNet classifier is at hand, the base
-detector's own backbone and RoI extractor (:class:`DetectorRoIFeatures`). The prototypes are
-built before each evaluation by :class:`~mmfs_plugin.engine.PrototypeHook`.
+0.05 and 1.0, alpha 0.5). DeFRCN takes the features from a network the fine-tuning did not
+adapt, an ImageNet ResNet-101 (its ``layer4``, RoIAlign to 1x1, then its ``fc``:
+:class:`ClassifierRoIFeatures`); where no ImageNet classifier is at hand,
+:class:`DetectorRoIFeatures` takes them from the RoI extractor of the recipe's frozen base
+branch, or of the detector itself (then they are not independent of its scores). The
+prototypes are built before each evaluation by :class:`~mmfs_plugin.engine.PrototypeHook`.
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -32,10 +33,15 @@ class DetectorRoIFeatures:
     """RoI features of a detector: its ``extract_feat`` and its RoI head's
     ``bbox_roi_extractor``, averaged over the RoI's cells: shape (n, C).
 
+    Where the model has a loaded base branch (:class:`~mmfs_plugin.models.RetentiveTFA`
+    retaining a class) its features come from there: the base detector, which fine-tuning did
+    not adapt. Otherwise (DeFRCN alone, or no class retained) from the model itself: then they
+    are the fine-tuned features its classifier scores, not an independent network as DeFRCN's
+    ImageNet classifier is.
+
     Args:
-        use_base_detector (bool): Use the model's frozen base branch (``base_detector``, as
-            :class:`~mmfs_plugin.models.RetentiveTFA` has) where there is one, else the model
-            itself. Defaults to True.
+        use_base_detector (bool): Use the loaded base branch where there is one. Defaults to
+            True.
     """
 
     def __init__(self, use_base_detector: bool = True) -> None:
@@ -44,8 +50,9 @@ class DetectorRoIFeatures:
     def __call__(self, detector: nn.Module, batch_inputs: Tensor,
                  boxes: Sequence[Tensor]) -> Tensor:
         """Features of ``boxes[i]`` (shape (n_i, 4), x1y1x2y2 in input pixels) on image i."""
-        if self.use_base_detector:
-            detector = getattr(detector, 'base_detector', detector)
+        retained = getattr(detector, 'retained', None)
+        if self.use_base_detector and retained is not None and bool(retained().any()):
+            detector = detector.base_detector
         features = detector.extract_feat(batch_inputs)
         extractor = detector.roi_head.bbox_roi_extractor
         rois = bbox2roi(list(boxes))
@@ -61,7 +68,8 @@ class ClassifierRoIFeatures:
     ``head`` (a ResNet's ``fc``: 1000-d logits) or, with ``head=None``, the pooled feature.
 
     The classifier is held outside the detector's ``state_dict`` (checkpoints do not carry it)
-    and gets no gradient.
+    and gets no gradient. It sees the detector's input (resized and padded by the test
+    pipeline), where DeFRCN feeds its classifier the image at its original resolution.
 
     Args:
         classifier (str | nn.Module): A torchvision classification model's name, e.g.
@@ -214,6 +222,8 @@ class PrototypicalCalibration(nn.Module):
             raise RuntimeError('PrototypicalCalibration: no prototypes: they are built from the '
                                "k-shot set by custom_hooks' PrototypeHook before evaluation "
                                '(configs/_base_/fewshot_runtime.py has it)')
+        if not any(len(sample.pred_instances) for sample in samples):
+            return samples  # nothing to calibrate (mmcv's CUDA RoIAlign refuses zero boxes)
         boxes = []
         for sample in samples:
             bboxes = sample.pred_instances.bboxes

@@ -87,12 +87,14 @@ class RetentiveTFA(TFA):
         self.base_detector.load_state_dict(dict(state_dict), strict=True)
         if self.share_backbone:
             ours, theirs = self.state_dict(), self.base_detector.state_dict()
-            differ = [key for key in theirs if key.startswith(('backbone.', 'neck.'))
-                      and not torch.equal(ours[key], theirs[key])]
+            differ = [key for key in set(ours) | set(theirs)
+                      if key.startswith(('backbone.', 'neck.')) and not (
+                          key in ours and key in theirs and ours[key].shape == theirs[key].shape
+                          and torch.equal(ours[key], theirs[key]))]
             if differ:
                 raise ValueError(f'RetentiveTFA: share_backbone: the backbone and neck differ '
-                                 f'from the base checkpoint\'s ({differ[:3]} ...): load the '
-                                 'base checkpoint into the model first')
+                                 f"from the base checkpoint's ({sorted(differ)[:3]} ...): load "
+                                 'the base checkpoint into the model first')
         labels = [classes.index(name) if name in classes else -1 for name in base_classes]
         self.base_labels.copy_(torch.as_tensor(labels, dtype=torch.long))
 

@@ -51,6 +51,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         if not sep or not name or not folder:
             parser.error(f'--method {item!r}: expected NAME=WORK_DIR')
         methods.append((name, folder))
+    if args.oracle is not None and not 0 < args.oracle <= 1:
+        parser.error(f'--oracle {args.oracle}: expected a fraction in (0, 1] (0.83 for '
+                     '83.0 AP50)')
     if args.reference and args.reference not in dict(methods):
         parser.error(f'--reference {args.reference!r}: not one of the --method names')
     args.method = methods

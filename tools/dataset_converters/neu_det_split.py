@@ -70,7 +70,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('root', help='the NEU-DET folder (holding VOC/Annotations)')
-    parser.add_argument('out_dir', help='where trainval.txt, train.txt, val.txt and test.txt are written')
+    parser.add_argument('out_dir',
+                        help='where trainval.txt, train.txt, val.txt and test.txt are written')
     args = parser.parse_args(argv)
     ann_dir = osp.join(args.root, 'VOC', 'Annotations')
     if not osp.isdir(ann_dir):

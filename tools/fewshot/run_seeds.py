@@ -133,8 +133,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='processes per run with --launcher pytorch (default: 1)')
     parser.add_argument('--val', action='store_true',
                         help="also evaluate each run on the config's val_dataloader (a "
-                        'validation split of the training images, where choices are made), '
-                        'recorded as val/<metric>')
+                        'validation split of the training images, where choices are made; '
+                        'refused where it reads the test set), recorded as val/<metric>')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings (xxx=yyy), as in tools/train.py')
     args = parser.parse_args(argv)
@@ -224,6 +224,9 @@ def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: s
         for key in ('val_dataloader', 'val_cfg', 'val_evaluator'):
             if not cfg.get(key):
                 raise ValueError(f'{config}: {key}: --val needs a validation set')
+        if _files(cfg.val_dataloader) == _files(cfg.test_dataloader):
+            raise ValueError(f'{config}: val_dataloader: --val: it reads the test set; a '
+                             'choice needs a validation split of the training images')
         cfg.train_cfg.val_begin = cfg.train_cfg.max_iters + 1
     else:  # each run is tested once, at its end: no validation during training
         cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
@@ -232,6 +235,17 @@ def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: s
     cfg.launcher = args.launcher
     cfg.resume, cfg.load_from = True, None  # continue a killed run from its checkpoint
     return cfg
+
+
+def _files(loader: dict) -> list:
+    """What a dataloader's dataset reads: (data_root, ann_file, data_prefix, split) at every
+    level of its wrappers."""
+    found, dataset = [], loader.get('dataset')
+    while isinstance(dataset, dict):
+        found.append(tuple(str(dataset.get(key))
+                           for key in ('data_root', 'ann_file', 'data_prefix', 'split')))
+        dataset = dataset.get('dataset')
+    return found
 
 
 def finite_metrics(metrics: Dict[str, object]) -> Dict[str, float]:

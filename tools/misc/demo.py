@@ -70,12 +70,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def format_metrics_table(metrics: Dict[str, float]) -> str:
-    """Render overall/base/novel AP, AP50 and GT-box accuracy as a table (in %).
+def format_metrics_table(metrics: Dict[str, float], **inspection: float) -> str:
+    """Render overall/base/novel AP, AP50 and GT-box accuracy as a table (in %), and the
+    inspection rates below it (:func:`format_inspection_line`).
 
     Args:
         metrics (dict[str, float]): Test metrics as fractions, keyed with or without the
             ``fs/`` prefix; a missing or negative (no ground truth) value shows as ``-``.
+        **inspection (float): ``score_thr`` and ``overkill_rate`` of the ``InspectionMetric``.
 
     Returns:
         str: The table.
@@ -88,29 +90,32 @@ def format_metrics_table(metrics: Dict[str, float]) -> str:
     rows += [[name] + [cell(key) for key in keys] for name, *keys in TABLE_ROWS]
     table = AsciiTable(rows, title=' 5-shot test (%) ')
     table.justify_columns = {1: 'right', 2: 'right', 3: 'right'}
-    return table.table + '\n' + format_inspection_line(metrics)
+    return table.table + '\n' + format_inspection_line(metrics, **inspection)
 
 
-def format_inspection_line(metrics: Dict[str, float]) -> str:
-    """The image-level inspection rates (``InspectionMetric``, every class) as one line.
+def format_inspection_line(metrics: Dict[str, float], score_thr: float = 0.5,
+                           overkill_rate: float = 0.01) -> str:
+    """The image-level inspection rates (``InspectionMetric``, every class) as two lines.
 
     Args:
         metrics (dict[str, float]): Test metrics, keyed with the ``inspect/`` prefix.
+        score_thr (float): The metric's ``score_thr``. Defaults to 0.5.
+        overkill_rate (float): The metric's ``overkill_rate``. Defaults to 0.01.
 
     Returns:
-        str: The line (``-`` for a rate that is missing or undefined).
+        str: The lines (``-`` for a rate that is missing or undefined).
     """
     def cell(key: str, percent: bool = True) -> str:
         value = metrics.get(f'inspect/{key}')
-        if value is None or value < 0:
+        if value is None or not value >= 0:  # missing, NaN (undefined) or -1
             return '-'
         return f'{100 * value:.1f}%' if percent else f'{value:.2f}'
 
     good = metrics.get('inspect/good_images')
-    return (f'Per image (rejected when a detection scores above 0.5): escape '
+    return (f'Per image (rejected when a detection scores above {score_thr:g}): escape '
             f'{cell("escape_rate")}, overkill {cell("overkill_rate")}\n'
             f'  ({"-" if good is None else int(good)} defect-free images), AUROC '
-            f'{cell("auroc", percent=False)}; at 1% overkill: threshold '
+            f'{cell("auroc", percent=False)}; at {100 * overkill_rate:g}% overkill: threshold '
             f'{cell("threshold_at_overkill", percent=False)}, escape '
             f'{cell("escape_at_overkill")}')
 
@@ -256,7 +261,10 @@ def demo(work_dir: str, data_root: str) -> List[str]:
     run_step('pictures', [sys.executable, osp.join(TOOLS, 'misc', 'demo_pictures.py'),
                           FINETUNE_CONFIG, predictions, pictures, '--cfg-options']
              + data_options, osp.join(work_dir, 'pictures.log'))
-    print('\n' + format_metrics_table(metrics))
+    evaluators = Config.fromfile(FINETUNE_CONFIG).test_evaluator
+    inspection = next(({key: metric[key] for key in ('score_thr', 'overkill_rate') if key in metric}
+                       for metric in evaluators if metric['type'] == 'InspectionMetric'), {})
+    print('\n' + format_metrics_table(metrics, **inspection))
     return sorted(glob.glob(osp.join(pictures, '**', '*.png'), recursive=True))
 
 
