@@ -23,12 +23,9 @@ DEMO_IMAGE_SIZE = 128
 #: split hold two instances).
 DEMO_COUNTS = dict(train_instances=16, test_instances=8,
                    train_images_in_category=36, test_images_in_category=18)
-#: Defect-free test images per category (MVTec AD's ``good`` folders, labelme files without
-#: shapes): the demo set's, and MVTec AD's own test counts for the MVTec-FS shape.
+#: Defect-free test images per category of the demo set (MVTec AD's ``good`` folders, labelme
+#: files without shapes). The MVTec-FS shape has none: MVTec-FS annotates defect images only.
 DEMO_GOOD_TEST_IMAGES = 6
-MVTEC_AD_GOOD_TEST_IMAGES: Dict[str, int] = dict(
-    bottle=20, cable=58, capsule=23, carpet=28, grid=21, hazelnut=40, leather=32, metal_nut=22,
-    pill=26, screw=41, tile=33, toothbrush=12, transistor=60, wood=19, zipper=32)
 GOOD_FOLDER = 'good'
 MIN_IMAGE_SIZE = 32
 COMBINED_FOLDER = 'combined'
@@ -166,10 +163,9 @@ def _plan_images(rows: Sequence[ClassRow], image_root: str, quirks: bool,
             images = distribute_instances(
                 counts, getattr(cat_rows[0], f'{split}_images_in_category'), rng)
             folders = _assign_folders(category, defects, images, quirks, rng)
-            if split == 'test':  # defect-free parts, on streams of their own
-                good = (MVTEC_AD_GOOD_TEST_IMAGES.get(category, DEMO_GOOD_TEST_IMAGES)
-                        if quirks else DEMO_GOOD_TEST_IMAGES)
-                images, folders = images + [[]] * good, folders + [GOOD_FOLDER] * good
+            if split == 'test' and not quirks:  # the demo's defect-free parts (own streams)
+                images = images + [[]] * DEMO_GOOD_TEST_IMAGES
+                folders = folders + [GOOD_FOLDER] * DEMO_GOOD_TEST_IMAGES
             for index, (labels, folder) in enumerate(zip(images, folders)):
                 number = numbers.get(folder, 0)
                 numbers[folder] = number + 1
@@ -227,7 +223,7 @@ def generate_synthetic_mvtecfs(out_dir: str,
         dict[str, int]: Counts written: ``categories``, ``classes``, ``train_images``,
         ``test_images`` (images with defects), ``train_instances``, ``test_instances`` and
         ``good_test_images`` (defect-free test images in ``testing/good/``: 6 per category in
-        the demo set, MVTec AD's test counts with ``like_mvtec_fs``).
+        the demo set, none with ``like_mvtec_fs``).
 
     Raises:
         FileExistsError: ``out_dir/image`` exists and is not empty.
