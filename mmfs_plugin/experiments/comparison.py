@@ -68,6 +68,12 @@ def _cell(summary: Optional[MetricSummary], signed: bool = False) -> str:
     return mean if math.isnan(summary.ci95) else f'{mean} ± {100 * summary.ci95:.1f}'
 
 
+def _column(metric: str) -> str:
+    """A metric's column name: without the ``fs/`` prefix (``val/fs/bbox_nAP50`` ->
+    ``val/bbox_nAP50``)."""
+    return metric.replace('fs/', '')
+
+
 def _fraction(summary: Optional[MetricSummary], oracle: float) -> str:
     """``'0.52 ± 0.06'``: a mean and its 95% CI half-width as fractions of ``oracle``."""
     if summary is None:
@@ -98,11 +104,11 @@ def comparison_table(experiments: Mapping[str, Sequence[RunResult]], metrics: Se
     summaries: Dict[str, Summary] = {name: aggregate_results(runs)
                                      for name, runs in experiments.items()}
     shots_values = sorted({k for summary in summaries.values() for k in summary})
-    head = ['shots', 'method', 'seeds'] + [name.split('/')[-1] for name in metrics]
+    head = ['shots', 'method', 'seeds'] + [_column(name) for name in metrics]
     if oracle is not None:
-        head.append(f'{metrics[0].split("/")[-1]} / oracle')
+        head.append(f'{_column(metrics[0])} / oracle')
     if reference is not None:
-        head.append(f'Δ {metrics[0].split("/")[-1]} vs {reference}')
+        head.append(f'Δ {_column(metrics[0])} vs {reference}')
     head += [f'{name.split("/")[-1]}' for name in seconds]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for shots in shots_values:
