@@ -307,3 +307,40 @@ def test_a_config_template_names_one_config_per_number_of_shots():
                                '--val'])
     with pytest.raises(ValueError, match='reads the test set'):
         tool['build_run_config'](demo, 5, 0, '/tmp/run')
+
+
+@pytest.mark.slow
+def test_checkpoints_are_tested_as_trained_without_training(demo_setup: dict) -> None:
+    trained, tested = demo_setup['tmp'] / 'ckpt_trained', demo_setup['tmp'] / 'ckpt_tested'
+    proc = subprocess.run(run_seeds_cmd(trained, demo_setup['options'], shots=(1, ), seeds='0'),
+                          cwd=ROOT, env=demo_setup['env'], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    template = str(trained / '{shots}shot_seed{seed}' / 'iter_4.pth')
+    # seed 1 has no checkpoint: refused before anything runs, naming the file and the run
+    proc = subprocess.run(run_seeds_cmd(tested, demo_setup['options'], '--checkpoints', template,
+                                        shots=(1, ), seeds='1'),
+                          cwd=ROOT, env=demo_setup['env'], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert f'{trained}/1shot_seed1/iter_4.pth: no such file' in proc.stderr
+    assert 'shots=1, seed=1' in proc.stderr
+
+    proc = subprocess.run(run_seeds_cmd(tested, demo_setup['options'], '--checkpoints', template,
+                                        shots=(1, ), seeds='0'),
+                          cwd=ROOT, env=demo_setup['env'], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert '1shot_seed0: testing in' in proc.stdout and 'training and testing' not in proc.stdout
+    runs = {name: json.loads((work / '1shot_seed0' / 'result.json').read_text())['metrics']
+            for name, work in (('trained', trained), ('tested', tested))}
+    assert 'time/train_s' not in runs['tested'] and runs['tested']['time/test_s'] > 0
+    assert not list((tested / '1shot_seed0').glob('*.pth'))  # nothing trained, nothing saved
+    scores = {name: {k: v for k, v in m.items() if k.startswith('fs/')}
+              for name, m in runs.items()}
+    assert 'fs/bbox_nAP50' in scores['tested']
+    assert scores['tested'] == pytest.approx(scores['trained'], abs=1e-6)
+
+
+def test_checkpoints_refuse_a_schedule() -> None:
+    tool = runpy.run_path(str(ROOT / 'tools' / 'fewshot' / 'run_seeds.py'))
+    with pytest.raises(SystemExit):
+        tool['parse_args'](['configs/demo/demo_5shot.py', '--shots', '1', '--seeds', '0',
+                            '--checkpoints', 'x/{shots}_{seed}.pth', '--iters-per-shot', '10'])

@@ -32,6 +32,16 @@ A config template holding ``{shots}``
 of shots from its own config file, with that file's schedule. Every run also
 records its wall time: ``time/train_s`` and ``time/test_s`` (seconds) in ``result.json``.
 
+Test-time ablations: ``--checkpoints TEMPLATE`` (``{shots}`` and ``{seed}`` in it) tests the
+checkpoints another experiment trained instead of training, e.g. the plain anchor's models with
+a calibration added at test time::
+
+    python tools/fewshot/run_seeds.py configs/defrcn/ablations/pcb-only_r18-light-fpn_neu-det_5shot.py \\
+        --shots 5 --seeds 0-2 --checkpoints 'work_dirs/neu_det/table/plain/{shots}shot_seed{seed}/iter_400.pth'
+
+The config must build the model those checkpoints hold (mmengine loads them as ``load_from``);
+such a run records ``time/test_s`` and no ``time/train_s``.
+
 Iteration schedule: the config's (``train_cfg.max_iters`` and ``param_scheduler``, after
 ``--cfg-options``) for every number of shots, unless ``--iters-per-shot N`` is given: then a
 k-shot run trains ``k * N`` iterations, the ``milestones`` of every parameter scheduler are
@@ -135,6 +145,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="also evaluate each run on the config's val_dataloader (a "
                         'validation split of the training images, where choices are made; '
                         'refused where it reads the test set), recorded as val/<metric>')
+    parser.add_argument('--checkpoints',
+                        help='test these checkpoints instead of training: a path template with '
+                        '{shots} and {seed}, e.g. work_dirs/neu_det/table/plain/'
+                        '{shots}shot_seed{seed}/iter_400.pth (test-time ablations)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings (xxx=yyy), as in tools/train.py')
     args = parser.parse_args(argv)
@@ -148,6 +162,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         if value is not None and value < least:
             parser.error(f'--{name.replace("_", "-")}: expected integers >= {least}, '
                          f'got {value}')
+    if args.checkpoints is not None and args.iters_per_shot:
+        parser.error('--iters-per-shot: nothing is trained with --checkpoints')
     if args.launcher == 'none' and args.gpus != 1:
         parser.error('--gpus needs --launcher pytorch')
     if args.work_dir is None:
@@ -204,7 +220,12 @@ def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: s
         run_dir (str): The run's work dir.
 
     Returns:
-        Config: The run's config (auto-resuming from ``run_dir``).
+        Config: The run's config (auto-resuming from ``run_dir``; with ``--checkpoints``, loading
+        the run's checkpoint, to be tested only).
+
+    Raises:
+        ValueError: The config has no ``fewshot``, ``--val`` finds no validation set or the test
+            set, or the checkpoint ``--checkpoints`` names for the run is missing.
     """
     config = config_for_shots(args.config, shots)
     cfg = Config.fromfile(config)
@@ -233,7 +254,14 @@ def build_run_config(args: argparse.Namespace, shots: int, seed: int, run_dir: s
     cfg.work_dir = run_dir
     cfg.experiment_name = run_dir_name(shots, seed)
     cfg.launcher = args.launcher
-    cfg.resume, cfg.load_from = True, None  # continue a killed run from its checkpoint
+    if args.checkpoints is None:
+        cfg.resume, cfg.load_from = True, None  # continue a killed run from its checkpoint
+    else:
+        checkpoint = args.checkpoints.format(shots=shots, seed=seed)
+        if not osp.isfile(checkpoint):
+            raise ValueError(f'--checkpoints: {checkpoint}: no such file (the run shots={shots}'
+                             f', seed={seed} of the template {args.checkpoints})')
+        cfg.resume, cfg.load_from = False, checkpoint
     return cfg
 
 
@@ -258,20 +286,23 @@ def finite_metrics(metrics: Dict[str, object]) -> Dict[str, float]:
     }
 
 
-def train_and_test_here(cfg: Config) -> Dict[str, float]:
+def train_and_test_here(cfg: Config, train: bool = True) -> Dict[str, float]:
     """Train and test a run in this process (and evaluate it on the val set where the config
     keeps one: ``--val``).
 
     Args:
         cfg (Config): The run's config.
+        train (bool): False tests the config's ``load_from`` as it is (``--checkpoints``).
 
     Returns:
         dict[str, float]: The test metrics, the val metrics as ``val/<metric>``, and the wall
-        time of training and of testing in seconds (``time/train_s``, ``time/test_s``).
+        time of training (where it trained) and of testing in seconds (``time/train_s``,
+        ``time/test_s``).
     """
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     start = time.perf_counter()
-    runner.train()
+    if train:
+        runner.train()
     trained = time.perf_counter()
     metrics = runner.test()
     tested = time.perf_counter()
@@ -279,22 +310,23 @@ def train_and_test_here(cfg: Config) -> Dict[str, float]:
         metrics.update({f'val/{name}': value for name, value in runner.val().items()})
     del runner
     gc.collect()
-    return dict(finite_metrics(metrics), **{'time/train_s': trained - start,
-                                             'time/test_s': tested - trained})
+    times = {'time/train_s': trained - start} if train else {}
+    return dict(finite_metrics(metrics), **times, **{'time/test_s': tested - trained})
 
 
-def train_and_test_distributed(cfg: Config, gpus: int) -> Dict[str, float]:
+def train_and_test_distributed(cfg: Config, gpus: int, train: bool = True) -> Dict[str, float]:
     """Train and test a run with tools/dist_train.sh and tools/dist_test.sh.
 
     Args:
         cfg (Config): The run's config; it is written to ``<work_dir>/run_config.py``.
         gpus (int): Processes per run.
+        train (bool): False tests the config's ``load_from`` as it is (``--checkpoints``).
 
     Returns:
         dict[str, float]: The test metrics (from the JSON file tools/test.py logs, without
         its timings), the val metrics as ``val/<metric>`` where the config keeps a val set
-        (``--val``), and the wall times of training and testing (``time/train_s``,
-        ``time/test_s``, seconds).
+        (``--val``), and the wall times of training (where it trained) and testing
+        (``time/train_s``, ``time/test_s``, seconds).
     """
     run_dir = cfg.work_dir
     config_file = osp.join(run_dir, 'run_config.py')
@@ -303,11 +335,14 @@ def train_and_test_distributed(cfg: Config, gpus: int) -> Dict[str, float]:
     env = dict(os.environ, PATH=os.pathsep.join(
         [osp.dirname(sys.executable), os.environ.get('PATH', '')]))
     start = time.perf_counter()
-    subprocess.run(['bash', osp.join(TOOLS, 'dist_train.sh'), config_file, str(gpus),
-                    '--work-dir', run_dir, '--resume'], check=True, env=env)
+    if train:
+        subprocess.run(['bash', osp.join(TOOLS, 'dist_train.sh'), config_file, str(gpus),
+                        '--work-dir', run_dir, '--resume'], check=True, env=env)
+        with open(osp.join(run_dir, 'last_checkpoint'), encoding='utf-8') as file:
+            checkpoint = file.read().strip()
+    else:
+        checkpoint = cfg.load_from
     trained = time.perf_counter()
-    with open(osp.join(run_dir, 'last_checkpoint'), encoding='utf-8') as file:
-        checkpoint = file.read().strip()
     test_dir = osp.join(run_dir, 'test')
     subprocess.run(['bash', osp.join(TOOLS, 'dist_test.sh'), config_file, checkpoint,
                     str(gpus), '--work-dir', test_dir], check=True, env=env)
@@ -323,7 +358,8 @@ def train_and_test_distributed(cfg: Config, gpus: int) -> Dict[str, float]:
                         str(gpus), '--work-dir', val_dir], check=True, env=env)
         metrics.update({f'val/{name}': value for name, value in
                         _logged_metrics(val_dir).items()})
-    return dict(metrics, **{'time/train_s': trained - start, 'time/test_s': tested - trained})
+    times = {'time/train_s': trained - start} if train else {}
+    return dict(metrics, **times, **{'time/test_s': tested - trained})
 
 
 def _logged_metrics(test_dir: str) -> Dict[str, float]:
@@ -367,6 +403,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.makedirs(args.work_dir, exist_ok=True)
     results: List[RunResult] = []
     runs_done = missing = 0
+    train = args.checkpoints is None
     for shots in args.shots:
         for seed in args.seeds:
             name = run_dir_name(shots, seed)
@@ -377,15 +414,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print(f'run_seeds: {error}; the run is done again')
                 result = None
             if result is None and (args.max_runs is None or runs_done < args.max_runs):
-                print(f'run_seeds: {name}: training and testing in {run_dir}')
+                print(f'run_seeds: {name}: '
+                      f'{"training and testing" if train else "testing"} in {run_dir}')
                 os.makedirs(run_dir, exist_ok=True)
                 try:
                     cfg = build_run_config(args, shots, seed, run_dir)
                 except ValueError as error:
                     print(f'run_seeds: error: {error}', file=sys.stderr)
                     return 1
-                metrics = (train_and_test_here(cfg) if args.launcher == 'none' else
-                           train_and_test_distributed(cfg, args.gpus))
+                metrics = (train_and_test_here(cfg, train) if args.launcher == 'none' else
+                           train_and_test_distributed(cfg, args.gpus, train))
                 result = RunResult(shots=shots, seed=seed, metrics=metrics)
                 save_run_result(run_dir, result)  # the run's last step
                 runs_done += 1
