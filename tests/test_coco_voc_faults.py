@@ -106,6 +106,7 @@ def test_checked_coco_entries_equal_mmdets_for_valid_input(tmp_path):
     mine = entries(ours)
     for entry in mine:
         entry.pop('sample_idx')
+        assert entry.pop('left_out_instances') == 0  # every annotation read
         for inst in entry['instances']:
             inst.pop('instance_key')
     theirs = [plain.get_data_info(i) for i in range(len(plain))]
@@ -406,6 +407,7 @@ def test_checked_voc_entries_equal_mmdets_for_valid_input(tmp_path):
     theirs = [plain.get_data_info(i) for i in range(len(plain))]
     for entry in ours:
         entry.pop('sample_idx')
+        assert entry.pop('left_out_instances') == 0  # every object read
         for inst in entry['instances']:
             inst.pop('instance_key')
     for entry in theirs:

@@ -1,6 +1,6 @@
 """InspectionMetric: image-level escape and overkill rates, AUROC and the threshold at an overkill
 rate, per class set, equal to a hand computation on a small case (defect-free images, ties at
-the threshold, images whose only ground truth is ignored)."""
+the threshold, images whose only ground truth is ignored or outside the label space)."""
 import math
 
 import pytest
@@ -12,13 +12,15 @@ from mmfs_plugin.evaluation.inspection_metric import image_level_rates
 A, B, C = 0, 1, 2  # classes a, b (base) and c (novel)
 
 
-def sample(instances, predictions, name):
-    """A data sample as mmengine's Evaluator hands it over (a dict)."""
+def sample(instances, predictions, name, left_out=0):
+    """A data sample as mmengine's Evaluator hands it over (a dict); ``left_out``: the image's
+    annotated objects in no instance (a class outside the label space, a skipped object)."""
     labels = [label for label, _ in predictions]
     scores = [score for _, score in predictions]
     return dict(img_path=name, instances=[dict(bbox=[0, 0, 4, 4], bbox_label=label,
                                                ignore_flag=ignore)
                                           for label, ignore in instances],
+                left_out_instances=left_out,
                 pred_instances=dict(labels=torch.tensor(labels, dtype=torch.long),
                                     scores=torch.tensor(scores)))
 
@@ -33,6 +35,8 @@ SAMPLES = [
     sample([(A, 1)], [(A, 0.95)], 'only an ignored a: left out'),
     sample([(-1, 0)], [(C, 0.99)], 'only an __ignore__ region: left out'),
     sample([], [(B, 0.2)], 'good, a false b'),
+    sample([], [(A, 0.8)], 'only a defect of a class outside the label space: left out', 1),
+    sample([], [], 'only a skipped object: left out', 2),
 ]
 
 
@@ -82,3 +86,5 @@ def test_a_sample_without_instances_is_named():
     metric = InspectionMetric()
     with pytest.raises(KeyError, match='img.png: instances'):
         metric.process({}, [dict(img_path='img.png', pred_instances={})])
+    with pytest.raises(KeyError, match="img.png: left_out_instances: .*'left_out_instances'"):
+        metric.process({}, [dict(img_path='img.png', instances=[], pred_instances={})])

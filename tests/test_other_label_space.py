@@ -84,7 +84,7 @@ def source_checkpoint(path: Path, named: bool) -> Path:
 CONFIG = """\
 _base_ = [{model!r}, {data!r}, {schedule!r}, {runtime!r}]
 data_root = {root!r}
-fewshot = dict(setting='fsod', shots=None, class_split=dict(novel={classes!r}),
+fewshot = dict(setting={setting!r}, shots=None, class_split=dict(novel={novel!r}),
                base_checkpoint={checkpoint!r})
 model = dict(type='RetentiveTFA', frozen_parameters=[], base_detector=dict(
     type='FasterRCNN', **{base!r}), **{model_cfg!r})
@@ -108,7 +108,8 @@ log_level = 'WARNING'
 """
 
 
-def build_runner(tmp_path: Path, tree: Path, checkpoint: Path):
+def build_runner(tmp_path: Path, tree: Path, checkpoint: Path, setting: str = 'fsod',
+                 novel: tuple = CLASSES):
     base = {k: v for k, v in small_r50_model().to_dict().items() if k != 'type'}
     config = tmp_path / f'{checkpoint.stem}_fsod.py'
     config.write_text(CONFIG.format(
@@ -117,6 +118,7 @@ def build_runner(tmp_path: Path, tree: Path, checkpoint: Path):
         runtime=str(ROOT / 'configs' / '_base_' / 'fewshot_runtime.py'),
         schedule=str(ROOT / 'configs' / '_base_' / 'schedules' / 'schedule_400.py'),
         root=f'{tree}/', classes=list(CLASSES), checkpoint=str(checkpoint), base=base,
+        setting=setting, novel=list(novel),
         model_cfg=MODEL, pipeline=PIPELINE))
     cfg = Config.fromfile(config)
     cfg.work_dir = str(tmp_path / checkpoint.stem)
@@ -147,6 +149,24 @@ def test_every_class_novel_from_a_detector_of_another_label_space(tmp_path, name
     assert model.base_labels.tolist() == [-1, -1] and not bool(model.retained().any())
     metrics = runner.test()
     assert metrics['fs/bbox_nAP'] >= 0 and 'fs/bbox_bAP' not in metrics  # no base class
+
+
+def test_the_recipe_retains_the_shared_classes_of_a_checkpoint_of_more_classes(tmp_path):
+    # G-FSOD on (dent, crack), crack novel, from a detector of (square, dent): the base branch
+    # is the checkpoint's detector (2 classes, not the split's 1), its 'dent' retained and its
+    # 'square' dropped
+    tree = cdfsod_tree(tmp_path)
+    checkpoint = source_checkpoint(tmp_path / 'source.pth', named=True)
+    source = torch.load(checkpoint, weights_only=False)['state_dict']
+    runner = build_runner(tmp_path, tree, checkpoint, setting='gfsod', novel=('crack', ))
+    runner.train()
+    model = runner.model
+    assert model.base_detector.roi_head.bbox_head.num_classes == 2
+    assert model.base_labels.tolist() == [-1, 0]  # square: outside; dent: label 0
+    assert model.retained().tolist() == [True, False]
+    base_state = model.base_detector.state_dict()
+    assert all(torch.equal(base_state[key], source[key]) for key in source)
+    assert runner.test()['fs/bbox_bAP'] >= 0
 
 
 def test_an_unnamed_checkpoint_is_refused_where_a_class_would_be_copied(tmp_path):

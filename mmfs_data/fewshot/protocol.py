@@ -169,7 +169,8 @@ def apply_selection(entries: Sequence[Entry], label_space: LabelSpace,
 
     Returns:
         list[dict]: The kept entries (shallow copies, with new ``instances`` lists), in the
-        input order.
+        input order; ``left_out_instances`` (the image's annotated objects that are in no
+        ``instances``: what its reader left out, plus what the selection drops) is added to.
     """
     if unselected not in POLICIES:
         raise ValueError(f'unselected must be one of {POLICIES}, got {unselected!r}')
@@ -181,7 +182,7 @@ def apply_selection(entries: Sequence[Entry], label_space: LabelSpace,
         if selected is not None and not any(inst['instance_key'] in selected
                                             for inst in instances):
             continue
-        kept = []
+        kept, dropped = [], 0
         for instance in instances:
             label = instance['bbox_label']
             new_label = label_of.get(all_classes[label], -1) if label >= 0 else -1
@@ -192,12 +193,15 @@ def apply_selection(entries: Sequence[Entry], label_space: LabelSpace,
                 flag = 0 if chosen else 1
             elif already_ignored:  # an ignore region outside the label space, or __ignore__
                 if unselected == 'drop' and label >= 0:
+                    dropped += 1
                     continue
                 flag = 1
             elif unselected == 'drop':
+                dropped += 1
                 continue
             else:
                 flag = 0 if unselected == 'keep' and new_label >= 0 else 1
             kept.append(dict(instance, bbox_label=new_label, ignore_flag=flag))
-        result.append(dict(entry, instances=kept))
+        result.append(dict(entry, instances=kept,
+                           left_out_instances=entry.get('left_out_instances', 0) + dropped))
     return result

@@ -2,6 +2,7 @@
 (labels by class name, faults naming file and field, a :attr:`read_report`) and instance keys;
 docs/architecture.md, "Instance keys"."""
 import os
+from collections import Counter
 from typing import Any, List, Optional, Type
 
 from mmdet.datasets import BaseDetDataset, CocoDataset, XMLDataset
@@ -51,12 +52,16 @@ class _CheckedCoco(_CheckedReading):
         """Read the checked file; mmdet's ``parse_data_info`` makes each entry.
 
         Returns:
-            list[dict]: One entry per image, in file order; instances keyed.
+            list[dict]: One entry per image, in file order; instances keyed;
+            ``left_out_instances``: the image's annotations that are in no instance (left out
+            by the checks or by mmdet's ``parse_data_info``).
         """
         with get_local_path(self.ann_file, backend_args=self.backend_args) as local:  # type: ignore
             data = load_coco_json(local, self.ann_file)  # type: ignore[attr-defined]
         index = read_coco(data, self.metainfo['classes'], self.ann_file,  # type: ignore
                           self.on_error)
+        annotated = Counter(ann.get('image_id') for ann in data.get('annotations') or ()
+                            if isinstance(ann, dict))
         self.read_report = index.report
         self.cat2label = index.cat2label
         self.cat_ids = list(index.cat2label)
@@ -77,6 +82,7 @@ class _CheckedCoco(_CheckedReading):
                     instance['instance_key'] = instance_key(source, ann['id'])
                     instances.append(instance)
             data_info['instances'] = instances
+            data_info['left_out_instances'] = annotated[image['id']] - len(instances)
             data_list.append(data_info)
         return data_list
 
@@ -89,7 +95,9 @@ class _CheckedXML(_CheckedReading):
 
         Returns:
             list[dict]: One entry per image (mmdet's keys: ``img_path``, ``img_id``,
-            ``xml_path``, ``height``, ``width``, ``instances``); instances keyed.
+            ``xml_path``, ``height``, ``width``, ``instances``); instances keyed;
+            ``left_out_instances``: the file's objects that are in no instance (malformed,
+            or skipped with ``on_error='skip'``).
         """
         classes = self._metainfo.get('classes')  # type: ignore[attr-defined]
         if not classes:
@@ -124,9 +132,11 @@ class _CheckedXML(_CheckedReading):
                     raise FieldError(xml_path, fault.field, fault.reason)
                 self.read_report.add(Finding(xml_path, str(fault.index), fault.field,
                                              'malformed object', detail=fault.reason[:40]))
+            instances = self._instances(record, height, width)
             data_list.append(dict(img_path=img_path, img_id=img_id, xml_path=xml_path,
-                                  height=height, width=width,
-                                  instances=self._instances(record, height, width)))
+                                  height=height, width=width, instances=instances,
+                                  left_out_instances=(len(record.objects) + len(record.faults)
+                                                      - len(instances))))
         return data_list
 
     def _instances(self, record: Any, height: int, width: int) -> List[dict]:

@@ -162,10 +162,12 @@ class LabelmeDataset(DetEntriesMixin, BaseDetDataset):
                           'ignore_flag': int(name is None), 'mask': inst.segmentation,
                           'instance_key': instance_key(relpath, inst.shape_indices[0])}
                          for name, inst in named]
+            read = sum(len(inst.shape_indices) for _, inst in named)
             data_list.append({'img_path': self._image_path(record), 'img_id': len(data_list),
                               'json_path': relpath, 'height': record.height,
                               'width': record.width, 'seg_map_path': None,
-                              'instances': instances})
+                              'instances': instances,
+                              'left_out_instances': record.num_shapes - read})
         if self.skip_summary.anything_skipped:  # shapes, or files without any
             print_log(f'{type(self).__name__}: skipped input:\n{self.skip_summary.format()}',
                       logger='current', level=logging.WARNING)

@@ -8,6 +8,7 @@ only), the box head's ``num_classes`` (the label space, resolved from the config
 ``runner_type='mmdet.FewShotRunner'``.
 """
 import copy
+import os.path as osp
 from typing import Any, Dict, Iterator, MutableMapping, Optional
 
 from mmdet.registry import DATASETS, RUNNERS
@@ -21,6 +22,7 @@ from ..compat import with_cpu_model_wrapper
 from ..datasets import FewShotDataset, fewshot_label_space
 from ..models.retentive_tfa import base_detector_config
 from mmfs_data.fewshot.label_space import LabelSpace
+from .surgery import load_surgery_source
 from .surgery_hook import FewShotSurgeryHook
 
 TRAIN_ONLY_KEYS = ('shots', 'base_shots', 'seed', 'unselected', 'load_selection')
@@ -128,7 +130,9 @@ def apply_fewshot_settings(cfg: Config) -> Config:
 
 def _resolve_base_detector(cfg: Config) -> None:
     """Give ``model.base_detector`` (a base training config file, or a model config), if
-    the model has one, the label space of the ``'base'`` setting: the base checkpoint's."""
+    the model has one, the base checkpoint's classes: those ``fewshot.base_checkpoint`` names
+    (they may include classes outside this label space, whose detections are dropped), or else
+    the base classes of the split (the ``'base'`` setting's label space)."""
     base_detector = cfg.model.get('base_detector')
     if base_detector is None:
         return
@@ -142,8 +146,15 @@ def _resolve_base_detector(cfg: Config) -> None:
         print_log('FewShotRunner: every class is novel: model.base_detector keeps its '
                   "config's num_classes and no class is retained", logger='current')
         return
-    set_num_classes(base_detector, len(space.base_classes),
-                    "model.base_detector's: the base classes of the split")
+    checkpoint = cfg.fewshot.get('base_checkpoint')
+    named = (load_surgery_source(checkpoint, classes_required=False).classes
+             if checkpoint and osp.isfile(checkpoint) else ())
+    if named:
+        set_num_classes(base_detector, len(named),
+                        f"model.base_detector's: the classes of {checkpoint}")
+    else:
+        set_num_classes(base_detector, len(space.base_classes),
+                        "model.base_detector's: the base classes of the split")
 
 
 def set_num_classes(model_cfg: ConfigDict, num_classes: int, what: str = 'the label space of '

@@ -105,8 +105,9 @@ class FewShotSurgeryHook(Hook):
                 runner.logger.info(f'FewShotSurgeryHook: the base branch holds '
                                    f'{self.checkpoint}; its detections of {retained} are kept')
             else:
-                runner.logger.info(f'FewShotSurgeryHook: no class of {self.checkpoint} is in '
-                                   'the label space: the base branch is off (the model '
+                runner.logger.info(f'FewShotSurgeryHook: no class of {self.checkpoint} is '
+                                   'retained (every class is novel, or none of its classes is '
+                                   'in the label space): the base branch is off (the model '
                                    'predicts as TFA)')
             missing = [key for key in missing
                        if not key.startswith(('base_detector.', 'base_labels'))]

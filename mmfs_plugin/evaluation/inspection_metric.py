@@ -16,8 +16,12 @@ of its detections of the set's classes (0 without one):
   defect-free score) and the escape rate there.
 
 Images left out of a set: those whose defects are all of other classes (in ``base`` and
-``novel``), and those whose only ground truth is ignored (an ignored instance or an
-``__ignore__`` region: neither surely defective nor surely defect-free), counted in the log.
+``novel``), and, from every set, those without a defect of the label space that are not
+defect-free either: their only ground truth is ignored (an ignored instance or an
+``__ignore__`` region) or outside the label space (a class the evaluation drops: the other
+classes of a ``'base'`` or ``'fsod'`` evaluation; an object the reader left out: an
+``on_error='skip'``, a labelme point or line, a COCO box mmdet does not read), counted in the
+log. A defect-free image has no annotated object at all.
 A rate without images to count is NaN (left out of means over seeds by
 ``tools/fewshot/run_seeds.py``, where a -1 would be averaged in).
 """
@@ -82,9 +86,11 @@ class InspectionMetric(BaseMetric):
     ``defective_images``, ``good_images``, for every class; the same with ``_base`` and
     ``_novel`` appended for the dataset's ``base_classes`` and ``novel_classes``.
 
-    The ground truth is each data sample's ``instances`` (add ``'instances'`` to the
-    ``meta_keys`` of ``PackDetInputs``, as for ``FewShotCocoMetric``); the evaluation set must
-    keep its defect-free images (mmdet's test sets do: ``filter_cfg`` applies to training).
+    The ground truth is each data sample's ``instances`` and ``left_out_instances`` (the
+    image's annotated objects that are in no instance, which the plugin's datasets record: add
+    both to the ``meta_keys`` of ``PackDetInputs``, as ``'instances'`` is for
+    ``FewShotCocoMetric``); the evaluation set must keep its defect-free images (mmdet's test
+    sets do: ``filter_cfg`` applies to training).
 
     Args:
         score_thr (float): An image is rejected when a detection's score is above it.
@@ -108,23 +114,26 @@ class InspectionMetric(BaseMetric):
         self.overkill_rate = overkill_rate
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Keep, per image, its defect labels, whether it has ignored ground truth, and the
-        highest detection score per label.
+        """Keep, per image, its defect labels, whether it has ground truth that is ignored or
+        outside the label space, and the highest detection score per label.
 
         Args:
             data_batch (dict): A batch from the dataloader (unused).
             data_samples (Sequence[dict]): Data samples with ``pred_instances`` and the
-                ``instances`` of their ``data_list`` entry.
+                ``instances`` and ``left_out_instances`` of their ``data_list`` entry.
 
         Raises:
-            KeyError: A data sample without ``instances`` (named by its image).
+            KeyError: A data sample without ``instances`` or ``left_out_instances`` (named by
+                its image).
         """
         for sample in data_samples:
-            if 'instances' not in sample:
-                source = sample.get('img_path', f"img_id {sample.get('img_id')}")
-                raise KeyError(f"{source}: instances: missing from the data sample; add "
-                               "'instances' to the meta_keys of PackDetInputs in the "
-                               'evaluation pipeline')
+            for key in ('instances', 'left_out_instances'):
+                if key not in sample:
+                    source = sample.get('img_path', f"img_id {sample.get('img_id')}")
+                    raise KeyError(f"{source}: {key}: missing from the data sample; add "
+                                   f"'{key}' to the meta_keys of PackDetInputs in the "
+                                   "evaluation pipeline (the plugin's datasets record "
+                                   'left_out_instances)')
             ignored = [bool(inst.get('ignore_flag', 0)) or inst['bbox_label'] < 0
                        for inst in sample['instances']]
             labels = {inst['bbox_label'] for inst, skip in zip(sample['instances'], ignored)
@@ -133,7 +142,8 @@ class InspectionMetric(BaseMetric):
             best: Dict[int, float] = {}
             for label, score in zip(pred['labels'].tolist(), pred['scores'].tolist()):
                 best[label] = max(score, best.get(label, 0.0))
-            self.results.append(dict(labels=labels, has_ignored=any(ignored), best=best))
+            self.results.append(dict(labels=labels, best=best, has_ignored=any(ignored)
+                                     or sample['left_out_instances'] > 0))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """The rates of every class set.
@@ -166,7 +176,8 @@ class InspectionMetric(BaseMetric):
                     _percent(rates['escape_at_overkill'])])
         MMLogger.get_current_instance().info(
             f'InspectionMetric: an image is rejected when a detection scores above '
-            f'{self.score_thr}; {only_ignored} images with only ignored ground truth left out\n'
+            f'{self.score_thr}; {only_ignored} images left out (their only ground truth '
+            'ignored or outside the label space)\n'
             + AsciiTable(rows).table)
         return metrics
 

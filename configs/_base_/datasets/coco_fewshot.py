@@ -20,7 +20,7 @@ test_pipeline = [
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
-                    'instances')),
+                    'instances', 'left_out_instances')),
 ]
 train_dataloader = dict(
     batch_size=2,
