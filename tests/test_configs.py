@@ -1,7 +1,9 @@
 """Every shipped config parses, states the label space its fewshot settings give, and builds."""
+import logging
 from pathlib import Path
 
 import pytest
+import torch
 from mmdet.registry import DATA_SAMPLERS, DATASETS, HOOKS, MODELS
 from mmengine.config import Config
 
@@ -115,3 +117,19 @@ def test_shipped_finetuning_configs_use_the_default_recipe(config):
     transforms = {step['type']: step for step in cfg.train_dataloader.dataset.pipeline}
     assert transforms['RandomResize']['ratio_range'] == (0.84, 1.16)
     assert set(transforms['RandomFlip']['direction']) == {'horizontal', 'vertical', 'diagonal'}
+
+
+def test_a_nan_loss_stops_training_at_that_iteration():
+    runtime = Config.fromfile(str(Path(__file__).resolve().parents[1] / 'configs' / '_base_' /
+                                  'fewshot_runtime.py'))
+    (hook_cfg, ) = [h for h in runtime.custom_hooks if h['type'] == 'CheckInvalidLossHook']
+    hook = HOOKS.build(hook_cfg)
+
+    class Runner:  # what the hook reads of mmengine's runner
+        iter = 6
+        logger = logging.getLogger('test')
+
+    hook.after_train_iter(Runner(), 6, outputs=dict(loss=torch.tensor(0.7)))  # a finite loss
+    for bad in (float('nan'), float('inf')):
+        with pytest.raises(AssertionError):
+            hook.after_train_iter(Runner(), 6, outputs=dict(loss=torch.tensor(bad)))

@@ -24,6 +24,9 @@ custom_hooks = [
     dict(type='CheckpointClassesHook'),  # a tested checkpoint must fit the label space
     dict(type='GTBoxScoringHook'),  # scores the GT boxes where GTBoxAccuracy evaluates
     dict(type='PrototypeHook'),  # DeFRCN's calibration prototypes, where the model has a pcb
+    # mmdet's: a run whose loss becomes NaN or infinite stops there, with 'loss become
+    # infinite or NaN!' in its log, instead of training on and reporting zeros
+    dict(type='CheckInvalidLossHook', interval=1),
 ]
 
 
