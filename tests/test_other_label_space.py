@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 
 from mmdet.registry import MODELS
-from mmfs_plugin.engine import SurgeryError, load_surgery_source
+from mmfs_plugin.engine import SurgeryError, apply_fewshot_settings, load_surgery_source
 
 from .tiny_coco import ANN_FILE, IMAGE_FOLDER, make_tiny_coco
 
@@ -71,12 +71,12 @@ def cdfsod_tree(root: Path) -> Path:
     return tree
 
 
-def source_checkpoint(path: Path, named: bool) -> Path:
+def source_checkpoint(path: Path, named: bool, classes: tuple = SOURCE_CLASSES) -> Path:
     """A detector of the source label space, saved as mmengine saves it (with or without the
     class names in its metadata)."""
     torch.manual_seed(3)
     state = MODELS.build(small_r50_model()).state_dict()
-    meta = dict(CLASSES=SOURCE_CLASSES) if named else {}  # as mmdet 2.x names them
+    meta = dict(CLASSES=classes) if named else {}  # as mmdet 2.x names them
     torch.save(dict(state_dict=state, meta=meta), path)
     return path
 
@@ -151,22 +151,40 @@ def test_every_class_novel_from_a_detector_of_another_label_space(tmp_path, name
     assert metrics['fs/bbox_nAP'] >= 0 and 'fs/bbox_bAP' not in metrics  # no base class
 
 
-def test_the_recipe_retains_the_shared_classes_of_a_checkpoint_of_more_classes(tmp_path):
-    # G-FSOD on (dent, crack), crack novel, from a detector of (square, dent): the base branch
-    # is the checkpoint's detector (2 classes, not the split's 1), its 'dent' retained and its
-    # 'square' dropped
+@pytest.mark.parametrize('source_classes, base_labels', [
+    (SOURCE_CLASSES, [-1, 0]),  # square: outside the label space; dent: label 0
+    (CLASSES, [0, -1]),  # crack is novel here: never the base branch's, though it knows it
+])
+def test_the_recipe_retains_the_base_classes_of_a_checkpoint_of_other_classes(
+        tmp_path, source_classes, base_labels):
+    # G-FSOD on (dent, crack), crack novel, from a detector of two classes: the base branch is
+    # the checkpoint's detector (2 classes, not the split's 1), only its 'dent' retained
     tree = cdfsod_tree(tmp_path)
-    checkpoint = source_checkpoint(tmp_path / 'source.pth', named=True)
+    checkpoint = source_checkpoint(tmp_path / 'source.pth', True, source_classes)
     source = torch.load(checkpoint, weights_only=False)['state_dict']
     runner = build_runner(tmp_path, tree, checkpoint, setting='gfsod', novel=('crack', ))
     runner.train()
     model = runner.model
     assert model.base_detector.roi_head.bbox_head.num_classes == 2
-    assert model.base_labels.tolist() == [-1, 0]  # square: outside; dent: label 0
+    assert model.base_labels.tolist() == base_labels
     assert model.retained().tolist() == [True, False]
     base_state = model.base_detector.state_dict()
     assert all(torch.equal(base_state[key], source[key]) for key in source)
     assert runner.test()['fs/bbox_bAP'] >= 0
+
+    # testing the trained model where the base checkpoint is not at hand: the trained model
+    # sizes its base branch; one of another size is refused by name, never loaded off
+    trained = str(tmp_path / 'source' / 'iter_2.pth')
+    cfg = runner.cfg.copy()
+    cfg.merge_from_dict({'fewshot.base_checkpoint': str(tmp_path / 'elsewhere.pth'),
+                         'load_from': trained})
+    assert apply_fewshot_settings(cfg).model.base_detector.roi_head.bbox_head.num_classes == 2
+    cfg.load_from = None
+    one_class = MODELS.build(apply_fewshot_settings(cfg).model)
+    assert one_class.base_detector.roi_head.bbox_head.num_classes == 1  # the split's
+    with pytest.raises(ValueError, match='base_labels: .* has 2 classes, this model.s 1'):
+        one_class.load_state_dict(torch.load(trained, weights_only=False)['state_dict'],
+                                  strict=False)
 
 
 def test_an_unnamed_checkpoint_is_refused_where_a_class_would_be_copied(tmp_path):

@@ -3,7 +3,8 @@
 ``fewshot = dict(setting='gfsod', class_split='split1', shots=5, seed=0)`` at the top level of
 a config reaches every ``FewShotDataset`` of its dataloaders (the k-shot keys the training set
 only), the box head's ``num_classes`` (the label space, resolved from the config alone), a
-``model.base_detector``'s (a config file is read: the ``'base'`` setting's label space) and
+``model.base_detector``'s (the classes of the base checkpoint, or those of the ``'base'``
+setting: :func:`_resolve_base_detector`) and
 ``FewShotSurgeryHook`` (``base_checkpoint``); mmdet's own ``tools/train.py`` builds it through
 ``runner_type='mmdet.FewShotRunner'``.
 """
@@ -16,7 +17,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmengine.registry import DefaultScope, init_default_scope
-from mmengine.runner import Runner
+from mmengine.runner import CheckpointLoader, Runner
 
 from ..compat import with_cpu_model_wrapper
 from ..datasets import FewShotDataset, fewshot_label_space
@@ -129,10 +130,15 @@ def apply_fewshot_settings(cfg: Config) -> Config:
 
 
 def _resolve_base_detector(cfg: Config) -> None:
-    """Give ``model.base_detector`` (a base training config file, or a model config), if
-    the model has one, the base checkpoint's classes: those ``fewshot.base_checkpoint`` names
-    (they may include classes outside this label space, whose detections are dropped), or else
-    the base classes of the split (the ``'base'`` setting's label space)."""
+    """Give ``model.base_detector`` (a base training config file, or a model config), if the
+    model has one, the size of the base detector it will hold:
+
+    1. a trained model to be loaded (``load_from`` with ``base_labels``: testing one) keeps the
+       size of its base branch;
+    2. else the classes ``fewshot.base_checkpoint`` names (a path or URL mmengine loads; they
+       may include classes outside this label space, whose detections are dropped);
+    3. else the base classes of the split (the ``'base'`` setting's label space).
+    """
     base_detector = cfg.model.get('base_detector')
     if base_detector is None:
         return
@@ -146,15 +152,42 @@ def _resolve_base_detector(cfg: Config) -> None:
         print_log('FewShotRunner: every class is novel: model.base_detector keeps its '
                   "config's num_classes and no class is retained", logger='current')
         return
-    checkpoint = cfg.fewshot.get('base_checkpoint')
-    named = (load_surgery_source(checkpoint, classes_required=False).classes
-             if checkpoint and osp.isfile(checkpoint) else ())
-    if named:
+    trained = _state(cfg.get('load_from')).get('base_labels')
+    base_checkpoint = cfg.fewshot.get('base_checkpoint')
+    if trained is not None:
+        set_num_classes(base_detector, len(trained),
+                        f"model.base_detector's: the base branch of {cfg.load_from}")
+    elif named := _classes(base_checkpoint):
         set_num_classes(base_detector, len(named),
-                        f"model.base_detector's: the classes of {checkpoint}")
+                        f"model.base_detector's: the classes of {base_checkpoint}")
     else:
         set_num_classes(base_detector, len(space.base_classes),
                         "model.base_detector's: the base classes of the split")
+
+
+def _loadable(filename: Optional[str]) -> Optional[str]:
+    """A checkpoint mmengine can load (a path, ``~`` expanded, or a URL), or None where there
+    is none (a missing file is named later, by the hook that loads it)."""
+    if filename and '://' not in filename:
+        filename = osp.expanduser(filename)
+        return filename if osp.isfile(filename) else None
+    return filename or None
+
+
+def _state(filename: Optional[str]) -> dict:
+    """The ``state_dict`` of a checkpoint, or {} without one."""
+    filename = _loadable(filename)
+    if filename is None:
+        return {}
+    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+    return checkpoint.get('state_dict', checkpoint)
+
+
+def _classes(filename: Optional[str]) -> tuple:
+    """The class names a checkpoint's metadata gives, or () (see :func:`load_surgery_source`)."""
+    filename = _loadable(filename)
+    return () if filename is None else load_surgery_source(filename,
+                                                           classes_required=False).classes
 
 
 def set_num_classes(model_cfg: ConfigDict, num_classes: int, what: str = 'the label space of '

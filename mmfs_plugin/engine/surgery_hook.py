@@ -1,6 +1,6 @@
 """FewShotSurgeryHook: weight surgery from a base checkpoint when fine-tuning starts."""
 from dataclasses import replace
-from typing import Optional
+from typing import Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -98,10 +98,11 @@ class FewShotSurgeryHook(Hook):
                                f'counterpart in the {type(head).__name__}: not loaded')
         missing = model.load_state_dict({k: v for k, v in state.items() if k in own},
                                         strict=False).missing_keys
-        retained = [name for name in source.classes if name in classes]
+        retained = [name for name in source.classes
+                    if name in classes and name not in (novel or ())]
         if isinstance(model, RetentiveTFA):
             if retained:
-                self._load_base_branch(model, source, classes)
+                self._load_base_branch(model, source, classes, novel or ())
                 runner.logger.info(f'FewShotSurgeryHook: the base branch holds '
                                    f'{self.checkpoint}; its detections of {retained} are kept')
             else:
@@ -118,10 +119,10 @@ class FewShotSurgeryHook(Hook):
                 + (' ...' if len(missing) > 8 else ''))
 
     def _load_base_branch(self, model: RetentiveTFA, source: SurgerySource,
-                          classes: list) -> None:
+                          classes: list, novel: Sequence[str]) -> None:
         """Load the checkpoint into the base branch, its errors named by the config key."""
         try:
-            model.load_base_detector(source.state_dict, source.classes, classes)
+            model.load_base_detector(source.state_dict, source.classes, classes, novel)
         except (RuntimeError, ValueError) as error:
             raise SurgeryError(self.checkpoint, 'model.base_detector', 'the base training '
                                'config it names does not build the model of this checkpoint '

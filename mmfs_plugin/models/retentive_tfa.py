@@ -68,13 +68,16 @@ class RetentiveTFA(TFA):
         self.register_buffer('base_labels', torch.full((num_base,), -1, dtype=torch.long))
 
     def load_base_detector(self, state_dict: Mapping[str, Tensor],
-                           base_classes: Sequence[str], classes: Sequence[str]) -> None:
+                           base_classes: Sequence[str], classes: Sequence[str],
+                           novel_classes: Sequence[str] = ()) -> None:
         """Load the base branch and map its classes onto the label space by name.
 
         Args:
             state_dict (Mapping[str, Tensor]): The base checkpoint's weights.
             base_classes (Sequence[str]): The base checkpoint's classes, in its label order.
             classes (Sequence[str]): This detector's label space.
+            novel_classes (Sequence[str]): Classes the base branch never predicts, even where
+                the checkpoint knows them (the fine-tuned detector's). Defaults to ().
 
         Raises:
             ValueError: If the number of base classes differs from the base branch's, or
@@ -95,8 +98,22 @@ class RetentiveTFA(TFA):
                 raise ValueError(f'RetentiveTFA: share_backbone: the backbone and neck differ '
                                  f"from the base checkpoint's ({sorted(differ)[:3]} ...): load "
                                  'the base checkpoint into the model first')
-        labels = [classes.index(name) if name in classes else -1 for name in base_classes]
+        labels = [classes.index(name) if name in classes and name not in novel_classes else -1
+                  for name in base_classes]
         self.base_labels.copy_(torch.as_tensor(labels, dtype=torch.long))
+
+    def _load_from_state_dict(self, state_dict: Mapping[str, Any], prefix: str,
+                              *args: Any, **kwargs: Any) -> None:
+        """Refuse a trained model whose base branch has another number of classes (loading
+        it non-strictly would leave the branch off without a word)."""
+        theirs = state_dict.get(prefix + 'base_labels')
+        if theirs is not None and theirs.shape != self.base_labels.shape:
+            raise ValueError(
+                f'RetentiveTFA: base_labels: the checkpoint\'s base branch has {len(theirs)} '
+                f'classes, this model\'s {len(self.base_labels)}: the base branch is sized by '
+                'the trained model (load_from), or by fewshot.base_checkpoint\'s classes: '
+                'name the base checkpoint the model was fine-tuned from')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def retained(self) -> Tensor:
         """Per class of the label space, whether the base branch's detections are kept.
