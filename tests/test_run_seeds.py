@@ -324,6 +324,11 @@ def test_checkpoints_are_tested_as_trained_without_training(demo_setup: dict) ->
     assert f'{trained}/1shot_seed1/iter_4.pth: no such file' in proc.stderr
     assert 'shots=1, seed=1' in proc.stderr
 
+    # into the experiment that trained them: its result.json would pass for the test
+    proc = subprocess.run(run_seeds_cmd(trained, demo_setup['options'], '--checkpoints',
+                                        template, shots=(1, ), seeds='0'),
+                          cwd=ROOT, env=demo_setup['env'], capture_output=True, text=True)
+    assert proc.returncode == 2 and 'the experiment that trained the --checkpoints' in proc.stderr
     proc = subprocess.run(run_seeds_cmd(tested, demo_setup['options'], '--checkpoints', template,
                                         shots=(1, ), seeds='0'),
                           cwd=ROOT, env=demo_setup['env'], capture_output=True, text=True)
@@ -339,8 +344,14 @@ def test_checkpoints_are_tested_as_trained_without_training(demo_setup: dict) ->
     assert scores['tested'] == pytest.approx(scores['trained'], abs=1e-6)
 
 
-def test_checkpoints_refuse_a_schedule() -> None:
+@pytest.mark.parametrize('template, extra, message', [
+    ('x/{shots}_{seed}.pth', ['--iters-per-shot', '10'], 'nothing is trained'),
+    ('x/{shots}.pth', [], 'one checkpoint would be tested as several runs'),
+    ('x/{shots}_{seed}_{iter}.pth', [], 'a template with {shots} and {seed} only'),
+])
+def test_checkpoints_refuse_what_cannot_be_tested(capsys, template, extra, message) -> None:
     tool = runpy.run_path(str(ROOT / 'tools' / 'fewshot' / 'run_seeds.py'))
     with pytest.raises(SystemExit):
-        tool['parse_args'](['configs/demo/demo_5shot.py', '--shots', '1', '--seeds', '0',
-                            '--checkpoints', 'x/{shots}_{seed}.pth', '--iters-per-shot', '10'])
+        tool['parse_args'](['configs/demo/demo_5shot.py', '--shots', '1', '--seeds', '0-1',
+                            '--checkpoints', template, *extra])
+    assert message in capsys.readouterr().err

@@ -162,14 +162,31 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         if value is not None and value < least:
             parser.error(f'--{name.replace("_", "-")}: expected integers >= {least}, '
                          f'got {value}')
-    if args.checkpoints is not None and args.iters_per_shot:
-        parser.error('--iters-per-shot: nothing is trained with --checkpoints')
+    if args.checkpoints is not None:
+        if args.iters_per_shot:
+            parser.error('--iters-per-shot: nothing is trained with --checkpoints')
+        try:
+            names = {args.checkpoints.format(shots=k, seed=s) for k in args.shots
+                     for s in args.seeds}
+        except (KeyError, IndexError, ValueError) as error:
+            parser.error(f'--checkpoints: {args.checkpoints}: a template with {{shots}} and '
+                         f'{{seed}} only ({error!r})')
+        if len(names) < len(args.shots) * len(args.seeds):
+            parser.error(f'--checkpoints: {args.checkpoints}: one checkpoint would be tested '
+                         'as several runs: name each run by {shots} and {seed}')
     if args.launcher == 'none' and args.gpus != 1:
         parser.error('--gpus needs --launcher pytorch')
     if args.work_dir is None:
         args.work_dir = osp.join('work_dirs', 'seeds',
                                  osp.splitext(osp.basename(args.config))[0].replace(
                                      '{shots}', 'k'))
+    if args.checkpoints is not None and any(
+            osp.abspath(osp.dirname(args.checkpoints.format(shots=k, seed=s))) == osp.abspath(
+                osp.join(args.work_dir, run_dir_name(k, s)))
+            for k in args.shots for s in args.seeds):
+        parser.error(f'--work-dir: {args.work_dir}: the experiment that trained the '
+                     '--checkpoints; test them into another work dir (its result.json files '
+                     'would be reported as these tests)')
     return args
 
 
