@@ -13,6 +13,8 @@ fewshot = dict(setting='base', class_split=dict(novel=_base_.novel_classes))
 # every training image (trainval: train and val)
 train_dataloader = dict(dataset=dict(dataset=dict(ann_file=_base_.splits + 'trainval.txt')))
 model = dict(roi_head=dict(bbox_head=dict(num_classes=4)))
+# no weight decay on the GroupNorm layers, as mmdet's from-scratch GN detectors train
+optim_wrapper = dict(paramwise_cfg=dict(norm_decay_mult=0.))
 
 train_cfg = dict(max_iters=3000, val_interval=1000)
 param_scheduler = [

@@ -8,7 +8,7 @@ _base_ = [
 ]
 
 # the light model at 128 px: mmdet's anchor ratios, fewer proposals and RoIs, mmdet's frozen
-# stem and first stage with batch-norm statistics kept
+# stem and first stage
 model = dict(
     roi_head=dict(bbox_head=dict(num_classes=6)),
     backbone=dict(frozen_stages=1, norm_eval=True),

@@ -6,4 +6,4 @@ _base_ = ['./finetune_r18-light-fpn_neu-det-novel_5shot.py']
 fewshot = dict(_delete_=True, setting='fsod', shots=5, seed=0, unselected='keep',
                class_split=dict(novel=_base_.novel_classes))
 custom_hooks = [hook for hook in _base_.custom_hooks if hook['type'] != 'FewShotSurgeryHook']
-model = dict(backbone=dict(norm_eval=False))  # batch-norm statistics learnt from the shots
+model = dict(backbone=dict(norm_eval=False))  # a batch-norm backbone's statistics from the shots

@@ -14,7 +14,7 @@ fewshot = dict(
     unselected='keep',  # the images of the selected instances with all their boxes
     class_split=dict(novel=_base_.novel_classes),
     base_checkpoint='work_dirs/neu_det/base/iter_3000.pth')
-# every class (G-FSOD); fine-tuning keeps the base model's batch-norm statistics
+# every class (G-FSOD); norm_eval keeps a batch-norm backbone's statistics (GroupNorm has none)
 model = dict(backbone=dict(norm_eval=True), roi_head=dict(bbox_head=dict(num_classes=6)))
 # the base checkpoint as `load_from` loads it: the classifier and box regressor, whose shapes
 # differ, are dropped and start from mmdet's own init

@@ -1,5 +1,5 @@
-# TFA w/ cos (./tfa_r50-fpn.py) on the light CPU model; fine-tuning keeps the base model's
-# batch-norm statistics.
+# TFA w/ cos (./tfa_r50-fpn.py) on the light CPU model. norm_eval keeps the statistics of a
+# batch-norm backbone a config swaps in; the light model's GroupNorm has none to keep.
 _base_ = ['./faster-rcnn_r18-light-fpn.py', '../fewshot_runtime.py']
 
 fewshot = dict(setting='gfsod', shots=5, seed=0)

@@ -5,7 +5,7 @@
 # best val bAP50 becomes the base config, which then trains on trainval (docs/results.md).
 #   python tools/train.py \
 #       configs/base_training/base_model_study/faster-rcnn_r18-light-fpn_neu-det_base-train.py \
-#       --work-dir work_dirs/neu_det/base_study/bn
+#       --work-dir work_dirs/neu_det/base_study/gn
 _base_ = ['../faster-rcnn_r18-light-fpn_neu-det_base.py']
 
 train_dataloader = dict(dataset=dict(dataset=dict(ann_file=_base_.splits + 'train.txt')))
