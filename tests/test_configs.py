@@ -119,6 +119,29 @@ def test_shipped_finetuning_configs_use_the_default_recipe(config):
     assert set(transforms['RandomFlip']['direction']) == {'horizontal', 'vertical', 'diagonal'}
 
 
+RETENTIVE_CONFIGS = [config for config in CONFIGS
+                     if isinstance(Config.fromfile(str(ROOT / config)).model.get('base_detector'),
+                                   str)]
+
+
+@pytest.mark.parametrize('config', RETENTIVE_CONFIGS)
+def test_the_fine_tuned_detector_has_the_base_detectors_backbone_and_neck(config):
+    """Both branches of the recipe start from one base checkpoint: the fine-tuned detector's
+    backbone and neck have the parameters (names, shapes) and norm layers of the base training
+    config it names, so every backbone and neck weight of the checkpoint loads into both."""
+    cfg = Config.fromfile(str(ROOT / config))
+    base = Config.fromfile(cfg.model.base_detector).model
+
+    def layout(model_cfg):
+        modules = [MODELS.build(model_cfg[part]) for part in ('backbone', 'neck')]
+        return [{name: (type(module).__name__, tuple(p.shape) if p is not None else None)
+                 for name, module in part.named_modules()
+                 for p in [getattr(module, 'weight', None)]} for part in modules]
+
+    assert layout(cfg.model) == layout(base)
+    assert cfg.model.backbone.get('init_cfg') is None  # its weights come from the checkpoint
+
+
 def test_a_nan_loss_stops_training_at_that_iteration():
     runtime = Config.fromfile(str(Path(__file__).resolve().parents[1] / 'configs' / '_base_' /
                                   'fewshot_runtime.py'))
