@@ -1,5 +1,5 @@
 # Base training on NEU-DET's four base classes (crazing, inclusion, patches, rolled-in_scale):
-# the light model from scratch at 200 px, on CPU (73 minutes on one thread of a 2-core machine):
+# the light model from scratch at 200 px, on CPU (78 minutes on one thread of a busy 2-core machine):
 #   python tools/train.py configs/base_training/faster-rcnn_r18-light-fpn_neu-det_base.py \
 #       --work-dir work_dirs/neu_det/base
 _base_ = [
