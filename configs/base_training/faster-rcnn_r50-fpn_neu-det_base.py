@@ -6,7 +6,7 @@
 _base_ = ['./faster-rcnn_r18-light-fpn_neu-det_base.py']
 
 model = dict(
-    backbone=dict(depth=50, frozen_stages=1, norm_eval=True, zero_init_residual=True,
+    backbone=dict(depth=50, frozen_stages=1, norm_eval=True,
                   norm_cfg=dict(_delete_=True, type='BN', requires_grad=True),
                   init_cfg=dict(_delete_=True, type='Pretrained',
                                 checkpoint='torchvision://resnet50')),
