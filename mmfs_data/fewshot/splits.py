@@ -61,8 +61,8 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
         tuple[list[str], list[str]]: Base and novel classes, each in the order of ``classes``.
 
     Raises:
-        ValueError: A named class or category is not among ``classes``, a class is both base
-            and novel, or the spec has an unknown form.
+        ValueError: A named class or category is not among ``classes`` (a named split: none of
+            its novel ones is), a class is both base and novel, or the spec has an unknown form.
     """
     where = spec if isinstance(spec, str) else 'class split'
     spec, named = _load_spec(spec)
@@ -109,4 +109,11 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
                          f'got keys {sorted(spec)}')
     base_list = [name for name in classes if name not in novel_set]
     novel_list = [name for name in classes if name in novel_set]
+    if named and not novel_list:
+        named_novel = list(spec.get('novel_categories') or spec.get('novel') or [])
+        raise ValueError(f'{where}: none of its novel classes (categories) {named_novel[:6]}'
+                         f'{" ..." if len(named_novel) > 6 else ""} is among the dataset '
+                         f'classes {list(classes)}: the named split is for another dataset; '
+                         'give your novel classes, class_split=dict(novel=[...]), or no '
+                         'class_split when every class is base')
     return base_list, novel_list

@@ -3,6 +3,7 @@ pycocotools' index and ``parse_data_info`` lose or change data in silence (:func
 import json
 import math
 import numbers
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -10,6 +11,9 @@ from ..errors import FieldError
 from ..fewshot.classes import near_match, not_a_class
 from .boxes import clip_box
 from .read_report import Finding, ReadReport
+
+#: The change counted for a category whose name an earlier category of the file has.
+SAME_NAME = 'categories of one name read as one class'
 
 ON_ERROR_MODES = ('raise', 'skip')
 
@@ -117,7 +121,7 @@ def _check_images(images: Sequence[Any], path: str, on_error: str,
         ``on_error='skip'``: no size, a bad file name) -> their file names.
     """
     by_id: Dict[Any, Tuple[int, str]] = {}
-    by_name: Dict[str, Tuple[int, Any]] = {}
+    by_name: Dict[str, Tuple[int, Any, str]] = {}
     kept, skipped = [], {}
     for i, image in enumerate(images):
         if not isinstance(image, dict) or not _is_id(image.get('id')):
@@ -144,13 +148,15 @@ def _check_images(images: Sequence[Any], path: str, on_error: str,
                              f'id {image_id!r} names two images: {first_name!r} (images['
                              f'{first}]) and {file_name!r} (pycocotools would keep the last '
                              'and move the annotations of both onto it)')
-        if file_name in by_name:
-            first, first_id = by_name[file_name]
+        same = posixpath.normpath(file_name.replace('\\', '/'))  # ./a.png is a.png
+        if same in by_name:
+            first, first_id, first_name = by_name[same]
+            also = '' if first_name == file_name else f', the first as {first_name!r}'
             raise FieldError(path, f'images[{i}].file_name',
                              f'{file_name!r} is listed twice (ids {first_id!r} and '
-                             f'{image_id!r}): one image annotated twice')
+                             f'{image_id!r}{also}): one image annotated twice')
         by_id[image_id] = (i, file_name)
-        by_name[file_name] = (i, image_id)
+        by_name[same] = (i, image_id, file_name)
         kept.append(image)
     return kept, skipped
 
@@ -257,7 +263,8 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
     """Check a loaded COCO file and index it for mmdet's ``CocoDataset.parse_data_info``.
 
     Labels follow class *names*, whatever the file's category order (mmdet numbers categories
-    in file order). mmdet's skips (``ignore``, ``area`` <= 0, a side under 1 px, a box outside
+    in file order); categories of one name share its label, each after the first counted
+    (pycocotools keeps them apart). mmdet's skips (``ignore``, ``area`` <= 0, a side under 1 px, a box outside
     the image) and boxes clipped to the image are counted; a missing ``area`` is computed.
 
     Args:
@@ -284,6 +291,12 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
     images, skipped_images = _check_images(data['images'], path, on_error, report)
     cat2label = category_labels(data['categories'], classes, path)
     names = {category['id']: category['name'] for category in data['categories']}
+    first_of: Dict[str, Any] = {}
+    for i, category in enumerate(data['categories']):
+        cat_id, name = category['id'], category['name']
+        if cat_id in cat2label and first_of.setdefault(name, cat_id) != cat_id:
+            report.add(Finding(path, f'id {cat_id!r}', f'categories[{i}].name', SAME_NAME,
+                               'fixed', unit='category', detail=f'= id {first_of[name]!r}'))
     by_id = {image['id']: image for image in images}
     index = CocoIndex(images, {image['id']: [] for image in images}, cat2label, report)
     seen: Dict[int, int] = {}

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Tuple
 #: What happened to an object: left out, or read with a change.
 ACTIONS = ('skipped', 'fixed')
 #: What a finding is about.
-UNITS = ('object', 'image')
+UNITS = ('object', 'image', 'category')
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class Finding:
             ``'object[2]/bndbox'``.
         reason (str): The countable reason, e.g. ``'box outside the image'``.
         action (str): ``'skipped'`` or ``'fixed'``. Defaults to ``'skipped'``.
-        unit (str): ``'object'`` or ``'image'``. Defaults to ``'object'``.
+        unit (str): ``'object'``, ``'image'`` or ``'category'`` (a COCO category read with a
+            change). Defaults to ``'object'``.
         detail (str): The value at fault, short (e.g. the label no class names), shown
             beside the item. Defaults to ''.
     """
@@ -101,7 +102,8 @@ class ReadReport:
         for key, count in sorted(self.counts.items(),
                                  key=lambda kv: (kv[0][0] != 'skipped', kv[0][2], -kv[1])):
             action, reason, unit = key
-            lines.append(f'{action} {count} {unit}{"" if count == 1 else "s"}: {reason}')
+            units = unit if count == 1 else 'categories' if unit == 'category' else unit + 's'
+            lines.append(f'{action} {count} {units}: {reason}')
             ranked = self.files[key].most_common()
             for file, n in ranked[:max_files]:
                 ids = self.items[key + (file,)]

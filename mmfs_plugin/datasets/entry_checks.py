@@ -1,10 +1,12 @@
-"""Image files of ``data_list`` entries checked at build, for every format: present, readable,
+"""Image files of ``data_list`` entries checked at build, for every format: each annotated by
+one record only (else each copy trains the other's objects as background), present, readable,
 complete, and of the annotated size (else every box is silently in the wrong place)."""
 import os
-from typing import List
+from typing import Dict, List, Tuple
 
 from mmfs_data.errors import FieldError
 from mmfs_data.formats.image_files import ImageFileError, check_image_file, exif_orientation
+from mmfs_data.formats.labelme import DUPLICATE_IMAGE
 from mmfs_data.formats.read_report import Finding, ReadReport
 
 #: The reason counted for an image whose size is not the annotated one.
@@ -18,6 +20,62 @@ def _where(entry: dict, source: str) -> tuple:
     if entry.get('xml_path'):
         return str(entry['xml_path']), 'size'
     return source, f'images[id={entry.get("img_id")!r}]'
+
+
+def _names_image(entry: dict, source: str) -> Tuple[str, str]:
+    """The file and field that name an entry's image file."""
+    if entry.get('json_path'):
+        return str(entry['json_path']), 'imagePath'
+    if entry.get('xml_path'):
+        return str(entry['xml_path']), 'filename'
+    return source, f'images[id={entry.get("img_id")!r}].file_name'
+
+
+def check_unique_images(entries: List[dict], source: str, on_error: str, report: ReadReport,
+                        seen: Dict[str, Tuple[str, str]]) -> List[dict]:
+    """Refuse an image file that a second entry names: the same file reached by another path
+    (``./a.png`` and ``a.png``), a VOC file whose ``<filename>`` names another file's image,
+    or concatenated datasets holding the same images. Each copy would be trained with the
+    other's objects as background, and counted twice in evaluation and in the k-shot draw.
+
+    Args:
+        entries (list[dict]): ``data_list`` entries of one dataset.
+        source (str): Their annotation file (named for COCO entries).
+        on_error (str): ``'raise'`` a :class:`~mmfs_data.errors.FieldError`, or ``'skip'``
+            every entry after the first of an image (counted in ``report``).
+        report (ReadReport): Where skips are counted: the entry's image, and each of its
+            instances (reason ``'on a skipped image'``).
+        seen (dict): Image (its real path; a URL as it is) -> the file and field that named it
+            first; filled, and shared across the datasets of one concatenation.
+
+    Returns:
+        list[dict]: The entries whose image no earlier entry names.
+
+    Raises:
+        FieldError: With ``on_error='raise'``: naming the second record's file and field, the
+            image and the first record.
+    """
+    kept = []
+    for entry in entries:
+        img_path = str(entry['img_path'])
+        image = img_path if '://' in img_path else os.path.realpath(img_path)
+        file, field_name = _names_image(entry, source)
+        if image not in seen:
+            seen[image] = (file, field_name)
+            kept.append(entry)
+            continue
+        first = seen[image]
+        if on_error == 'raise':
+            raise FieldError(file, field_name, f'{DUPLICATE_IMAGE} ({img_path} is also the image '
+                             f'of {first[0]}, {first[1]}: annotate each image in one record, '
+                             'or list it once)')
+        name = os.path.basename(img_path)
+        report.add(Finding(file, name, field_name, DUPLICATE_IMAGE, unit='image',
+                           detail=f'(also {first[0]})'))
+        for instance in entry['instances']:
+            report.add(Finding(file, instance.get('instance_key'), field_name,
+                               'on a skipped image', detail=repr(name)))
+    return kept
 
 
 def check_entry_images(entries: List[dict], source: str, on_error: str,

@@ -25,7 +25,7 @@ from mmfs_data.fewshot.tfa_files import read_tfa_selection
 from mmfs_data.formats.coco import ON_ERROR_MODES
 from mmfs_data.formats.read_report import ReadReport
 from .det_entries import DetEntriesMixin
-from .entry_checks import check_entry_images
+from .entry_checks import check_entry_images, check_unique_images
 from .format_readers import reader_class
 from .instance_keys import add_fallback_keys, relpath
 
@@ -55,6 +55,10 @@ def _build(cfg: Mapping[str, Any], cls: type, **overrides: Any) -> BaseDetDatase
     except TypeError as err:
         if 'unexpected keyword argument' not in str(err):
             raise
+        if '_delete_' in cfg:  # mmengine consumes it only where a dict merges into a dict
+            raise TypeError(f'FewShotDataset: dataset: a _delete_ key reached {cls.__name__} '
+                            '(in a list of datasets, or with no base dict to replace): remove '
+                            'it there; a list replaces the base config\'s dataset whole') from err
         raise TypeError(f'FewShotDataset: dataset: {cls.__name__} does not take one of the '
                         f'keys {sorted(cfg)} ({err}); a key inherited from a base '
                         "config's dataset? Set _delete_=True in the dataset dict") from err
@@ -228,8 +232,9 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         """
         entries: List[dict] = []
         refs: Dict[str, ObjectRef] = {}
+        images: Dict[str, Tuple[str, str]] = {}
         for cfg in self.dataset_cfgs:
-            entries += self._read(cfg, refs)
+            entries += self._read(cfg, refs, images)
         ids = [entry['img_id'] for entry in entries]
         if len(set(ids)) < len(ids):  # concatenated files numbering their images alike
             print_log(f'FewShotDataset: the {len(self.dataset_cfgs)} concatenated datasets '
@@ -272,13 +277,16 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         return (f'FewShotDataset ({sources}; training, setting {self.setting!r}{draw}, '
                 f'unselected {self.unselected!r}):')
 
-    def _read(self, cfg: Dict[str, Any], refs: Dict[str, ObjectRef]) -> List[dict]:
+    def _read(self, cfg: Dict[str, Any], refs: Dict[str, ObjectRef],
+              images: Dict[str, Tuple[str, str]]) -> List[dict]:
         """Read one wrapped dataset's entries with their instance keys.
 
         Args:
             cfg (dict): The wrapped dataset's config.
             refs (dict): Filled with instance key -> its image and box when this dataset makes
                 a k-shot selection (they name the shots in selection files).
+            images (dict): The images read so far (:func:`~.entry_checks.check_unique_images`),
+                shared by the concatenated datasets.
 
         Raises:
             FieldError: The wrapped parser failed on a file, or (``on_error='raise'``) bad
@@ -305,6 +313,7 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         for entry in part:
             entry.pop('sample_idx', None)  # mmengine's, re-added by this dataset
         add_fallback_keys(part, inner.data_root)
+        part = check_unique_images(part, source, self.on_error, report, images)
         if self.check_images:
             part = check_entry_images(part, source, self.on_error, report)
         if report:

@@ -152,7 +152,9 @@ class _CheckedXML(_CheckedReading):
                             + "; on_error='skip' leaves such objects out, counted",
                             value=repr(obj.name))
                 continue
-            box, change = clip_box(obj.bbox, width, height)
+            # mmdet's VOC box of the whole image is [0, 0, W - 1, H - 1] (VOC's last pixel,
+            # 1-based, minus one): held there, a box drawn past the border reads as one drawn to it
+            box, change = clip_box(obj.bbox, width - 1, height - 1)
             if change:
                 self.read_report.add(Finding(record.xml_path, str(obj.index),
                                              f'{field_name}/bndbox', change,

@@ -1,11 +1,11 @@
 """FewShotRunner: a config's ``fewshot`` settings applied to its datasets and model.
 
 ``fewshot = dict(setting='gfsod', class_split='split1', shots=5, seed=0)`` at the top level of
-a config reaches every ``FewShotDataset`` of its dataloaders (the k-shot keys the training set
-only), the box head's ``num_classes`` (the label space, resolved from the config alone), a
+a config reaches every ``FewShotDataset`` of its dataloaders (``setting``, ``class_split``,
+``on_error``; the k-shot keys the training set only; any other key is an error), the box
+head's ``num_classes`` (the label space, resolved from the config alone), a
 ``model.base_detector``'s (the classes of the base checkpoint, or those of the ``'base'``
-setting: :func:`_resolve_base_detector`) and
-``FewShotSurgeryHook`` (``base_checkpoint``); mmdet's own ``tools/train.py`` builds it through
+setting: :func:`_resolve_base_detector`) and ``FewShotSurgeryHook`` (``base_checkpoint``); mmdet's own ``tools/train.py`` builds it through
 ``runner_type='mmdet.FewShotRunner'``.
 """
 import copy
@@ -21,14 +21,20 @@ from mmengine.runner import CheckpointLoader, Runner
 
 from ..compat import with_cpu_model_wrapper
 from ..datasets import FewShotDataset, fewshot_label_space
+from ..evaluation.coco_metric_labels import check_coco_metric_labels
 from ..models.retentive_tfa import base_detector_config
+from mmfs_data.fewshot.classes import near_match
 from mmfs_data.fewshot.label_space import LabelSpace
 from .surgery import load_surgery_source
 from .surgery_hook import FewShotSurgeryHook
 
+#: ``fewshot`` keys that every ``FewShotDataset`` of the config takes.
+DATASET_KEYS = ('setting', 'class_split', 'on_error')
 TRAIN_ONLY_KEYS = ('shots', 'base_shots', 'seed', 'unselected', 'load_selection')
 #: The k-shot keys, which base training (every instance of the base classes) does not take.
 KSHOT_KEYS = ('shots', 'base_shots', 'load_selection')
+#: Every key ``fewshot`` takes (``base_checkpoint``: the surgery's and the base branch's).
+FEWSHOT_KEYS = DATASET_KEYS + TRAIN_ONLY_KEYS + ('base_checkpoint',)
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -94,12 +100,19 @@ def apply_fewshot_settings(cfg: Config) -> Config:
         Config: The resolved config.
 
     Raises:
-        ValueError: ``fewshot`` is set but no dataloader holds a ``FewShotDataset``, an
-            unknown setting, or datasets with different label spaces.
+        ValueError: ``fewshot`` holds a key it does not take (a typo would otherwise be
+            ignored), or is set but no dataloader holds a ``FewShotDataset``, an unknown
+            setting, or datasets with different label spaces.
     """
     fewshot = cfg.get('fewshot')
     if not fewshot:
         return cfg
+    for key in fewshot:
+        if key not in FEWSHOT_KEYS + ('_delete_',):
+            near = near_match(key, FEWSHOT_KEYS)
+            raise ValueError(f'fewshot: unknown key {key!r}'
+                             f'{f" (did you mean {near!r}?)" if near else ""}; fewshot takes '
+                             f'{list(FEWSHOT_KEYS)}')
     cfg = copy.deepcopy(cfg)
     setting = fewshot.get('setting', 'gfsod')
     found = False
@@ -108,8 +121,9 @@ def apply_fewshot_settings(cfg: Config) -> Config:
         for dataset_cfg in iter_dataset_cfgs(loader.get('dataset') if loader else None):
             found = True
             dataset_cfg['setting'] = setting
-            if 'class_split' in fewshot:
-                dataset_cfg['class_split'] = fewshot['class_split']
+            for key in ('class_split', 'on_error'):
+                if key in fewshot:
+                    dataset_cfg[key] = fewshot[key]
             if loader_key == 'train_dataloader':
                 for key in TRAIN_ONLY_KEYS:
                     if key in fewshot and not (setting == 'base' and key in KSHOT_KEYS):
@@ -248,5 +262,14 @@ class FewShotRunner(Runner):
 
         Returns:
             Runner: The runner.
+
+        Raises:
+            ValueError: A ``CocoMetric`` whose ``ann_file`` orders the classes otherwise than
+                the label space (:func:`~..evaluation.coco_metric_labels.check_coco_metric_labels`).
         """
-        return super().from_cfg(with_cpu_model_wrapper(apply_fewshot_settings(cfg)))
+        cfg = apply_fewshot_settings(cfg)
+        space = config_label_space(cfg)
+        for key in ('val_evaluator', 'test_evaluator'):
+            if space is not None and cfg.get(key):
+                check_coco_metric_labels(cfg[key], space.classes, key)
+        return super().from_cfg(with_cpu_model_wrapper(cfg))

@@ -1,0 +1,148 @@
+"""Traps a new user's own COCO/VOC data and config fell into without a word (a fresh user's
+trial, 2026-12-07): one image read as two, a split or a ``fewshot`` key that silently does
+nothing, categories of one name, a border box one pixel off, mmdet's CocoMetric scoring
+labels as other classes. Each is now read as the format's tools read it, or named."""
+import os
+
+import pytest
+from mmengine.config import Config
+
+import mmfs_plugin  # noqa: F401  (registers the plugin)
+from mmfs_data.errors import FieldError
+from mmfs_plugin.engine import apply_fewshot_settings
+from mmfs_plugin.evaluation.coco_metric_labels import check_coco_metric_labels
+
+from .test_coco_voc_faults import (CRACK_DENT, ann, coco_cfg, coco_file, entries, fewshot, img,
+                                   voc_cfg, voc_tree)
+
+
+def test_a_voc_filename_naming_another_files_image_is_an_error_or_a_counted_skip(tmp_path):
+    """mmdet looks for <id>.jpg; the plugin's fallback to <filename> must not read one image
+    as two entries, each training the other's objects as background."""
+    voc_tree(tmp_path, [[('crack', (5, 5, 20, 20), 0)], [('dent', (30, 30, 50, 50), 0)]])
+    base = tmp_path / 'VOC2007'
+    os.remove(base / 'JPEGImages' / '000001.jpg')  # 000001.xml names 000001.jpg: now gone,
+    xml = (base / 'Annotations' / '000001.xml').read_text()  # so its <filename> names 000000's
+    (base / 'Annotations' / '000001.xml').write_text(xml.replace('000001.jpg', '000000.jpg'))
+    with pytest.raises(FieldError, match=r"000001\.xml: filename: image annotated twice "
+                       r"\(.*000000\.jpg is also the image of .*000000\.xml, filename"):
+        fewshot(voc_cfg(tmp_path, ('crack', 'dent')))
+    skipped = fewshot(voc_cfg(tmp_path, ('crack', 'dent')), on_error='skip')
+    assert [e['img_id'] for e in entries(skipped)] == ['000000']
+    (report,) = skipped.read_reports.values()
+    assert report.by_reason('skipped', unit='image') == {'image annotated twice': 1}
+    assert report.by_reason('skipped', unit='object') == {'on a skipped image': 1}
+
+
+def test_a_coco_file_name_reaching_one_image_by_two_paths_is_an_error(tmp_path):
+    coco_file(tmp_path, 'train', [img(1, 'a.jpg'), img(2, './a.jpg')],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [8, 8, 12, 12])], CRACK_DENT)
+    with pytest.raises(FieldError, match=r"train\.json: images\[1\]\.file_name: '\./a\.jpg' is "
+                       r"listed twice \(ids 1 and 2, the first as 'a\.jpg'\)"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+
+
+def test_concatenated_datasets_of_the_same_images_are_an_error_or_a_counted_skip(tmp_path):
+    """Two annotation files of the same images: every image and object would count twice (in
+    the k-shot draw a defect could be two of its own shots)."""
+    coco_file(tmp_path, 'train', [img(1), img(2)],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [8, 8, 12, 12])], CRACK_DENT)
+    coco_file(tmp_path, 'copy', [img(7, '2.jpg')], [ann(1, 7, 1, [1, 1, 9, 9])], CRACK_DENT)
+    parts = [coco_cfg(tmp_path, 'train', ('crack', 'dent')),
+             coco_cfg(tmp_path, 'copy', ('crack', 'dent'))]
+    with pytest.raises(FieldError, match=r"copy\.json: images\[id=7\]\.file_name: image "
+                       r"annotated twice \(.*2\.jpg is also the image of .*train\.json, "
+                       r"images\[id=2\]\.file_name"):
+        fewshot(parts, test_mode=True)
+    skipped = fewshot(parts, test_mode=True, on_error='skip')
+    assert len(skipped) == 2  # the first file's two images; the copy's counted
+    assert skipped.read_reports[os.path.join(str(tmp_path), 'copy.json')].count() == 2
+
+
+def test_a_named_split_of_another_dataset_is_an_error(tmp_path):
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    for split in ('voc_split1', 'coco_fsod', 'defect_split1'):
+        with pytest.raises(ValueError, match=rf"{split}: none of its novel classes .* is among "
+                           r"the dataset classes \['crack', 'dent'\]"):
+            fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), class_split=split)
+
+
+def test_coco_categories_of_one_name_are_one_class_counted(tmp_path):
+    """pycocotools keeps them apart; labels follow names, so both are 'crack', and the log says
+    so (``fixed 1 category``)."""
+    categories = CRACK_DENT + [dict(id=30, name='crack', supercategory='plastic')]
+    coco_file(tmp_path, 'train', [img(1), img(2)],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 30, [8, 8, 12, 12])], categories)
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('dent', 'crack')))
+    assert sorted(i['bbox_label'] for e in entries(dataset) for i in e['instances']) == [1, 1]
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason('fixed', unit='category') == {
+        'categories of one name read as one class': 1}
+    assert "train.json: 1 (id 30 = id 1)" in report.format()
+
+
+def test_a_voc_box_drawn_past_the_border_reads_as_one_drawn_to_it(tmp_path):
+    voc_tree(tmp_path, [[('crack', (40, 40, 64, 64), 0)], [('crack', (40, 40, 70, 70), 0)]])
+    dataset = fewshot(voc_cfg(tmp_path, ('crack',)))
+    assert [e['instances'][0]['bbox'] for e in entries(dataset)] == [[39, 39, 63, 63]] * 2
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason('fixed') == {'box clipped to the image': 1}
+
+
+def _config(tmp_path, fewshot_cfg, evaluator=None):
+    coco_file(tmp_path, 'train', [img(1), img(2)],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [8, 8, 12, 12])], CRACK_DENT)
+    dataset = dict(type='FewShotDataset', dataset=coco_cfg(tmp_path, 'train', ('dent', 'crack')))
+    return Config(dict(fewshot=fewshot_cfg, default_scope='mmdet',
+                       model=dict(type='FasterRCNN', roi_head=dict(bbox_head=dict())),
+                       train_dataloader=dict(dataset=dataset),
+                       test_dataloader=dict(dataset=dict(dataset, test_mode=True)),
+                       test_evaluator=evaluator or dict(type='FewShotCocoMetric')))
+
+
+def test_an_unknown_fewshot_key_is_an_error_and_on_error_reaches_every_dataset(tmp_path):
+    with pytest.raises(ValueError, match=r"fewshot: unknown key 'shot' \(did you mean "
+                       r"'shots'\?\); fewshot takes \['setting', 'class_split', 'on_error'"):
+        apply_fewshot_settings(_config(tmp_path, dict(shot=1)))
+    cfg = apply_fewshot_settings(_config(tmp_path, dict(shots=1, on_error='skip')))
+    assert cfg.train_dataloader.dataset.on_error == 'skip'
+    assert cfg.test_dataloader.dataset.on_error == 'skip'
+    assert cfg.train_dataloader.dataset.shots == 1
+    assert 'shots' not in cfg.test_dataloader.dataset
+
+
+def test_mmdets_coco_metric_on_a_file_of_another_category_order_is_refused(tmp_path):
+    """mmdet's CocoMetric scores label i as the i-th of the file's categories among the classes
+    (file order: crack, dent); the dataset labels by name (dent 0, crack 1)."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    ann_file = str(tmp_path / 'train.json')
+    metric = dict(type='CocoMetric', ann_file=ann_file)
+    with pytest.raises(ValueError, match=r"test_evaluator: CocoMetric\(ann_file=.*train\.json'\) "
+                       r"would score label i as .* \['crack', 'dent'\], but the dataset labels "
+                       r"by class name, \['dent', 'crack'\]"):
+        check_coco_metric_labels([dict(type='FewShotCocoMetric'), metric], ('dent', 'crack'),
+                                 'test_evaluator')
+    check_coco_metric_labels(metric, ('crack', 'dent'), 'test_evaluator')  # the file's order
+    check_coco_metric_labels(metric, ('dent',), 'test_evaluator')  # one class: no order
+    check_coco_metric_labels(dict(type='CocoMetric'), ('dent', 'crack'), 'x')  # no ann_file
+    # two categories of one name: label 'crack' would be two category ids
+    coco_file(tmp_path, 'two', [img(1)], [], CRACK_DENT + [dict(id=3, name='crack')])
+    with pytest.raises(ValueError, match=r"\['crack', 'dent', 'crack'\]"):
+        check_coco_metric_labels(dict(metric, ann_file=str(tmp_path / 'two.json')),
+                                 ('crack', 'dent'), 'val_evaluator')
+
+
+def test_the_runner_refuses_such_a_coco_metric_before_it_builds_anything(tmp_path):
+    from mmfs_plugin.engine import FewShotRunner
+    metric = dict(type='CocoMetric', ann_file=str(tmp_path / 'train.json'))
+    cfg = _config(tmp_path, dict(setting='gfsod'), metric)
+    with pytest.raises(ValueError, match='test_evaluator: CocoMetric'):  # crack, dent in file
+        FewShotRunner.from_cfg(cfg)
+
+
+def test_a_delete_key_in_a_list_of_datasets_is_named_as_such(tmp_path):
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    part = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), _delete_=True)
+    with pytest.raises(TypeError, match=r"a _delete_ key reached CocoDataset \(in a list of "
+                       r"datasets, or with no base dict to replace\): remove it there"):
+        fewshot([part, coco_cfg(tmp_path, 'train', ('crack', 'dent'))])
