@@ -264,8 +264,9 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
 
     Labels follow class *names*, whatever the file's category order (mmdet numbers categories
     in file order); categories of one name share its label, each after the first counted
-    (pycocotools keeps them apart). mmdet's skips (``ignore``, ``area`` <= 0, a side under 1 px, a box outside
-    the image) and boxes clipped to the image are counted; a missing ``area`` is computed.
+    (pycocotools keeps them apart). mmdet's skips (``ignore``, ``area`` <= 0, a side under
+    1 px, a box outside the image) and boxes clipped to the image are counted; a missing
+    ``area`` is computed.
 
     Args:
         data (Mapping): From :func:`load_coco_json`.

@@ -13,22 +13,15 @@ from mmfs_data.formats.read_report import Finding, ReadReport
 SIZE_MISMATCH = 'image size is not the annotated size'
 
 
-def _where(entry: dict, source: str) -> tuple:
-    """The file and field that state an entry's image: the format's own where known."""
+def _where(entry: dict, source: str, what: str = 'size') -> Tuple[str, str]:
+    """The file and field that state an entry's image ``what``: ``'size'`` or ``'name'``
+    (the image file), in the format's own terms where known."""
     if entry.get('json_path'):
         return str(entry['json_path']), 'imagePath'
     if entry.get('xml_path'):
-        return str(entry['xml_path']), 'size'
-    return source, f'images[id={entry.get("img_id")!r}]'
-
-
-def _names_image(entry: dict, source: str) -> Tuple[str, str]:
-    """The file and field that name an entry's image file."""
-    if entry.get('json_path'):
-        return str(entry['json_path']), 'imagePath'
-    if entry.get('xml_path'):
-        return str(entry['xml_path']), 'filename'
-    return source, f'images[id={entry.get("img_id")!r}].file_name'
+        return str(entry['xml_path']), 'size' if what == 'size' else 'filename'
+    image = f'images[id={entry.get("img_id")!r}]'
+    return source, image if what == 'size' else f'{image}.file_name'
 
 
 def check_unique_images(entries: List[dict], source: str, on_error: str, report: ReadReport,
@@ -59,7 +52,7 @@ def check_unique_images(entries: List[dict], source: str, on_error: str, report:
     for entry in entries:
         img_path = str(entry['img_path'])
         image = img_path if '://' in img_path else os.path.realpath(img_path)
-        file, field_name = _names_image(entry, source)
+        file, field_name = _where(entry, source, 'name')
         if image not in seen:
             seen[image] = (file, field_name)
             kept.append(entry)

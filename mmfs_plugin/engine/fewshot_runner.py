@@ -5,8 +5,8 @@ a config reaches every ``FewShotDataset`` of its dataloaders (``setting``, ``cla
 ``on_error``; the k-shot keys the training set only; any other key is an error), the box
 head's ``num_classes`` (the label space, resolved from the config alone), a
 ``model.base_detector``'s (the classes of the base checkpoint, or those of the ``'base'``
-setting: :func:`_resolve_base_detector`) and ``FewShotSurgeryHook`` (``base_checkpoint``); mmdet's own ``tools/train.py`` builds it through
-``runner_type='mmdet.FewShotRunner'``.
+setting: :func:`_resolve_base_detector`) and ``FewShotSurgeryHook`` (``base_checkpoint``);
+mmdet's own ``tools/train.py`` builds it through ``runner_type='mmdet.FewShotRunner'``.
 """
 import copy
 import os.path as osp
@@ -28,13 +28,13 @@ from mmfs_data.fewshot.label_space import LabelSpace
 from .surgery import load_surgery_source
 from .surgery_hook import FewShotSurgeryHook
 
-#: ``fewshot`` keys that every ``FewShotDataset`` of the config takes.
-DATASET_KEYS = ('setting', 'class_split', 'on_error')
+#: ``fewshot`` keys that every ``FewShotDataset`` of the config takes (beside ``setting``).
+DATASET_KEYS = ('class_split', 'on_error')
 TRAIN_ONLY_KEYS = ('shots', 'base_shots', 'seed', 'unselected', 'load_selection')
 #: The k-shot keys, which base training (every instance of the base classes) does not take.
 KSHOT_KEYS = ('shots', 'base_shots', 'load_selection')
 #: Every key ``fewshot`` takes (``base_checkpoint``: the surgery's and the base branch's).
-FEWSHOT_KEYS = DATASET_KEYS + TRAIN_ONLY_KEYS + ('base_checkpoint',)
+FEWSHOT_KEYS = ('setting',) + DATASET_KEYS + TRAIN_ONLY_KEYS + ('base_checkpoint',)
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -121,7 +121,7 @@ def apply_fewshot_settings(cfg: Config) -> Config:
         for dataset_cfg in iter_dataset_cfgs(loader.get('dataset') if loader else None):
             found = True
             dataset_cfg['setting'] = setting
-            for key in ('class_split', 'on_error'):
+            for key in DATASET_KEYS:
                 if key in fewshot:
                     dataset_cfg[key] = fewshot[key]
             if loader_key == 'train_dataloader':
