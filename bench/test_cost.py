@@ -3,7 +3,9 @@ run.
 
 The NEU-DET 5-shot configs' models (the light model at 200 px, six classes) predict the same
 batches: plain fine-tuning (``configs/finetune``), the recipe (``RetentiveTFA``: two detectors),
-the recipe with a shared backbone (its ablation ``retentive-tfa-shared-backbone``), DeFRCN
+the recipe with a shared backbone and with shared proposals (its ablations
+``retentive-tfa-shared-{backbone,proposals}``: the base branch runs only its RPN and RoI head,
+or only its box head), DeFRCN
 (``configs/defrcn``: the calibration runs the detector's RoI features again) and the recipe with
 DeFRCN's parts. Blocks of batches alternate between the models so that machine drift hits them
 alike; the script prints each model's median seconds per batch and its ratio to plain (target:
@@ -34,6 +36,8 @@ CONFIGS = {
     'recipe': 'configs/retentive_tfa/retentive-tfa_r18-light-fpn_neu-det_5shot.py',
     'recipe, shared backbone': 'configs/retentive_tfa/ablations/'
                                'retentive-tfa-shared-backbone_r18-light-fpn_neu-det_5shot.py',
+    'recipe, shared proposals': 'configs/retentive_tfa/ablations/'
+                                'retentive-tfa-shared-proposals_r18-light-fpn_neu-det_5shot.py',
     'DeFRCN': 'configs/defrcn/defrcn_r18-light-fpn_neu-det_5shot.py',
     'recipe + DeFRCN': 'configs/defrcn/retentive-defrcn_r18-light-fpn_neu-det_5shot.py',
 }
@@ -107,9 +111,9 @@ def main() -> None:
         for name, model in models.items():
             times[name].append(time_block(model, batches))
     plain = statistics.median(times['plain'])
-    print(f'{"model":<26} {"s/batch":>8} {"x plain":>8}')
+    print(f'{"model":<28} {"s/batch":>8} {"x plain":>8}')
     for name, values in times.items():
-        print(f'{name:<26} {statistics.median(values):8.3f} '
+        print(f'{name:<28} {statistics.median(values):8.3f} '
               f'{statistics.median(values) / plain:8.2f}')
     ratio = statistics.median(times['recipe']) / plain
     print(f'recipe (default) / plain: {ratio:.2f} '

@@ -177,30 +177,47 @@ def test_surgery_hook_names_a_base_branch_that_does_not_fit_the_checkpoint(base,
         FewShotSurgeryHook(str(checkpoint)).before_train(runner)
 
 
-def test_a_shared_backbone_runs_once_and_predicts_as_two_detectors(base):
+@pytest.mark.parametrize('share, parts, runs_once', [
+    ('backbone', ('backbone', 'neck'), ('backbone',)),
+    ('proposals', ('backbone', 'neck', 'rpn_head'), ('backbone', 'rpn_head',
+                                                     'roi_head.bbox_roi_extractor'))])
+def test_shared_parts_run_once_and_predict_as_two_detectors(base, share, parts, runs_once):
     base_cfg, base_model = base
     torch.manual_seed(1)
-    with pytest.raises(ValueError, match='share_backbone needs'):
-        MODELS.build(light(3, type='RetentiveTFA', frozen_parameters=['backbone'],
-                           share_backbone=True, base_detector=base_cfg))
-    model = MODELS.build(light(3, type='RetentiveTFA', frozen_parameters=['backbone', 'neck'],
-                               share_backbone=True, base_detector=base_cfg))
+    with pytest.raises(ValueError, match=f"share='{share}' needs"):
+        MODELS.build(light(3, type='RetentiveTFA', frozen_parameters=list(parts[:-1]),
+                           share=share, base_detector=base_cfg))
+    model = MODELS.build(light(3, type='RetentiveTFA', frozen_parameters=list(parts),
+                               share=share, base_detector=base_cfg))
     with pytest.raises(ValueError, match='differ from the base checkpoint'):
         model.load_base_detector(base_model.state_dict(), BASE, ALL)
     # as the surgery hook does: the checkpoint into the model, then into the base branch
-    shared = {k: v for k, v in base_model.state_dict().items() if k.startswith(('backbone.',
-                                                                                'neck.'))}
+    shared = {k: v for k, v in base_model.state_dict().items() if k.startswith(parts)}
     model.load_state_dict(shared, strict=False)
     model.load_base_detector(base_model.state_dict(), BASE, ALL)
     model.eval()
     calls = []
-    for backbone in (model.backbone, model.base_detector.backbone):
-        backbone.register_forward_hook(lambda module, args, out: calls.append(module))
+    for name in runs_once:
+        for detector in (model, model.base_detector):
+            detector.get_submodule(name).register_forward_hook(
+                lambda module, args, out, name=name: calls.append(name))
     inputs = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         got = model.predict(inputs, samples())
-        assert calls == [model.backbone]  # one backbone pass for both branches
-        model.share_backbone = False
-        expected = model.predict(inputs, samples())
+        assert calls == list(runs_once)  # once for both branches
+        model.share = None
+        expected = model.predict(inputs, samples())  # two whole detectors
+    assert any(len(sample.pred_instances) for sample in got)
     for have, want in zip(got, expected):
         assert rows(have.pred_instances) == rows(want.pred_instances)
+
+
+def test_shared_proposals_need_one_roi_extractor(base):
+    base_cfg, _ = base
+    other = copy.deepcopy(base_cfg)
+    other.roi_head.bbox_roi_extractor.roi_layer.output_size = 5
+    with pytest.raises(ValueError, match='RoI extractors differ'):
+        MODELS.build(light(3, type='RetentiveTFA', share='proposals', base_detector=other,
+                           frozen_parameters=['backbone', 'neck', 'rpn_head']))
+    with pytest.raises(ValueError, match="share must be one of"):
+        MODELS.build(light(3, type='RetentiveTFA', share='rpn', base_detector=base_cfg))

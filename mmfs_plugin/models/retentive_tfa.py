@@ -3,7 +3,7 @@ detections are kept (after Retentive R-CNN, Fan et al., "Generalized Few-shot Ob
 without Forgetting", CVPR 2021)."""
 import copy
 from pathlib import Path
-from typing import Any, Mapping, Sequence, Tuple, Union
+from typing import Any, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -11,9 +11,14 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.registry import MODELS
+from mmdet.structures.bbox import bbox2roi
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType
 from .tfa import TFA
+
+# what each ``share`` runs once for both branches (the neck where the detector has one)
+SHARED = {None: [], 'backbone': ['backbone', 'neck'],
+          'proposals': ['backbone', 'neck', 'rpn_head']}
 
 
 @MODELS.register_module()
@@ -30,35 +35,50 @@ class RetentiveTFA(TFA):
     with this detector's ``test_cfg``, each keeping at most its ``max_per_img``. Before
     :meth:`load_base_detector` it predicts as :class:`TFA`.
 
-    With ``share_backbone=True`` (as Retentive R-CNN shares it) the backbone and neck are
-    frozen in fine-tuning, so they stay the base detector's, and at inference they run once:
-    the base branch's RPN and RoI head predict from the fine-tuned detector's features
-    (predefined proposals are not used).
+    ``share`` runs parts once for both branches, as Retentive R-CNN shares them; the parts
+    shared must be frozen in fine-tuning (so they stay the base detector's, which
+    :meth:`load_base_detector` checks):
+
+    - ``'backbone'``: the backbone and neck run once; each branch's RPN and RoI head predict
+      from those features (predefined proposals are not used).
+    - ``'proposals'``: the RPN too (``'rpn_head'`` frozen): its proposals are pooled once and
+      only the two box heads run on the RoI features (the RoI extractors must be configured
+      alike).
 
     Args:
         base_detector (str | dict): The base training's config file (its ``model`` is built,
             as mmdet's ``KnowledgeDistillationSingleStageDetector`` builds its teacher) or
             the base detector's model config.
-        share_backbone (bool): Run the backbone and neck once for both branches. Needs
-            ``'backbone'`` and ``'neck'`` in ``frozen_parameters``. Defaults to False.
+        share (str, optional): What runs once for both branches: ``None`` (two detectors),
+            ``'backbone'`` or ``'proposals'``. Defaults to None.
         **kwargs: The arguments of :class:`TFA`.
 
     Raises:
-        ValueError: ``share_backbone`` with the backbone or neck not frozen.
+        ValueError: An unknown ``share``, a shared part not in ``frozen_parameters``, or
+            (``'proposals'``) RoI extractors configured otherwise.
     """
 
-    def __init__(self, base_detector: Union[str, ConfigType], share_backbone: bool = False,
+    def __init__(self, base_detector: Union[str, ConfigType], share: Optional[str] = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.share_backbone = share_backbone
-        shared = ['backbone', 'neck'] if self.with_neck else ['backbone']
-        if share_backbone and not set(shared) <= set(self.frozen_parameters):
-            raise ValueError(f'RetentiveTFA: share_backbone needs {shared} in '
-                             f'frozen_parameters (the shared features must stay the base '
+        if share not in SHARED:
+            raise ValueError(f'RetentiveTFA: share must be one of {list(SHARED)}, got {share!r}')
+        self.share = share
+        self.shared = [part for part in SHARED[share] if part != 'neck' or self.with_neck]
+        if not set(self.shared) <= set(self.frozen_parameters):
+            raise ValueError(f'RetentiveTFA: share={share!r} needs {self.shared} in '
+                             f'frozen_parameters (the shared parts must stay the base '
                              f"detector's), got {list(self.frozen_parameters)}")
         base_detector = base_detector_config(base_detector)
         # one test_cfg (score threshold, NMS, detections per image) for every detection
         base_detector = dict(base_detector, test_cfg=kwargs.get('test_cfg'))
+        if share == 'proposals':
+            ours, theirs = (cfg.get('roi_head', {}).get('bbox_roi_extractor')
+                            for cfg in (kwargs, base_detector))
+            if ours != theirs:
+                raise ValueError(f"RetentiveTFA: share='proposals' pools the RoI features "
+                                 f'once for both box heads, but the RoI extractors differ: '
+                                 f'{ours} and the base detector\'s {theirs}')
         with torch.random.fork_rng(devices=[]):  # its init draws leave the stream alone
             self.base_detector = MODELS.build(base_detector)
         self.base_detector.requires_grad_(False)
@@ -81,21 +101,22 @@ class RetentiveTFA(TFA):
 
         Raises:
             ValueError: If the number of base classes differs from the base branch's, or
-                with ``share_backbone``, if the backbone or neck differs from the checkpoint's.
+                with ``share``, if a shared part differs from the checkpoint's.
             RuntimeError: If a weight of the base branch is missing or does not fit.
         """
         if len(base_classes) != len(self.base_labels):
             raise ValueError(f'RetentiveTFA: the base checkpoint has {len(base_classes)} '
                              f'classes, base_detector is built for {len(self.base_labels)}')
         self.base_detector.load_state_dict(dict(state_dict), strict=True)
-        if self.share_backbone:
+        if self.share:
             ours, theirs = self.state_dict(), self.base_detector.state_dict()
+            prefixes = tuple(part + '.' for part in self.shared)
             differ = [key for key in set(ours) | set(theirs)
-                      if key.startswith(('backbone.', 'neck.')) and not (
+                      if key.startswith(prefixes) and not (
                           key in ours and key in theirs and ours[key].shape == theirs[key].shape
                           and torch.equal(ours[key], theirs[key]))]
             if differ:
-                raise ValueError(f'RetentiveTFA: share_backbone: the backbone and neck differ '
+                raise ValueError(f'RetentiveTFA: share={self.share!r}: {self.shared} differ '
                                  f"from the base checkpoint's ({sorted(differ)[:3]} ...): load "
                                  'the base checkpoint into the model first')
         labels = [classes.index(name) if name in classes and name not in novel_classes else -1
@@ -148,7 +169,11 @@ class RetentiveTFA(TFA):
         if not bool(retained.any()):
             return super().predict_detections(batch_inputs, batch_data_samples, rescale=rescale)
         base_samples = copy.deepcopy(batch_data_samples)  # predict() fills the samples it gets
-        if self.share_backbone:
+        if self.share == 'proposals':
+            samples, base_samples = _predict_two_box_heads(self, batch_inputs,
+                                                           batch_data_samples, base_samples,
+                                                           rescale)
+        elif self.share == 'backbone':
             features = self.extract_feat(batch_inputs)
             samples = _predict_from_features(self, features, batch_data_samples, rescale)
             base_samples = _predict_from_features(self.base_detector, features, base_samples,
@@ -173,6 +198,34 @@ def _predict_from_features(detector: torch.nn.Module, features: Tuple[Tensor, ..
     proposals = detector.rpn_head.predict(features, samples, rescale=False)
     results = detector.roi_head.predict(features, proposals, samples, rescale=rescale)
     return detector.add_pred_to_datasample(samples, results)
+
+
+def _predict_two_box_heads(model: RetentiveTFA, batch_inputs: Tensor, samples: SampleList,
+                           base_samples: SampleList, rescale: bool
+                           ) -> Tuple[SampleList, SampleList]:
+    """Both branches' predictions from one backbone pass, one set of proposals and one RoI
+    pooling: each box head scores the same RoI features (as ``StandardRoIHead.predict_bbox``,
+    whose path is taken where no image has a proposal)."""
+    features = model.extract_feat(batch_inputs)
+    proposals = model.rpn_head.predict(features, samples, rescale=False)
+    boxes = [proposal.bboxes for proposal in proposals]
+    rois = bbox2roi(boxes)
+    if rois.shape[0] == 0:
+        return (_predict_from_features(model, features, samples, rescale),
+                _predict_from_features(model.base_detector, features, base_samples, rescale))
+    extractor = model.roi_head.bbox_roi_extractor
+    roi_features = extractor(features[:extractor.num_inputs], rois)
+    per_image = tuple(len(box) for box in boxes)
+    img_metas = [sample.metainfo for sample in samples]
+    predicted = []
+    for detector, its_samples in ((model, samples), (model.base_detector, base_samples)):
+        cls_scores, bbox_preds = detector.roi_head.bbox_head(roi_features)
+        results = detector.roi_head.bbox_head.predict_by_feat(
+            rois=rois.split(per_image), cls_scores=cls_scores.split(per_image),
+            bbox_preds=bbox_preds.split(per_image), batch_img_metas=img_metas,
+            rcnn_test_cfg=detector.roi_head.test_cfg, rescale=rescale)
+        predicted.append(detector.add_pred_to_datasample(its_samples, results))
+    return predicted[0], predicted[1]
 
 
 def base_detector_config(base_detector: Union[str, Path, ConfigType]) -> ConfigType:

@@ -4,5 +4,5 @@
 # both branches: one backbone pass instead of two.
 _base_ = ['../retentive-tfa_r18-light-fpn_neu-det_5shot.py']
 
-model = dict(frozen_parameters=['backbone', 'neck'], share_backbone=True,
+model = dict(frozen_parameters=['backbone', 'neck'], share='backbone',
              backbone=dict(norm_eval=True))
