@@ -10,7 +10,7 @@ from mmengine.config import Config
 import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_data.errors import FieldError
 from mmfs_plugin.engine import apply_fewshot_settings
-from mmfs_plugin.evaluation.coco_metric_labels import check_coco_metric_labels
+from mmfs_plugin.engine.label_order import check_coco_metric_labels
 
 from .test_coco_voc_faults import (CRACK_DENT, ann, coco_cfg, coco_file, entries, fewshot, img,
                                    voc_cfg, voc_tree)
@@ -146,3 +146,38 @@ def test_a_delete_key_in_a_list_of_datasets_is_named_as_such(tmp_path):
     with pytest.raises(TypeError, match=r"a _delete_ key reached CocoDataset \(in a list of "
                        r"datasets, or with no base dict to replace\): remove it there"):
         fewshot([part, coco_cfg(tmp_path, 'train', ('crack', 'dent'))])
+
+
+def test_an_unwrapped_coco_dataset_labelling_in_file_order_is_refused(tmp_path):
+    """mmdet's own CocoDataset labels crack 0, dent 1 (file order) whatever metainfo.classes
+    says; the few-shot datasets and the model label dent 0, crack 1."""
+    from mmfs_plugin.engine import FewShotRunner
+    cfg = _config(tmp_path, dict(setting='gfsod'))
+    cfg.test_dataloader.dataset = coco_cfg(tmp_path, 'train', ('dent', 'crack'))  # mmdet style
+    with pytest.raises(ValueError, match=r"test_dataloader\.dataset \(CocoDataset, 'train\.json'"
+                       r"\): mmdet's CocoDataset labels the file's categories in file order, "
+                       r"\['crack', 'dent'\], not in the order of metainfo\.classes, "
+                       r"\['dent', 'crack'\]"):
+        FewShotRunner.from_cfg(cfg)
+    cfg.test_dataloader.dataset = coco_cfg(tmp_path, 'train', ('crack', 'dent'))
+    with pytest.raises(ValueError, match=r"test_dataloader\.dataset \(CocoDataset, 'train\.json'"
+                       r"\): labels its boxes by its classes \['crack', 'dent'\], the model by "
+                       r"the label space \['dent', 'crack'\]"):
+        FewShotRunner.from_cfg(cfg)
+    cfg.test_dataloader.dataset = dict(coco_cfg(tmp_path, 'train', ()), metainfo=None)
+    with pytest.raises(ValueError, match=r"labels its boxes by its classes \['person', "):
+        FewShotRunner.from_cfg(cfg)  # COCO's 80 classes
+
+
+def test_a_dataset_key_that_fewshot_would_replace_is_an_error(tmp_path):
+    cfg = _config(tmp_path, dict(shots=5, seed=0))
+    cfg.train_dataloader.dataset.shots = 1
+    with pytest.raises(ValueError, match=r"train_dataloader\.dataset: shots=1, but fewshot\."
+                       r"shots=5 \(the setting of the whole config\) would replace it"):
+        apply_fewshot_settings(cfg)
+    cfg.train_dataloader.dataset.shots = 5  # the same value: fine
+    assert apply_fewshot_settings(cfg).train_dataloader.dataset.shots == 5
+    cfg.test_dataloader.dataset.setting = 'novel'
+    with pytest.raises(ValueError, match=r"setting='novel', but fewshot\.setting='gfsod' "
+                       r"\(its default\)"):
+        apply_fewshot_settings(cfg)

@@ -21,10 +21,10 @@ from mmengine.runner import CheckpointLoader, Runner
 
 from ..compat import with_cpu_model_wrapper
 from ..datasets import FewShotDataset, fewshot_label_space
-from ..evaluation.coco_metric_labels import check_coco_metric_labels
 from ..models.retentive_tfa import base_detector_config
 from mmfs_data.fewshot.classes import near_match
 from mmfs_data.fewshot.label_space import LabelSpace
+from .label_order import check_coco_metric_labels, check_dataset_labels
 from .surgery import load_surgery_source
 from .surgery_hook import FewShotSurgeryHook
 
@@ -101,8 +101,9 @@ def apply_fewshot_settings(cfg: Config) -> Config:
 
     Raises:
         ValueError: ``fewshot`` holds a key it does not take (a typo would otherwise be
-            ignored), or is set but no dataloader holds a ``FewShotDataset``, an unknown
-            setting, or datasets with different label spaces.
+            ignored), or is set but no dataloader holds a ``FewShotDataset``, a dataset sets
+            a key of ``fewshot`` to another value, an unknown setting, or datasets with
+            different label spaces.
     """
     fewshot = cfg.get('fewshot')
     if not fewshot:
@@ -120,14 +121,19 @@ def apply_fewshot_settings(cfg: Config) -> Config:
         loader = cfg.get(loader_key)
         for dataset_cfg in iter_dataset_cfgs(loader.get('dataset') if loader else None):
             found = True
-            dataset_cfg['setting'] = setting
-            for key in DATASET_KEYS:
-                if key in fewshot:
-                    dataset_cfg[key] = fewshot[key]
+            given = {'setting': setting}
+            given.update((key, fewshot[key]) for key in DATASET_KEYS if key in fewshot)
             if loader_key == 'train_dataloader':
-                for key in TRAIN_ONLY_KEYS:
-                    if key in fewshot and not (setting == 'base' and key in KSHOT_KEYS):
-                        dataset_cfg[key] = fewshot[key]
+                given.update((key, fewshot[key]) for key in TRAIN_ONLY_KEYS
+                             if key in fewshot and not (setting == 'base' and key in KSHOT_KEYS))
+            for key, value in given.items():
+                if key in dataset_cfg and dataset_cfg[key] != value:
+                    raise ValueError(
+                        f'{loader_key}.dataset: {key}={dataset_cfg[key]!r}, but fewshot.{key}='
+                        f'{value!r}{"" if key in fewshot else " (its default)"} (the setting '
+                        'of the whole config) would replace it: set it in one place, fewshot '
+                        'or the dataset')
+                dataset_cfg[key] = value
     if not found:
         raise ValueError('fewshot: the config sets few-shot settings but none of its '
                          "dataloaders holds a FewShotDataset: wrap the datasets, dict(type="
@@ -264,12 +270,18 @@ class FewShotRunner(Runner):
             Runner: The runner.
 
         Raises:
-            ValueError: A ``CocoMetric`` whose ``ann_file`` orders the classes otherwise than
-                the label space (:func:`~..evaluation.coco_metric_labels.check_coco_metric_labels`).
+            ValueError: A dataset outside ``FewShotDataset`` or a ``CocoMetric`` with an
+                ``ann_file`` that would label the classes otherwise than the label space
+                (:mod:`.label_order`).
         """
         cfg = apply_fewshot_settings(cfg)
         space = config_label_space(cfg)
+        classes = None if space is None else space.classes
+        for key in LOADERS:
+            if cfg.get(key):
+                check_dataset_labels(cfg[key].get('dataset'), classes, f'{key}.dataset',
+                                     _is_fewshot_dataset)
         for key in ('val_evaluator', 'test_evaluator'):
-            if space is not None and cfg.get(key):
-                check_coco_metric_labels(cfg[key], space.classes, key)
+            if classes is not None and cfg.get(key):
+                check_coco_metric_labels(cfg[key], classes, key)
         return super().from_cfg(with_cpu_model_wrapper(cfg))
