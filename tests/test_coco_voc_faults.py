@@ -2,6 +2,7 @@
 as the format's own tools read it, or named at build time (file, field, counts)."""
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -15,6 +16,7 @@ import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_data.errors import FieldError
 from mmfs_data.fewshot.kshot import KShotSelection, select_kshot
 from mmfs_data.fewshot.label_space import resolve_label_space
+from mmfs_plugin.datasets.format_readers import reader_class
 
 from .format_trees import CLASSES, write_coco, write_voc
 
@@ -200,6 +202,45 @@ def test_other_coco_id_faults_are_named(tmp_path):
         coco_file(tmp_path, f'f{i}', images, annotations, categories)
         with pytest.raises(FieldError, match=rf'f{i}\.json: {message}'):
             fewshot(coco_cfg(tmp_path, f'f{i}', ('crack', 'dent')))
+
+
+def test_a_true_coco_ignore_is_an_error_with_the_fix_and_a_skip_with_on_error_skip(tmp_path):
+    """mmdet's CocoDataset trains an ``ignore: 1`` object as background, pycocotools' COCOeval
+    (and mmdet's CocoMetric) scores it as an object: the user is told, not counted in silence."""
+    annotations = [ann(1, 1, 1, [5, 5, 10, 10], ignore=0), ann(2, 1, 1, [30, 30, 9, 9], ignore=1),
+                   ann(3, 1, 2, [20, 5, 9, 9], ignore=False)]
+    coco_file(tmp_path, 'train', [img(1)], annotations, CRACK_DENT)
+    with pytest.raises(FieldError, match=r"train\.json: annotations\[1\]\.ignore: ignore: true "
+                       r"\(mmdet and COCOeval disagree\) \(ignore=1: .*set iscrowd: 1 for a "
+                       r"region neither trained nor scored, or remove the key to train and score"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), on_error='skip')
+    assert sorted(labels_by_ann_id(dataset)) == [1, 3]  # ignore: 0 and false read as objects
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason('skipped') == {'ignore: true (mmdet and COCOeval disagree)': 1}
+
+
+@pytest.mark.parametrize('iscrowd', ['0', '1', 2, -1, 0.0, 1.0, None])
+def test_a_coco_iscrowd_other_than_0_or_1_is_named(tmp_path, iscrowd):
+    """pycocotools and mmdet read any true iscrowd (the string "0" too) as a crowd region."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10]),
+                                            dict(ann(2, 1, 1, [30, 30, 9, 9]), iscrowd=iscrowd)],
+              CRACK_DENT)
+    with pytest.raises(FieldError, match=r"train\.json: annotations\[1\]\.iscrowd: bad iscrowd "
+                       r"\(must be 0 or 1, got " + re.escape(repr(iscrowd))):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), on_error='skip')
+    assert sorted(labels_by_ann_id(dataset)) == [1]
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason('skipped') == {'bad iscrowd': 1}
+
+
+@pytest.mark.parametrize('iscrowd', [0, 1, False, True])
+def test_a_coco_iscrowd_of_0_or_1_reads_as_mmdet_reads_it(tmp_path, iscrowd):
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10], iscrowd=iscrowd)],
+              CRACK_DENT)
+    (entry,) = entries(fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent'))))
+    assert [i['ignore_flag'] for i in entry['instances']] == [int(iscrowd)]
 
 
 # 4. concatenated exports whose ids both start at 1 -------------------------------------------
@@ -438,6 +479,18 @@ def test_a_class_name_typo_is_an_error_with_the_near_match_on_coco_and_voc(tmp_p
         fewshot(voc_cfg(tmp_path / 'voc', ('inclusoin', 'patches')))
 
 
+def test_the_near_match_of_a_class_prefers_white_space_then_case_then_spelling(tmp_path):
+    from mmfs_data.fewshot.classes import near_match
+    assert near_match('crack ', ['Crack', 'crack']) == 'crack'
+    assert near_match('CRACK ', ['Crack', 'crak']) == 'Crack'
+    assert near_match('crak', ['Crack', 'crack', 'dent']) == 'crack'
+    assert near_match('hole', ['crack', 'dent']) is None
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])],
+              [dict(id=1, name='crack'), dict(id=2, name='Crack')])
+    with pytest.raises(FieldError, match=r"'crack ' \(did you mean 'crack'\?\)"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'crack ')))
+
+
 # 16. what the run uses, per class, logged when the dataset is built -------------------------
 def test_the_class_table_says_what_is_available_and_used(tmp_path, monkeypatch):
     logged = []
@@ -575,3 +628,41 @@ def test_a_key_a_dataset_does_not_take_is_named_with_the_remedy(tmp_path):
     with pytest.raises(TypeError, match=r"FewShotDataset: dataset: CocoDataset does not take "
                        r"one of the keys .*'split'.*_delete_=True"):
         fewshot(cfg)
+
+
+@pytest.mark.parametrize('filter_cfg', [dict(filter_empty_gt=True, min_size=32),
+                                        dict(filter_empty_gt=True),
+                                        dict(filter_empty_gt=False, min_size=32)])
+def test_a_coco_datasets_own_filter_cfg_keeps_the_images_mmdet_keeps(tmp_path, filter_cfg):
+    """mmdet's filter_data reads ``cat_img_map`` (pycocotools' catToImgs: crowd annotations
+    count; an annotation of a category that is no class does not)."""
+    categories = CRACK_DENT + [dict(id=3, name='hole')]
+    coco_file(tmp_path, 'train', [img(1), img(2), img(3, width=20, height=20), img(4), img(5)], [
+        ann(1, 1, 1, [5, 5, 10, 10]),              # image 2: no annotation
+        ann(2, 3, 2, [2, 2, 10, 10]),              # image 3: 20x20, under min_size
+        ann(3, 4, 3, [5, 5, 10, 10]),              # image 4: a hole only, not a class
+        ann(4, 5, 1, [5, 5, 10, 10], iscrowd=1)], categories)  # image 5: a crowd region only
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), filter_cfg=filter_cfg,
+               pipeline=[])
+    args = {key: value for key, value in cfg.items() if key != 'type'}
+    theirs = [e['img_id'] for e in entries(CocoDataset(**args))]
+    checked = reader_class(CocoDataset)(on_error='skip', **args)
+    assert [e['img_id'] for e in entries(checked)] == theirs
+    assert theirs == (([1, 5] if 'min_size' in filter_cfg else [1, 3, 5])
+                      if filter_cfg['filter_empty_gt'] else [1, 2, 4, 5])
+    # wrapped by FewShotDataset (the crash of a new user's trial)
+    ours = fewshot(cfg, on_error='skip')
+    assert [e['img_id'] for e in entries(ours)] == theirs
+
+
+def test_a_checked_readers_own_failure_is_not_blamed_on_the_file(tmp_path, monkeypatch):
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+
+    def broken(*args):
+        raise AttributeError('a plugin bug')
+
+    monkeypatch.setattr('mmfs_plugin.datasets.format_readers.instance_key', broken)
+    with pytest.raises(RuntimeError, match=r"FewShotDataset: CheckedCocoDataset failed on "
+                       r".*train\.json \(AttributeError: a plugin bug\), not on a fault of the "
+                       r"file"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))

@@ -66,20 +66,22 @@ def near_duplicate_labels(labels: Iterable[str]) -> List[List[str]]:
 
 
 def near_match(name: str, classes: Collection[str]) -> Optional[str]:
-    """Return the class that ``name`` most likely meant: one equal but for case and surrounding
-    space, else the closest spelling (:func:`difflib.get_close_matches`, ratio >= 0.7), or None.
+    """Return the class that ``name`` most likely meant: one equal but for surrounding space,
+    else one equal but for case and surrounding space, else the closest spelling
+    (:func:`difflib.get_close_matches`, ratio >= 0.7), or None.
 
     Args:
         name (str): A label found in the data, or a class name given in a config.
         classes (Collection[str]): The names it is compared with.
 
     Returns:
-        str | None: The near match, if any.
+        str | None: The near match, if any (``'crack '`` among ``'Crack'`` and ``'crack'``:
+        ``'crack'``).
     """
-    folded = name.strip().casefold()
-    same = sorted(c for c in classes if c.strip().casefold() == folded and c != name)
-    if same:
-        return same[0]
+    for same_as in (str.strip, lambda c: c.strip().casefold()):
+        same = sorted(c for c in classes if c != name and same_as(c) == same_as(name))
+        if same:
+            return same[0]
     close = difflib.get_close_matches(name, sorted(classes), n=1, cutoff=0.7)
     return close[0] if close else None
 

@@ -230,8 +230,19 @@ def _check_annotation(ann: Any, where: str, images: Mapping[Any, dict],
                        and math.isfinite(v) for v in bbox)):
         raise _Skip(f'{where}.bbox', 'bad bbox', f'must be [x, y, w, h] numbers, got {bbox!r:.60}',
                     value=repr(bbox)[:40])
-    if ann.get('ignore', False):
-        raise _Skip(f'{where}.ignore', 'ignore: true (mmdet skips it)', fault=False)
+    if ann.get('ignore', False):  # mmdet's test; COCOeval overwrites ignore with iscrowd
+        raise _Skip(f'{where}.ignore', 'ignore: true (mmdet and COCOeval disagree)',
+                    f"ignore={ann['ignore']!r:.20}: mmdet's CocoDataset leaves the object out "
+                    "of training as background, pycocotools and mmdet's CocoMetric score it as "
+                    'an object; set iscrowd: 1 for a region neither trained nor scored, or '
+                    'remove the key to train and score it as an object',
+                    value=repr(ann['ignore'])[:20])
+    crowd = ann.get('iscrowd', 0)
+    if not isinstance(crowd, int) or crowd not in (0, 1):  # bool is an int
+        raise _Skip(f'{where}.iscrowd', 'bad iscrowd',
+                    f'must be 0 or 1, got {crowd!r:.20} (pycocotools and mmdet read any true '
+                    'value, e.g. the string "0", as 1: a crowd region, neither trained nor '
+                    'scored)', value=repr(crowd)[:20])
     image = images[ann['image_id']]
     width, height = image['width'], image['height']
     x, y, w, h = bbox
@@ -264,9 +275,9 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
 
     Labels follow class *names*, whatever the file's category order (mmdet numbers categories
     in file order); categories of one name share its label, each after the first counted
-    (pycocotools keeps them apart). mmdet's skips (``ignore``, ``area`` <= 0, a side under
-    1 px, a box outside the image) and boxes clipped to the image are counted; a missing
-    ``area`` is computed.
+    (pycocotools keeps them apart). mmdet's skips (``area`` <= 0, a side under 1 px, a box
+    outside the image) and boxes clipped to the image are counted; a missing ``area`` is
+    computed.
 
     Args:
         data (Mapping): From :func:`load_coco_json`.
@@ -284,7 +295,9 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
         FieldError: Naming the file and the field: a class no category names, duplicate
             image ids (pycocotools would keep the last), file names, annotation or category
             ids; with ``on_error='raise'`` also an annotation of no class, of an unknown
-            ``image_id``/``category_id``, or whose ``bbox`` is not four numbers.
+            ``image_id``/``category_id``, whose ``bbox`` is not four numbers, whose
+            ``iscrowd`` is not 0 or 1, or with a true ``ignore`` (mmdet's ``CocoDataset``
+            leaves it out of training, pycocotools' ``COCOeval`` scores it as an object).
     """
     if on_error not in ON_ERROR_MODES:
         raise ValueError(f'on_error must be one of {ON_ERROR_MODES}, got {on_error!r}')

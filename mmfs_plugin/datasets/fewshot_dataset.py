@@ -26,7 +26,7 @@ from mmfs_data.formats.coco import ON_ERROR_MODES
 from mmfs_data.formats.read_report import ReadReport
 from .det_entries import DetEntriesMixin
 from .entry_checks import check_entry_images, check_unique_images
-from .format_readers import reader_class
+from .format_readers import checks_input, reader_class
 from .instance_keys import add_fallback_keys, relpath
 
 DatasetCfg = Union[dict, ConfigDict]
@@ -291,6 +291,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         Raises:
             FieldError: The wrapped parser failed on a file, or (``on_error='raise'``) bad
                 input was found; the message names the file.
+            RuntimeError: A checked reader (:func:`~.format_readers.checks_input`) failed
+                otherwise than on a fault of the file (a config or plugin error).
         """
         cls = _dataset_class(cfg)
         reader = reader_class(cls)
@@ -304,7 +306,13 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             inner = _build(cfg, reader, **overrides)
         except FieldError:
             raise
-        except Exception as err:  # mmdet's parsers name no file: name it here
+        except Exception as err:
+            if checks_input(reader):  # its faults of a file are FieldErrors: not the file's
+                raise RuntimeError(f'FewShotDataset: {reader.__name__} failed on {source} '
+                                   f'({type(err).__name__}: {err}), not on a fault of the file '
+                                   '(those name file and field): a config or plugin error '
+                                   '(see the traceback above)') from err
+            # mmdet's parsers name no file: name it here
             raise FieldError(source, 'ann_file',
                              f'{cls.__name__} cannot read it: {type(err).__name__}: {err}') \
                 from err

@@ -2,8 +2,8 @@
 (labels by class name, faults naming file and field, a :attr:`read_report`) and instance keys;
 docs/architecture.md, "Instance keys"."""
 import os
-from collections import Counter
-from typing import Any, List, Optional, Type
+from collections import Counter, defaultdict
+from typing import Any, Dict, List, Optional, Type
 
 from mmdet.datasets import BaseDetDataset, CocoDataset, XMLDataset
 from mmengine.fileio import get_local_path
@@ -65,6 +65,12 @@ class _CheckedCoco(_CheckedReading):
         self.read_report = index.report
         self.cat2label = index.cat2label
         self.cat_ids = list(index.cat2label)
+        # mmdet's filter_data reads pycocotools' catToImgs: the images of every annotation of
+        # each category, those left out (crowd, ignore, skipped) too
+        self.cat_img_map: Dict[Any, List[Any]] = defaultdict(list)
+        for ann in data.get('annotations') or ():
+            if isinstance(ann, dict):
+                self.cat_img_map[ann.get('category_id')].append(ann.get('image_id'))
         source = relpath(self.ann_file, self.data_root)  # type: ignore[attr-defined]
         parse = self.parse_data_info  # type: ignore[attr-defined]
         data_list = []
