@@ -37,7 +37,7 @@ def test_plain_image_size_is_height_width(tmp_path, name):
     path = _save(tmp_path, name)
     assert loaded_size(path) == (40, 60)
     assert loaded_size(str(path)) == (40, 60)
-    assert check_image_file(path) == (40, 60)
+    assert check_image_file(path) == (40, 60, 1)
     assert exif_orientation(path) == 1
 
 
@@ -48,7 +48,7 @@ def test_exif_orientation_turns_the_size_as_cv2_loads_it(tmp_path, orientation, 
     path = _save(tmp_path, f'o{orientation}.jpg', orientation=orientation)
     assert exif_orientation(path) == orientation
     assert loaded_size(path) == size
-    assert check_image_file(path) == size
+    assert check_image_file(path) == size + (orientation,)
     assert cv2.imread(str(path), cv2.IMREAD_COLOR).shape[:2] == size
 
 
@@ -76,7 +76,7 @@ def test_truncated_jpeg_is_caught(tmp_path):
 def test_jpeg_with_bytes_after_eoi_passes(tmp_path):
     path = _save(tmp_path, 'trailing.jpg')
     path.write_bytes(path.read_bytes() + bytes(range(100)))
-    assert check_image_file(path) == (40, 60)
+    assert check_image_file(path) == (40, 60, 1)
 
 
 def test_truncated_png_is_caught(tmp_path):
@@ -93,7 +93,7 @@ def test_png_without_iend_but_complete_pixels_passes(tmp_path):
     raw = path.read_bytes()
     assert raw.endswith(b'IEND\xaeB`\x82')
     path.write_bytes(raw[:-12])  # PIL decodes the pixels without the IEND chunk
-    assert check_image_file(path) == (40, 60)
+    assert check_image_file(path) == (40, 60, 1)
 
 
 @pytest.mark.parametrize('where', ['missing.jpg', 'folder', 'file.jpg/inside.jpg'])
@@ -129,4 +129,4 @@ def test_complete_file_is_not_decoded(tmp_path, monkeypatch, name):
         raise AssertionError('decoded a file whose tail shows it complete')
 
     monkeypatch.setattr(ImageFile.ImageFile, 'load', no_decode)
-    assert check_image_file(path) == (160, 240)
+    assert check_image_file(path) == (160, 240, 1)
