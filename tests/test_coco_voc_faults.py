@@ -18,7 +18,10 @@ from mmfs_data.fewshot.kshot import KShotSelection, select_kshot
 from mmfs_data.fewshot.label_space import resolve_label_space
 from mmfs_plugin.datasets.format_readers import reader_class
 
+from mmfs_plugin.datasets.entry_checks import EXIF_TURNED
+
 from .format_trees import CLASSES, write_coco, write_voc
+from .test_fewshot_metric import reference_stats, run_metric
 
 SIZE = 64
 
@@ -264,6 +267,60 @@ def test_concatenated_exports_keep_their_instances_apart(tmp_path):
                                          'valid/_annotations.coco.json#1']}
 
 
+def test_exports_of_one_file_name_in_several_folders_keep_their_keys_apart(tmp_path):
+    """``lineA/train.json``, ``lineB/train.json``, each its own data_root, ids from 1: a shared
+    key source takes the fewest last folders of its root that tell the roots apart (never the
+    machine's part of the path); the same file read twice is still refused."""
+    roots = [tmp_path / 'site' / 'a' / 'data', tmp_path / 'site' / 'b' / 'data',
+             tmp_path / 'lineC', tmp_path / 'lineD']
+    for root, name in zip(roots, ('train', 'train', 'train', 'valid')):
+        os.makedirs(root)
+        coco_file(root, name, [img(1), img(2)],
+                  [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [8, 8, 12, 12])], CRACK_DENT)
+    parts = [coco_cfg(root, name, ('crack', 'dent'))
+             for root, name in zip(roots, ('train', 'train', 'train', 'valid'))]
+    sources = ['a/data/train.json', 'b/data/train.json', 'lineC/train.json', 'valid.json']
+    for split in (None, dict(novel=['crack'])):  # whatever the label space
+        shots = fewshot(parts, class_split=split, shots=4).kshot_selection.selection
+        assert shots == {'crack': [f'{s}#1' for s in sources],
+                         'dent': [f'{s}#2' for s in sources]}
+    shutil.copytree(roots[0] / 'images', roots[0] / 'copy')  # the same file, other images
+    twice = [parts[0], dict(parts[0], data_prefix=dict(img='copy/'))]
+    with pytest.raises(ValueError, match=r"instance_key: 'train\.json#1' also names"):
+        fewshot(twice, shots=1)
+
+
+def test_concatenated_coco_and_voc_test_sets_are_evaluated_as_pycocotools_evaluates_them(
+        tmp_path):
+    """COCO's int image ids beside VOC's str ids, and two COCO exports both numbering their
+    image 1: the images are numbered 0..n-1, so FewShotCocoMetric sorts them and never merges
+    two images (a detection on one would match the other's object)."""
+    for name, box in (('a', [5, 5, 15, 15]), ('b', [30, 30, 20, 20])):
+        os.makedirs(tmp_path / name)
+        coco_file(tmp_path / name, 'test', [img(1)], [ann(1, 1, 1, box)], CRACK_DENT)
+    voc_tree(tmp_path / 'voc', [[('dent', (10, 10, 40, 30), 0)]])
+    coco_a, coco_b = (coco_cfg(tmp_path / name, 'test', ('crack', 'dent')) for name in 'ab')
+    voc = voc_cfg(tmp_path / 'voc', ('crack', 'dent'))
+    assert [e['img_id'] for e in entries(fewshot(coco_a, test_mode=True))] == [1]
+    assert [e['img_id'] for e in entries(fewshot(voc, test_mode=True))] == ['000000']
+    assert [e['img_id'] for e in entries(fewshot([coco_a, voc], test_mode=True))] == [0, 1]
+    dataset = fewshot([coco_a, coco_b, voc], test_mode=True)
+    # a's detection lies on b's object: a false positive unless a and b were one image
+    detections = [([30, 30, 50, 50], 0, 0.9), ([30, 30, 50, 50], 0, 0.5),
+                  ([9, 9, 39, 29], 1, 0.8)]
+    images = [dict(img_id=e['img_id'], height=e['height'], width=e['width'],
+                   instances=[dict(i, mask=[]) for i in e['instances']],
+                   pred=dict(bboxes=np.array([box], np.float32),
+                             labels=np.array([label]), scores=np.array([score], np.float32)))
+              for e, (box, label, score) in zip(entries(dataset), detections)]
+    assert [image['img_id'] for image in images] == [0, 1, 2]
+    results = run_metric(images, meta=dataset.metainfo, backend='pycocotools')
+    expected = reference_stats(images, 'bbox', [0, 1], tmp_path)
+    assert [results['fs/bbox_mAP'], results['fs/bbox_mAP_50']] == pytest.approx(
+        expected[:2], abs=1e-9)
+    assert 0 < results['fs/bbox_mAP_50'] < 1
+
+
 # 5 and 15. a selection names each shot by image and box, and survives a re-export ----------
 def test_selection_files_name_image_and_box_and_follow_a_reexport(tmp_path):
     root = str(tmp_path)
@@ -396,6 +453,45 @@ def test_an_exif_turned_image_annotated_at_its_stored_size_is_named_in_every_for
     with pytest.raises(FieldError, match=r"000000\.xml: size: image size is not the annotated "
                        r"size .*EXIF orientation 6"):
         fewshot(voc_cfg(tmp_path / 'voc', ('crack',)))
+
+
+def test_an_exif_turned_image_of_the_annotated_size_is_kept_and_named(tmp_path):
+    """EXIF orientation 2-4, or 5-8 on a square image, turns the image at the same size: boxes
+    drawn on its stored pixels (LabelImg) land elsewhere once mmdet turns it, and no size tells
+    which frame they are in. Kept (they may be right) and named; labelme shows images turned,
+    so its shapes are in mmdet's frame."""
+    for name, width, height, orientation in (('o3', 60, 40, 3), ('o6', SIZE, SIZE, 6),
+                                             ('o6_wide', 60, 40, 6), ('o1', SIZE, SIZE, 1)):
+        image(str(tmp_path / 'images' / f'{name}.jpg'), width, height, orientation=orientation)
+    coco_file(tmp_path, 'train', [img(1, 'o3.jpg', 60, 40), img(2, 'o6.jpg'),
+                                  img(3, 'o6_wide.jpg', 40, 60), img(4, 'o1.jpg'), img(5)],
+              [ann(i, i, 1, [5, 5, 10, 10]) for i in range(1, 6)], CRACK_DENT)
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    assert [e['img_id'] for e in entries(dataset)] == [1, 2, 3, 4, 5]
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason('kept', unit='image') == {EXIF_TURNED: 2}
+    assert report.count('skipped') == report.count('fixed') == 0
+    summary = report.format()
+    assert summary.startswith('kept 2 images: mmdet loads the image turned by its EXIF '
+                              'Orientation, at the annotated size: the boxes must be drawn '
+                              'on the turned image')
+    assert 'PIL.ImageOps.exif_transpose' in summary
+    assert f"{tmp_path / 'images' / 'o3.jpg'}: 1 (EXIF Orientation 3)" in summary
+    assert f"{tmp_path / 'images' / 'o6.jpg'}: 1 (EXIF Orientation 6)" in summary
+    voc_tree(tmp_path / 'voc', [[('crack', (6, 6, 50, 30), 0)]])
+    image(str(tmp_path / 'voc' / 'VOC2007' / 'JPEGImages' / '000000.jpg'), orientation=2)
+    (report,) = fewshot(voc_cfg(tmp_path / 'voc', ('crack',))).read_reports.values()
+    assert report.by_reason('kept', unit='image') == {EXIF_TURNED: 1}
+    folder = tmp_path / 'labelme'
+    image(str(folder / 'a.jpg'), orientation=3)
+    (folder / 'a.json').write_text(json.dumps(dict(
+        version='5.5.0', flags={}, imagePath='a.jpg', imageData=None, imageHeight=SIZE,
+        imageWidth=SIZE, shapes=[dict(label='crack', points=[[5, 5], [20, 20]], group_id=None,
+                                      shape_type='rectangle', flags={})])))
+    labelme = fewshot(dict(type='LabelmeDataset', data_root=str(folder),
+                           metainfo=dict(classes=('crack',))))
+    assert len(labelme) == 1
+    assert not any(labelme.read_reports.values())
 
 
 def test_truncated_and_missing_images_are_named_when_the_dataset_is_built(tmp_path):

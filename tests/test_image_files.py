@@ -3,8 +3,7 @@ import pytest
 from PIL import Image
 
 from mmfs_data.formats.image_files import (IMAGE_NOT_FOUND, TRUNCATED_IMAGE, UNREADABLE_IMAGE,
-                                             ImageFileError, check_image_file, exif_orientation,
-                                             loaded_size)
+                                             ImageFileError, check_image_file, loaded_size)
 
 
 def _image(width=60, height=40):
@@ -37,8 +36,7 @@ def test_plain_image_size_is_height_width(tmp_path, name):
     path = _save(tmp_path, name)
     assert loaded_size(path) == (40, 60)
     assert loaded_size(str(path)) == (40, 60)
-    assert check_image_file(path) == (40, 60)
-    assert exif_orientation(path) == 1
+    assert check_image_file(path) == (40, 60, 1)
 
 
 @pytest.mark.parametrize('orientation, size', [(1, (40, 60)), (3, (40, 60)), (5, (60, 40)),
@@ -46,9 +44,8 @@ def test_plain_image_size_is_height_width(tmp_path, name):
 def test_exif_orientation_turns_the_size_as_cv2_loads_it(tmp_path, orientation, size):
     cv2 = pytest.importorskip('cv2')
     path = _save(tmp_path, f'o{orientation}.jpg', orientation=orientation)
-    assert exif_orientation(path) == orientation
     assert loaded_size(path) == size
-    assert check_image_file(path) == size
+    assert check_image_file(path) == size + (orientation,)
     assert cv2.imread(str(path), cv2.IMREAD_COLOR).shape[:2] == size
 
 
@@ -76,7 +73,7 @@ def test_truncated_jpeg_is_caught(tmp_path):
 def test_jpeg_with_bytes_after_eoi_passes(tmp_path):
     path = _save(tmp_path, 'trailing.jpg')
     path.write_bytes(path.read_bytes() + bytes(range(100)))
-    assert check_image_file(path) == (40, 60)
+    assert check_image_file(path) == (40, 60, 1)
 
 
 def test_truncated_png_is_caught(tmp_path):
@@ -93,7 +90,7 @@ def test_png_without_iend_but_complete_pixels_passes(tmp_path):
     raw = path.read_bytes()
     assert raw.endswith(b'IEND\xaeB`\x82')
     path.write_bytes(raw[:-12])  # PIL decodes the pixels without the IEND chunk
-    assert check_image_file(path) == (40, 60)
+    assert check_image_file(path) == (40, 60, 1)
 
 
 @pytest.mark.parametrize('where', ['missing.jpg', 'folder', 'file.jpg/inside.jpg'])
@@ -101,7 +98,7 @@ def test_missing_path_is_image_not_found(tmp_path, where):
     (tmp_path / 'folder').mkdir()
     (tmp_path / 'file.jpg').write_bytes(b'x')
     path = tmp_path / where
-    for call in (loaded_size, check_image_file, exif_orientation):
+    for call in (loaded_size, check_image_file):
         with pytest.raises(ImageFileError) as info:
             call(path)
         assert info.value.reason == IMAGE_NOT_FOUND
@@ -111,7 +108,7 @@ def test_missing_path_is_image_not_found(tmp_path, where):
 def test_text_named_jpg_is_unreadable(tmp_path):
     path = tmp_path / 'notes.jpg'
     path.write_text('not an image\n')
-    for call in (loaded_size, check_image_file, exif_orientation):
+    for call in (loaded_size, check_image_file):
         with pytest.raises(ImageFileError) as info:
             call(path)
         assert info.value.reason == UNREADABLE_IMAGE
@@ -129,4 +126,4 @@ def test_complete_file_is_not_decoded(tmp_path, monkeypatch, name):
         raise AssertionError('decoded a file whose tail shows it complete')
 
     monkeypatch.setattr(ImageFile.ImageFile, 'load', no_decode)
-    assert check_image_file(path) == (160, 240)
+    assert check_image_file(path) == (160, 240, 1)

@@ -69,6 +69,18 @@ def test_explicit_lists_and_errors(tmp_path):
         get_split('split1', classes)  # category splits need "<category>/<defect>" names
 
 
+@pytest.mark.parametrize('key', ['novel', 'base', 'novel_classes', 'base_classes'])
+def test_a_class_list_given_as_a_string_is_an_error_naming_the_key(key):
+    """``novel='crack'`` would be read letter by letter (``['c', 'r', 'a', 'c', 'k']``)."""
+    with pytest.raises(TypeError, match=rf"class split: {key} must be a list or tuple of class "
+                       rf"names, got str 'crack': {key}=\['crack'\]"):
+        get_split({key: 'crack'}, ['crack', 'dent'])
+    with pytest.raises(TypeError, match='novel_categories must be a list or tuple of '
+                       'categories, got str'):
+        get_split(dict(novel_categories='bottle'), ['bottle/crack', 'cable/cut'])
+    assert get_split({key: ('crack',)}, ['crack', 'dent'])[key.startswith('novel')] == ['crack']
+
+
 def test_named_splits_are_data():
     assert set(named_splits()) >= {'split1', 'split2', 'split3', 'defect_split1'}
 

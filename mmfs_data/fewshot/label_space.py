@@ -54,7 +54,8 @@ def resolve_label_space(all_classes: Sequence[str], class_split: SplitSpec = Non
 
     Raises:
         ValueError: Unknown setting, a split naming unknown classes, or an empty label space.
-        TypeError: ``all_classes`` is not a sequence of names.
+        TypeError: ``all_classes`` is not a sequence of names, or a list of the split is not
+            a list or tuple (``dict(novel='crack')``).
     """
     if setting not in SETTINGS:
         raise ValueError(f'setting must be one of {sorted(SETTINGS)}, got {setting!r}')

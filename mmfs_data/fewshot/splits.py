@@ -11,6 +11,9 @@ NAMED_SPLITS_FILE = os.path.join(_HERE, 'class_splits.json')
 
 SplitSpec = Union[None, str, Mapping[str, Any]]
 
+#: The keys of a split spec that hold a list of names (of categories for ``novel_categories``).
+_LIST_KEYS = ('novel', 'novel_classes', 'base', 'base_classes', 'novel_categories')
+
 
 def named_splits() -> Dict[str, Dict[str, List[str]]]:
     """Return the named splits of ``class_splits.json`` (name -> spec)."""
@@ -63,9 +66,18 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
     Raises:
         ValueError: A named class or category is not among ``classes`` (a named split: none of
             its novel ones is), a class is both base and novel, or the spec has an unknown form.
+        TypeError: A list of the spec (``novel``, ``base``, ...) is not a list or tuple, e.g.
+            ``dict(novel='crack')``.
     """
     where = spec if isinstance(spec, str) else 'class split'
     spec, named = _load_spec(spec)
+    for key in _LIST_KEYS:
+        value = spec.get(key)
+        if value is not None and not isinstance(value, (list, tuple)):
+            names = 'categories' if key == 'novel_categories' else 'class names'
+            example = f': {key}=[{value!r}]' if isinstance(value, str) else ''
+            raise TypeError(f'{where}: {key} must be a list or tuple of {names}, got '
+                            f'{type(value).__name__} {value!r}{example}')
     keys = set(spec) - {'description', 'source'}
     class_set = set(classes)
     if 'novel_categories' in keys:

@@ -11,9 +11,10 @@ IMAGE_NOT_FOUND = 'image not found'
 UNREADABLE_IMAGE = 'unreadable image'
 #: The :attr:`ImageFileError.reason` of a JPEG or PNG whose data ends early (or is corrupt).
 TRUNCATED_IMAGE = 'truncated image'
+#: The EXIF orientations that turn an image by 90 degrees (width and height swap).
+TRANSPOSED_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 _EXIF_ORIENTATION = 0x0112
-_TRANSPOSED_ORIENTATIONS = frozenset({5, 6, 7, 8})  # rotations by 90 degrees: width <-> height
 _NOT_FOUND = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 _JPEG_FORMATS = frozenset({'JPEG', 'MPO'})  # PIL names a multi-picture JPEG 'MPO'
 _JPEG_END = b'\xff\xd9'  # the EOI marker
@@ -58,14 +59,16 @@ def _orientation(image: Image.Image) -> int:
     return value if type(value) is int and 1 <= value <= 8 else 1
 
 
-def _read_header(path: str) -> Tuple[int, int, str]:
-    """``(height, width, format)`` as loaded (EXIF-turned); raises :class:`ImageFileError`."""
+def _read_header(path: str) -> Tuple[int, int, str, int]:
+    """``(height, width, format, EXIF orientation)`` as loaded (EXIF-turned); raises
+    :class:`ImageFileError`."""
     try:
         with Image.open(path) as image:  # reads the header only
             width, height = image.size
-            if _orientation(image) in _TRANSPOSED_ORIENTATIONS:
+            orientation = _orientation(image)
+            if orientation in TRANSPOSED_ORIENTATIONS:
                 width, height = height, width
-            return height, width, image.format or ''
+            return height, width, image.format or '', orientation
     except _NOT_FOUND as err:
         raise ImageFileError(IMAGE_NOT_FOUND, _detail(path, err)) from None
     except Exception as err:  # PIL raises many kinds on foreign or broken bytes
@@ -88,31 +91,8 @@ def loaded_size(path: PathType) -> Tuple[int, int]:
             :data:`UNREADABLE_IMAGE` when PIL cannot open it (not an image, a broken header,
             no permission, an image over PIL's decompression-bomb limit).
     """
-    height, width, _ = _read_header(os.fspath(path))
+    height, width, _, _ = _read_header(os.fspath(path))
     return height, width
-
-
-def exif_orientation(path: PathType) -> int:
-    """The EXIF orientation tag of an image file, read with the header.
-
-    Args:
-        path (str | PathLike): The image file.
-
-    Returns:
-        int: 1 to 8; 1 (not turned) when the file has no EXIF, no orientation tag or a value
-        out of range.
-
-    Raises:
-        ImageFileError: As :func:`loaded_size`.
-    """
-    path = os.fspath(path)
-    try:
-        with Image.open(path) as image:
-            return _orientation(image)
-    except _NOT_FOUND as err:
-        raise ImageFileError(IMAGE_NOT_FOUND, _detail(path, err)) from None
-    except Exception as err:
-        raise ImageFileError(UNREADABLE_IMAGE, _detail(path, err)) from None
 
 
 def _tail(path: str, size: int) -> bytes:
@@ -123,8 +103,9 @@ def _tail(path: str, size: int) -> bytes:
         return f.read()
 
 
-def check_image_file(path: PathType) -> Tuple[int, int]:
-    """Check that an image file opens and, for JPEG and PNG, is complete; return its size.
+def check_image_file(path: PathType) -> Tuple[int, int, int]:
+    """Check that an image file opens and, for JPEG and PNG, is complete; return its size and
+    EXIF orientation.
 
     A JPEG must end with ``FF D9``, a PNG with ``IEND`` (one seek); otherwise a full decode
     decides (it needs PIL's default ``LOAD_TRUNCATED_IMAGES=False``). Other formats: header only.
@@ -133,7 +114,8 @@ def check_image_file(path: PathType) -> Tuple[int, int]:
         path (str | PathLike): The image file.
 
     Returns:
-        tuple[int, int]: ``(height, width)`` in pixels, as the image loads (EXIF-turned).
+        tuple[int, int, int]: ``(height, width)`` in pixels, as the image loads (EXIF-turned),
+        and its EXIF orientation tag (1 to 8; 1 without one or out of range).
 
     Raises:
         ImageFileError: Reason :data:`IMAGE_NOT_FOUND` or :data:`UNREADABLE_IMAGE` as
@@ -141,20 +123,20 @@ def check_image_file(path: PathType) -> Tuple[int, int]:
             fails (data ending early, or corrupt).
     """
     path = os.fspath(path)
-    height, width, image_format = _read_header(path)
+    height, width, image_format, orientation = _read_header(path)
     if image_format in _JPEG_FORMATS:
         end = _JPEG_END
     elif image_format == 'PNG':
         end = _PNG_END
     else:
-        return height, width
+        return height, width, orientation
     try:
         if _tail(path, len(end)) == end:
-            return height, width
+            return height, width, orientation
         with Image.open(path) as image:
             image.load()  # raises OSError('image file is truncated ...') and the like
     except _NOT_FOUND as err:  # gone since the header read
         raise ImageFileError(IMAGE_NOT_FOUND, _detail(path, err)) from None
     except Exception as err:  # OSError, SyntaxError, EOFError, zlib.error, ...
         raise ImageFileError(TRUNCATED_IMAGE, _detail(path, err)) from None
-    return height, width
+    return height, width, orientation

@@ -1,27 +1,31 @@
-"""What a reader left out (skipped) or changed (fixed: a box clipped, an area computed) while
-reading annotation files, counted by reason and file with the first ids, logged once per dataset."""
+"""What a reader left out (skipped), changed (fixed: a box clipped, an area computed) or read
+as it is although it may be wrong (kept: an image whose EXIF orientation turns it at the
+annotated size) while reading annotation files, counted by reason and file with the first ids,
+logged once per dataset."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-#: What happened to an object: left out, or read with a change.
-ACTIONS = ('skipped', 'fixed')
+#: What happened to an object: left out, read with a change, or read as it is with a warning.
+ACTIONS = ('skipped', 'fixed', 'kept')
 #: What a finding is about.
 UNITS = ('object', 'image', 'category')
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One object (or a whole image) left out or changed.
+    """One object (or a whole image) left out, changed, or kept with a warning.
 
     Args:
-        file (str): The annotation file.
+        file (str): The annotation file (the image file when the fault is in the image's
+            own fields, e.g. its EXIF orientation).
         item (str | None): What names the object or image in that file: a COCO annotation or
             image id, a VOC ``<object>`` index, an image file; None: the field names it.
-        field (str): The field at fault, e.g. ``'annotations[4].bbox'`` or
-            ``'object[2]/bndbox'``.
+        field (str): The field at fault, e.g. ``'annotations[4].bbox'``,
+            ``'object[2]/bndbox'`` or ``'EXIF Orientation'``.
         reason (str): The countable reason, e.g. ``'box outside the image'``.
-        action (str): ``'skipped'`` or ``'fixed'``. Defaults to ``'skipped'``.
+        action (str): ``'skipped'``, ``'fixed'`` or ``'kept'`` (read as it is: it may be
+            right, the reader cannot tell). Defaults to ``'skipped'``.
         unit (str): ``'object'``, ``'image'`` or ``'category'`` (a COCO category read with a
             change). Defaults to ``'object'``.
         detail (str): The value at fault, short (e.g. the label no class names), shown

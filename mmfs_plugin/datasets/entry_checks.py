@@ -1,16 +1,23 @@
 """Image files of ``data_list`` entries checked at build, for every format: each annotated by
 one record only (else each copy trains the other's objects as background), present, readable,
-complete, and of the annotated size (else every box is silently in the wrong place)."""
+complete, and of the annotated size (else every box is silently in the wrong place); an image
+that mmdet loads turned by its EXIF orientation at the annotated size is named."""
 import os
 from typing import Dict, List, Tuple
 
 from mmfs_data.errors import FieldError
-from mmfs_data.formats.image_files import ImageFileError, check_image_file, exif_orientation
+from mmfs_data.formats.image_files import (TRANSPOSED_ORIENTATIONS, ImageFileError,
+                                           check_image_file)
 from mmfs_data.formats.labelme import DUPLICATE_IMAGE
 from mmfs_data.formats.read_report import Finding, ReadReport
 
 #: The reason counted for an image whose size is not the annotated one.
 SIZE_MISMATCH = 'image size is not the annotated size'
+#: The reason counted (kept) for an image that loads turned at its annotated size.
+EXIF_TURNED = ('mmdet loads the image turned by its EXIF Orientation, at the annotated size: '
+               'the boxes must be drawn on the turned image (where they were drawn on the '
+               'stored pixels, as LabelImg draws them, re-save the images with '
+               'PIL.ImageOps.exif_transpose and the boxes in that frame)')
 
 
 def _where(entry: dict, source: str, what: str = 'size') -> Tuple[str, str]:
@@ -76,6 +83,12 @@ def check_entry_images(entries: List[dict], source: str, on_error: str,
     """Check each entry's image file (:func:`~mmfs_data.formats.image_files.check_image_file`)
     and that it loads at the entry's ``height`` x ``width``.
 
+    An image with an EXIF orientation that keeps its size (2-4, or 5-8 on a square image) loads
+    turned at the annotated size: boxes drawn on its stored pixels would land elsewhere, and
+    no size tells which frame they were drawn in. It is kept and counted (``'kept'``, field
+    ``EXIF Orientation``), except in labelme entries (``json_path``): labelme shows the image
+    turned, so its shapes are drawn in mmdet's frame.
+
     Args:
         entries (list[dict]): ``data_list`` entries.
         source (str): The annotation file they were read from (named for COCO and other
@@ -83,7 +96,7 @@ def check_entry_images(entries: List[dict], source: str, on_error: str,
         on_error (str): ``'raise'`` a :class:`~mmfs_data.errors.FieldError`, or ``'skip'``
             the image (counted in ``report``).
         report (ReadReport): Where skips are counted: the image, and each of its instances
-            (reason ``'on a skipped image'``).
+            (reason ``'on a skipped image'``); and the images kept turned (:data:`EXIF_TURNED`).
 
     Returns:
         list[dict]: The entries whose images are usable.
@@ -97,14 +110,13 @@ def check_entry_images(entries: List[dict], source: str, on_error: str,
         img_path = str(entry['img_path'])
         file, field_name = _where(entry, source)
         try:
-            height, width = check_image_file(img_path)
+            height, width, orientation = check_image_file(img_path)
             problem = None
             if (height, width) != (entry['height'], entry['width']):
-                orientation = exif_orientation(img_path)
                 turned = (f' (EXIF orientation {orientation}: mmdet\'s loader turns it; the '
                           'boxes were most likely drawn on the unturned image: save it '
                           'without the orientation tag, or annotate the turned image)'
-                          if orientation in (5, 6, 7, 8) else
+                          if orientation in TRANSPOSED_ORIENTATIONS else
                           ' (the image changed after annotation?)')
                 problem = (SIZE_MISMATCH, f'{entry["height"]}x{entry["width"]} (height x '
                            f'width) in the annotation, {img_path} loads as '
@@ -112,6 +124,10 @@ def check_entry_images(entries: List[dict], source: str, on_error: str,
         except ImageFileError as err:
             problem = (err.reason, err.detail)
         if problem is None:
+            if (orientation != 1 and not entry.get('json_path')
+                    and (orientation not in TRANSPOSED_ORIENTATIONS or height == width)):
+                report.add(Finding(img_path, None, 'EXIF Orientation', EXIF_TURNED,
+                                   action='kept', unit='image', detail=str(orientation)))
             kept.append(entry)
             continue
         if on_error == 'raise':

@@ -27,7 +27,7 @@ from mmfs_data.formats.read_report import ReadReport
 from .det_entries import DetEntriesMixin
 from .entry_checks import check_entry_images, check_unique_images
 from .format_readers import checks_input, reader_class
-from .instance_keys import add_fallback_keys, relpath
+from .instance_keys import add_fallback_keys, key_root, qualify_shared_sources, relpath
 
 DatasetCfg = Union[dict, ConfigDict]
 
@@ -134,6 +134,19 @@ def fewshot_label_space(dataset: Union[DatasetCfg, Sequence[DatasetCfg]],
     return resolve_label_space(dataset_classes(dataset), class_split, setting)
 
 
+def _object_refs(entries: List[dict], data_root: str) -> Dict[str, ObjectRef]:
+    """Instance key -> its image (relative to ``data_root``) and box: what names a shot in a
+    selection file."""
+    refs = {}
+    for entry in entries:
+        image = relpath(str(entry['img_path']), data_root)
+        if os.path.isabs(image) and entry.get('json_path'):
+            image = str(entry['json_path'])  # a labelme file's embedded image
+        for instance in entry['instances']:
+            refs[instance['instance_key']] = ObjectRef(image, tuple(instance['bbox']))
+    return refs
+
+
 @DATASETS.register_module()
 class FewShotDataset(DetEntriesMixin, BaseDetDataset):
     """The few-shot protocol over any mmdet detection dataset: the label space (known from the
@@ -230,16 +243,22 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         Returns:
             list[dict]: The entries, labels in the label space.
         """
-        entries: List[dict] = []
-        refs: Dict[str, ObjectRef] = {}
         images: Dict[str, Tuple[str, str]] = {}
-        for cfg in self.dataset_cfgs:
-            entries += self._read(cfg, refs, images)
+        parts, key_roots, data_roots = zip(*(self._read(cfg, images)
+                                             for cfg in self.dataset_cfgs))
+        qualify_shared_sources(parts, key_roots)
+        entries: List[dict] = [entry for part in parts for entry in part]
+        refs: Dict[str, ObjectRef] = {}
+        for part, data_root in zip(parts, data_roots) if self._makes_selection else ():
+            refs.update(_object_refs(part, data_root))
         ids = [entry['img_id'] for entry in entries]
-        if len(set(ids)) < len(ids):  # concatenated files numbering their images alike
-            print_log(f'FewShotDataset: the {len(self.dataset_cfgs)} concatenated datasets '
-                      'share image ids: images are numbered 0..n-1 in reading order, so '
-                      'evaluation keeps them apart', logger='current')
+        kinds = sorted({type(img_id).__name__ for img_id in ids})
+        shared = len(set(ids)) < len(ids)  # concatenated files numbering their images alike
+        if shared or (len(parts) > 1 and len(kinds) > 1):  # COCO's int ids beside VOC's str
+            why = 'share image ids' if shared else f'number images by {" and ".join(kinds)}'
+            print_log(f'FewShotDataset: the {len(parts)} concatenated datasets {why}: images '
+                      'are numbered 0..n-1 in reading order, so that evaluation keeps them '
+                      'apart and can sort them', logger='current')
             entries = [dict(entry, img_id=i) for i, entry in enumerate(entries)]
         space = self.label_space
         if not self.test_mode:
@@ -277,16 +296,18 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         return (f'FewShotDataset ({sources}; training, setting {self.setting!r}{draw}, '
                 f'unselected {self.unselected!r}):')
 
-    def _read(self, cfg: Dict[str, Any], refs: Dict[str, ObjectRef],
-              images: Dict[str, Tuple[str, str]]) -> List[dict]:
+    def _read(self, cfg: Dict[str, Any],
+              images: Dict[str, Tuple[str, str]]) -> Tuple[List[dict], str, str]:
         """Read one wrapped dataset's entries with their instance keys.
 
         Args:
             cfg (dict): The wrapped dataset's config.
-            refs (dict): Filled with instance key -> its image and box when this dataset makes
-                a k-shot selection (they name the shots in selection files).
             images (dict): The images read so far (:func:`~.entry_checks.check_unique_images`),
                 shared by the concatenated datasets.
+
+        Returns:
+            tuple[list[dict], str, str]: The entries, the folder their keys are relative to
+            (:func:`~.instance_keys.key_root`) and the wrapped dataset's ``data_root``.
 
         Raises:
             FieldError: The wrapped parser failed on a file, or (``on_error='raise'``) bad
@@ -325,16 +346,10 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         if self.check_images:
             part = check_entry_images(part, source, self.on_error, report)
         if report:
-            print_log(f'FewShotDataset: {cls.__name__} {source}: read with changes:\n'
-                      f'{report.format()}', logger='current', level=logging.WARNING)
+            print_log(f'FewShotDataset: {cls.__name__} {source}: read with changes or '
+                      f'warnings:\n{report.format()}', logger='current', level=logging.WARNING)
         self.read_reports[source] = report
-        for entry in part if self._makes_selection else ():
-            image = relpath(str(entry['img_path']), inner.data_root)
-            if os.path.isabs(image) and entry.get('json_path'):
-                image = str(entry['json_path'])  # a labelme file's embedded image
-            for instance in entry['instances']:
-                refs[instance['instance_key']] = ObjectRef(image, tuple(instance['bbox']))
-        return part
+        return part, key_root(inner), inner.data_root
 
     @property
     def _makes_selection(self) -> bool:
