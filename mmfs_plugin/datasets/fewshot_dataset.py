@@ -368,7 +368,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             raise ValueError(
                 f'FewShotDataset: no training image is left (setting {self.setting!r}, label '
                 f'space {list(self.label_space.classes)}, shots {self.shots!r}, '
-                f'filter_cfg {self.filter_cfg}): the label space has no instance to train on')
+                f'filter_cfg {self.filter_cfg}, after the wrapped datasets\' own filter_cfg): '
+                'the label space has no instance to train on')
         return kept
 
     def _selection(self, candidates: Dict[str, List[str]], entries: List[dict],
