@@ -157,6 +157,33 @@ def test_analyze_results_names_the_file_and_field_of_a_foreign_image(
     assert f'{path}: [0].img_id: 1000000 is not an image' in capsys.readouterr().err
 
 
+def test_analyze_results_refuses_predictions_of_other_images_or_classes(
+        data_options: dict, perfect_predictions: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    analyze = tool('analysis_tools/analyze_results')
+    samples = pickle.loads(Path(perfect_predictions).read_bytes())
+    # the test file exported again: the same ids name other images
+    swapped = [dict(samples[0], img_path=samples[1]['img_path']),
+               dict(samples[1], img_path=samples[0]['img_path'])] + samples[2:]
+    path = tmp_path / 'other_images.pkl'
+    path.write_bytes(pickle.dumps(swapped))
+    args = ['--out-dir', str(tmp_path), *cli(data_options)]
+    assert analyze['main']([CONFIG, str(path), *args]) == 1
+    assert (f"{path}: [0].img_path: {samples[1]['img_path']} was predicted as img_id "
+            f"{samples[0]['img_id']!r}, but the test dataset's image {samples[0]['img_id']!r} "
+            f"is {samples[0]['img_path']}") in capsys.readouterr().err
+    # labels of a larger label space: refused, not read as the config's classes
+    classes = build_fewshot_dataset(CONFIG, 'test', data_options).metainfo['classes']
+    position = next(i for i, sample in enumerate(samples)
+                    if len(sample['pred_instances']['labels']))
+    samples[position]['pred_instances']['labels'][0] = len(classes)
+    path = tmp_path / 'other_classes.pkl'
+    path.write_bytes(pickle.dumps(samples))
+    assert analyze['main']([CONFIG, str(path), *args]) == 1
+    assert (f'{path}: [{position}].pred_instances.labels: {len(classes)} is not a label of the '
+            f"config's {len(classes)} classes") in capsys.readouterr().err
+
+
 def test_demo_help() -> None:
     result = subprocess.run([sys.executable, str(TOOLS / 'misc' / 'demo.py'), '--help'], cwd=REPO,
                             capture_output=True, text=True, timeout=600,

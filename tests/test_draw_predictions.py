@@ -3,6 +3,7 @@
 tools/analysis_tools/draw_predictions.py on the synthetic demo set and tools/misc/infer.py's
 pictures."""
 import pickle
+import re
 import runpy
 from pathlib import Path
 from typing import List, Tuple
@@ -209,6 +210,21 @@ def test_draw_predictions_tool_names_a_foreign_image(demo_options: dict, tmp_pat
         CONFIG, str(pred_pkl), '--out-dir', str(tmp_path), '--cfg-options',
         *[f'{key}={value}' for key, value in demo_options.items()]]) == 1
     assert f'{pred_pkl}: [0].img_id: 1000000 is not an image' in capsys.readouterr().err
+
+
+def test_draw_predictions_tool_refuses_an_image_paired_by_id_alone(
+        demo_options: dict, tmp_path: Path) -> None:
+    dataset = build_fewshot_dataset(CONFIG, 'test', demo_options)
+    first, second = (dataset.get_data_info(index) for index in (0, 1))
+    pred_pkl = tmp_path / 'renumbered.pkl'  # the test file exported again with new image ids
+    pred_pkl.write_bytes(pickle.dumps([dict(
+        img_id=first['img_id'], img_path=second['img_path'], pred_instances=dict(
+            bboxes=np.zeros((0, 4)), scores=np.zeros(0), labels=np.zeros(0, int)))]))
+    with pytest.raises(ValueError, match=re.escape(
+            f"{pred_pkl}: [0].img_path: {second['img_path']} was predicted as img_id "
+            f"{first['img_id']!r}, but the test dataset's image {first['img_id']!r} is "
+            f"{first['img_path']}")):
+        tool('analysis_tools/draw_predictions')['load_predictions'](str(pred_pkl), dataset)
 
 
 # --- tools/misc/infer.py's pictures ---------------------------------------------------------------

@@ -2,16 +2,18 @@
 FewShotDataset and a config's ``fewshot`` settings; TFA's few-shot files."""
 import json
 import os
+import re
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from mmdet.registry import DATASETS, METRICS
 from mmengine.config import Config
 
 import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_plugin.engine.fewshot_runner import apply_fewshot_settings
-from mmfs_data.fewshot.kshot import KShotSelection
+from mmfs_data.fewshot.kshot import KShotSelection, ObjectRef
 from mmfs_data.fewshot.tfa_files import read_tfa_selection, write_tfa_coco, write_tfa_voc
 
 from .format_trees import CLASSES, NOVEL, class_counts, write_coco, write_voc
@@ -163,7 +165,7 @@ def test_tfa_coco_files_round_trip(trees, tmp_path):
     root, coco = trees
     train = DATASETS.build(apply_fewshot_settings(config(root, 'coco')).train_dataloader.dataset)
     folder = str(tmp_path / 'cocosplit' / 'seed0')
-    write_tfa_coco(train.kshot_selection, coco, folder)
+    write_tfa_coco(train.kshot_selection, coco, folder, os.path.join(root, 'train.json'))
     with open(os.path.join(folder, 'full_box_2shot_crack_trainval.json')) as f:
         crack = json.load(f)
     assert [f"train.json#{ann['id']}" for ann in crack['annotations']] == \
@@ -201,6 +203,110 @@ def test_export_selection_tool_writes_tfa_files_that_load_back(trees, tmp_path):
     assert again.kshot_selection.selection == train.kshot_selection.selection
     with pytest.raises(SystemExit):  # tfa_coco needs the source COCO file
         main([selection_file, out, '--format', 'tfa_coco'])
+
+
+def two_class_coco(root, name, objects):
+    """Write ``<root>/<name>.json`` (classes scratch and dent, ids from 1) and its 64 px images:
+    ``objects`` per image, ``(class, [x, y, w, h])``."""
+    images, anns = [], []
+    for i, boxes in enumerate(objects):
+        file_name = f'{os.path.basename(root)}_{i}.png'
+        os.makedirs(os.path.join(root, 'images'), exist_ok=True)
+        Image.new('RGB', (64, 64)).save(os.path.join(root, 'images', file_name))
+        images.append(dict(id=i + 1, file_name=file_name, width=64, height=64))
+        for category, box in boxes:
+            anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=category, bbox=box,
+                             area=box[2] * box[3], iscrowd=0))
+    coco = dict(images=images, annotations=anns,
+                categories=[dict(id=1, name='scratch'), dict(id=2, name='dent')])
+    with open(os.path.join(root, f'{name}.json'), 'w') as f:
+        json.dump(coco, f)
+    return coco
+
+
+def two_class_dataset(root, name='train', **kwargs):
+    return dict(type='FewShotDataset', pipeline=[], shots=1, seed=0, **kwargs, dataset=dict(
+        type='CocoDataset', data_root=root, ann_file=f'{name}.json',
+        data_prefix=dict(img='images/'), metainfo=dict(classes=('scratch', 'dent'))))
+
+
+def test_tfa_coco_export_takes_the_shots_of_its_file_only_at_their_boxes(tmp_path, capsys,
+                                                                       monkeypatch):
+    import runpy
+    from pathlib import Path
+    main = runpy.run_path(
+        str(Path(__file__).parents[1] / 'tools' / 'fewshot' / 'export_selection.py'))['main']
+    line_a, line_b = str(tmp_path / 'lineA'), str(tmp_path / 'lineB')
+    # both files number their annotations from 1: lineA's 1 is a scratch, lineB's 1 a dent
+    two_class_coco(line_a, 'train', [[(1, [2, 2, 10, 10]), (2, [20, 20, 10, 10])],
+                                     [(1, [5, 5, 12, 12])]])
+    two_class_coco(line_b, 'train', [[(2, [40, 40, 10, 10]), (1, [30, 2, 10, 10])]])
+    selection = KShotSelection(
+        seed=0, shots=1, base_shots=None, classes=['scratch', 'dent'],
+        selection=dict(scratch=['lineA/train.json#3'], dent=['lineB/train.json#1']),
+        objects={'lineA/train.json#3': ObjectRef('images/lineA_1.png', (5., 5., 17., 17.)),
+                 'lineB/train.json#1': ObjectRef('images/lineB_0.png', (40., 40., 50., 50.))})
+    selection_file = str(tmp_path / 'kshot_selection.json')
+    selection.save(selection_file)
+    out = tmp_path / 'tfa'
+    assert main([selection_file, str(out), '--format', 'tfa_coco', '--coco-json',
+                 os.path.join(line_a, 'train.json')]) == 1
+    error = capsys.readouterr().err
+    assert "selection.dent[0]: the shot 'lineB/train.json#1' is an annotation of another " \
+        f"file (lineB/train.json), not of {os.path.join(line_a, 'train.json')}" in error
+    assert 'the selection spans 2 COCO files (lineA/train.json, lineB/train.json)' in error
+    assert not out.exists()
+    # one file's selection exports; a shot whose annotation there is another object is refused
+    selection.selection['dent'] = ['lineA/train.json#2']
+    selection.objects['lineA/train.json#2'] = ObjectRef('images/lineA_0.png',
+                                                        (20., 20., 30., 30.))
+    selection.save(selection_file)
+    monkeypatch.chdir(tmp_path)  # --coco-json relative, as keys are to data_root
+    assert main([selection_file, str(out), '--format', 'tfa_coco', '--coco-json',
+                 'lineA/train.json']) == 0
+    with open(out / 'full_box_1shot_dent_trainval.json') as f:
+        assert [ann['bbox'] for ann in json.load(f)['annotations']] == [[20, 20, 10, 10]]
+    selection.objects['lineA/train.json#2'] = ObjectRef('images/lineA_0.png', (2., 2., 12., 12.))
+    selection.save(selection_file)
+    assert main([selection_file, str(tmp_path / 'tfa2'), '--format', 'tfa_coco',
+                 '--coco-json', 'lineA/train.json']) == 1
+    assert ("lineA/train.json: annotations: id 2 (image 'lineA_0.png', box [20, 20, 30, 30]) "
+            "is not the shot 'lineA/train.json#2' of class 'dent' (images/lineA_0.png, box "
+            '[2.0, 2.0, 12.0, 12.0])') in capsys.readouterr().err
+
+
+def test_tfa_coco_files_find_their_boxes_when_the_ids_changed(tmp_path):
+    root = str(tmp_path / 'line')
+    coco = two_class_coco(root, 'train', [[(1, [2, 2, 10, 10]), (1, [30, 30, 20, 20]),
+                                           (2, [5, 40, 10, 10])]])
+    train = DATASETS.build(two_class_dataset(root))
+    folder = str(tmp_path / 'tfa')
+    write_tfa_coco(train.kshot_selection, coco, folder, os.path.join(root, 'train.json'))
+    drawn = {name: [train.kshot_selection.objects[key].bbox for key in keys]
+             for name, keys in train.kshot_selection.selection.items()}
+    # the two scratches swap ids (boxes unchanged): TFA trains on the box of its file
+    for ann in coco['annotations']:
+        ann['id'] = {1: 2, 2: 1}.get(ann['id'], ann['id'])
+    with open(os.path.join(root, 'edited.json'), 'w') as f:
+        json.dump(coco, f)
+    with pytest.warns(UserWarning, match=r'full_box_1shot_scratch_trainval\.json: 1 annotations '
+                      r'found by image and box under other ids'):
+        again = DATASETS.build(two_class_dataset(root, 'edited', load_selection=folder))
+    assert {name: [again.kshot_selection.objects[key].bbox for key in keys]
+            for name, keys in again.kshot_selection.selection.items()} == drawn
+    # a box no object of the class has any more is refused, naming the id and both boxes
+    scratch = os.path.join(folder, 'full_box_1shot_scratch_trainval.json')
+    with open(scratch) as f:
+        data = json.load(f)
+    (shot,) = data['annotations']
+    shot['bbox'] = [3, 3, 10, 10]
+    with open(scratch, 'w') as f:
+        json.dump(data, f)
+    with pytest.raises(ValueError, match=re.escape(
+            f"{scratch}: annotations[0]: id {shot['id']} on image 'line_0.png', box "
+            f"[3, 3, 13, 13] (x1, y1, x2, y2): the dataset's annotation {shot['id']} there is "
+            'box [')):
+        DATASETS.build(two_class_dataset(root, load_selection=folder))
 
 
 @pytest.mark.parametrize('fmt', ['coco', 'voc'])

@@ -5,9 +5,11 @@ from .charts import plot_confusion_matrix, plot_per_class_ap
 from .confusion import MISSED, box_iou, confusion_matrix, match_gt_to_detections
 from .drawing import draw_instances, draw_predictions, draw_predictions_beside_gt
 from .layout import display_scale, place_labels, scale_image
+from .predictions import read_dumped_predictions
 
 __all__ = [
     'MISSED', 'box_iou', 'confusion_matrix', 'display_scale', 'draw_instances',
     'draw_predictions', 'draw_predictions_beside_gt', 'match_gt_to_detections',
-    'place_labels', 'plot_confusion_matrix', 'plot_per_class_ap', 'scale_image'
+    'place_labels', 'plot_confusion_matrix', 'plot_per_class_ap', 'read_dumped_predictions',
+    'scale_image'
 ]

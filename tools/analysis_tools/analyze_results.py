@@ -4,7 +4,10 @@ Reads the predictions that ``tools/test.py CONFIG CKPT --out PRED_PKL`` dumped a
 truth of the config's test dataset (``fewshot`` applied), and writes
 ``DIR/per_class_ap.png`` (AP and AP50 per class, base/novel coloured; FewShotCocoMetric's COCO
 evaluation) and ``DIR/confusion_matrix.png`` (rows: ground-truth class; columns: the class of
-the highest-scoring detection with IoU >= --iou-thr and score >= --score-thr, or missed)::
+the highest-scoring detection with IoU >= --iou-thr and score >= --score-thr, or missed).
+The pickle holds no class names: its labels are read in the config's class order, so give the
+config the predictions were made with (a label beyond its classes, or an image whose
+``img_path`` is not the test dataset's image of that ``img_id``, is refused)::
 
     python tools/analysis_tools/analyze_results.py configs/demo/demo_5shot.py \\
         work_dirs/demo/test/predictions.pkl --out-dir work_dirs/demo/pictures
@@ -12,9 +15,8 @@ the highest-scoring detection with IoU >= --iou-thr and score >= --score-thr, or
 import argparse
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
-import mmengine
 import numpy as np
 from mmengine.config import DictAction
 from mmengine.dataset import BaseDataset
@@ -23,7 +25,7 @@ import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_plugin.engine import build_fewshot_dataset
 from mmfs_plugin.evaluation import FewShotCocoMetric
 from mmfs_plugin.visualization import (
-    confusion_matrix, plot_confusion_matrix, plot_per_class_ap)
+    confusion_matrix, plot_confusion_matrix, plot_per_class_ap, read_dumped_predictions)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -67,26 +69,14 @@ def load_predictions(pred_pkl: str, dataset: BaseDataset) -> Tuple[List[dict], L
         ``width``, ``instances``) and predictions (``bboxes``, ``scores``, ``labels``), aligned.
 
     Raises:
-        ValueError: The pickle is not a list of predictions of the dataset's images; the
-            message names the file and the field.
+        ValueError: The pickle is not a list of predictions of the dataset's images (by
+            ``img_id`` and ``img_path``), or a label is not one of the dataset's classes
+            (:func:`~mmfs_plugin.visualization.read_dumped_predictions`); the message names
+            the file and the field.
     """
-    samples = mmengine.load(pred_pkl)
-    if not isinstance(samples, list):
-        raise ValueError(f'{pred_pkl}: expected a list of data samples (tools/test.py --out), '
-                         f'got {type(samples).__name__}')
-    infos: Dict[int, dict] = {}
-    for index in range(len(dataset)):
-        info = dataset.get_data_info(index)
-        infos[info['img_id']] = info
     gts, preds = [], []
-    for index, sample in enumerate(samples):
-        pred = sample.get('pred_instances') if isinstance(sample, dict) else None
-        if pred is None:
-            raise ValueError(f'{pred_pkl}: [{index}].pred_instances: missing')
-        info = infos.get(sample.get('img_id'))
-        if info is None:
-            raise ValueError(f"{pred_pkl}: [{index}].img_id: {sample.get('img_id')!r} is not "
-                             'an image of the test dataset')
+    for index, pred in read_dumped_predictions(pred_pkl, dataset):
+        info = dataset.get_data_info(index)
         gts.append(dict(img_id=info['img_id'], source=info['img_path'], height=info['height'],
                         width=info['width'], instances=info['instances']))
         preds.append({key: _numpy(pred[key]) for key in ('bboxes', 'scores', 'labels')})

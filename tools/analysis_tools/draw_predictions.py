@@ -8,7 +8,10 @@ as ``_``). Left half: the ground truth; right half: the predictions with a score
 ``--score-thr``, each labelled with its class name and score (``crack 0.87``); boxes in the
 dataset palette (base and novel classes in distinct hue families). Small images are upscaled so
 that labels fit outside the boxes. The images alternate between ones whose ground truth holds a
-novel class and ones with base classes only, spread over the dataset in its order::
+novel class and ones with base classes only, spread over the dataset in its order. The pickle
+holds no class names: its labels are read in the config's class order, so give the config the
+predictions were made with (a label beyond its classes, or an image whose ``img_path`` is not
+the test dataset's image of that ``img_id``, is refused)::
 
     python tools/analysis_tools/draw_predictions.py configs/demo/demo_5shot.py \\
         work_dirs/demo/test/predictions.pkl --out-dir work_dirs/demo/pictures/predictions
@@ -22,7 +25,6 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence, Set
 
 import mmcv
-import mmengine
 import numpy as np
 from mmengine.config import DictAction
 from mmengine.dataset import BaseDataset
@@ -30,7 +32,7 @@ from mmengine.logging import MMLogger
 
 import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_plugin.engine import build_fewshot_dataset
-from mmfs_plugin.visualization import draw_predictions_beside_gt
+from mmfs_plugin.visualization import draw_predictions_beside_gt, read_dumped_predictions
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -73,28 +75,12 @@ def load_predictions(pred_pkl: str, dataset: BaseDataset) -> Dict[int, Dict[str,
         ``dataset``.
 
     Raises:
-        ValueError: The pickle is not a list of predictions of the dataset's images; the
-            message names the file and the field.
+        ValueError: The pickle is not a list of predictions of the dataset's images (by
+            ``img_id`` and ``img_path``), or a label is not one of the dataset's classes
+            (:func:`~mmfs_plugin.visualization.read_dumped_predictions`); the message names
+            the file and the field.
     """
-    samples = mmengine.load(pred_pkl)
-    if not isinstance(samples, list):
-        raise ValueError(f'{pred_pkl}: expected a list of data samples (tools/test.py --out), '
-                         f'got {type(samples).__name__}')
-    index_of = {dataset.get_data_info(index)['img_id']: index for index in range(len(dataset))}
-    predictions = {}
-    for position, sample in enumerate(samples):
-        pred = sample.get('pred_instances') if isinstance(sample, dict) else None
-        if pred is None:
-            raise ValueError(f'{pred_pkl}: [{position}].pred_instances: missing')
-        missing = [key for key in ('bboxes', 'scores', 'labels') if key not in pred]
-        if missing:
-            raise ValueError(f'{pred_pkl}: [{position}].pred_instances.{missing[0]}: missing')
-        index = index_of.get(sample.get('img_id'))
-        if index is None:
-            raise ValueError(f"{pred_pkl}: [{position}].img_id: {sample.get('img_id')!r} is "
-                             'not an image of the test dataset')
-        predictions[index] = pred
-    return predictions
+    return dict(read_dumped_predictions(pred_pkl, dataset))
 
 
 def choose_images(label_sets: Sequence[Set[int]], novel_labels: Set[int],

@@ -9,7 +9,9 @@
         --coco-json data/coco/annotations/instances_train2017.json
 
 The files load back with ``fewshot.load_selection=<folder>`` (see
-:mod:`mmfs_data.fewshot.tfa_files` for what each form holds).
+:mod:`mmfs_data.fewshot.tfa_files` for what each form holds). A COCO export refuses a shot whose
+key names another file than ``--coco-json`` (TFA's files hold the shots of one COCO file) or
+whose annotation there is not the shot's image and box.
 """
 import argparse
 import json
@@ -34,7 +36,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('out_dir', help='the folder of one seed, e.g. vocsplit/seed0')
     parser.add_argument('--format', choices=FORMATS, required=True)
     parser.add_argument('--coco-json', help='the COCO file the selection was drawn from '
-                        '(tfa_coco: the annotations are copied from it)')
+                        '(tfa_coco: the annotations are copied from it; every shot must be '
+                        'one of its annotations, at the image and box of the selection)')
     parser.add_argument('--image-prefix', default='datasets',
                         help="what precedes VOC<year>/JPEGImages/ on TFA's VOC lines "
                         "(default: 'datasets', as in TFA's files)")
