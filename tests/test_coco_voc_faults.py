@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import unicodedata
 
 import numpy as np
 import pytest
@@ -200,6 +201,13 @@ def test_other_coco_id_faults_are_named(tmp_path):
         r"annotations\[0\]\.bbox: bad bbox": ([img(1)], [ann(1, 1, 1, [1, 1, 5])], CRACK_DENT),
         r"images\[1\]\.file_name: 'a\.jpg' is listed twice": (
             [img(1, 'a.jpg'), img(2, 'a.jpg')], [], CRACK_DENT),
+        # a JSON boolean is an int to Python: named as the value it is, not as missing
+        r"images\[0\]\.id: not an integer or a string: true": (
+            [img(True, 'a.jpg')], [], CRACK_DENT),
+        r"images\[0\]\.id: missing": (
+            [dict(file_name='a.jpg', width=SIZE, height=SIZE)], [], CRACK_DENT),
+        r"categories\[1\]\.id: not an integer or a string: 2\.5": (
+            [img(1)], [], [dict(id=1, name='crack'), dict(id=2.5, name='dent')]),
     }
     for i, (message, (images, annotations, categories)) in enumerate(cases.items()):
         coco_file(tmp_path, f'f{i}', images, annotations, categories)
@@ -365,6 +373,33 @@ def test_selection_files_name_image_and_box_and_follow_a_reexport(tmp_path):
                        r"object of this dataset.*annotations changed since the selection"):
         fewshot(cfg, class_split=split, load_selection=path)
     assert KShotSelection.load(path).objects  # format 2 is read back with its objects
+
+
+@pytest.mark.parametrize('drawn_under', ['outer', 'inner'])
+def test_a_selection_reapplied_under_respelled_paths_says_paths_are_relative_to_data_root(
+        tmp_path, drawn_under):
+    """The same files as data_root='R/', ann_file='parts/train.json' or as
+    data_root='R/parts', ann_file='train.json': keys and image paths of a selection file are
+    relative to data_root, so the re-spelled dataset is not the one it names; the error says
+    so, naming data_root, not that the annotations changed."""
+    write_coco(str(tmp_path / 'parts'), 'train', 8, seed=1)
+    cfgs = dict(outer=dict(coco_cfg(f'{tmp_path}/', 'train', CLASSES),
+                           ann_file='parts/train.json', data_prefix=dict(img='parts/images/')),
+                inner=coco_cfg(tmp_path / 'parts', 'train', CLASSES))
+    loaded_under = 'inner' if drawn_under == 'outer' else 'outer'
+    path = str(tmp_path / 'kshot_selection.json')
+    fewshot(cfgs[drawn_under], shots=1, seed=3).kshot_selection.save(path)
+    way = 'without' if drawn_under == 'outer' else 'with'
+    root = re.escape(repr(cfgs[loaded_under]['data_root']))
+    with pytest.raises(ValueError, match=(
+            rf"kshot_selection\.json: selection\.\w+\[0\]: the shot .* is not one '\w+' object "
+            r"of this dataset; no instance of this dataset has key .*\. Keys and image paths "
+            rf"in a selection file are relative to the dataset's data_root \({root} here\): "
+            r"this shot's image '(parts/)?images/train_\d\.jpg' is '(parts/)?images/train_\d"
+            rf"\.jpg' here, the same box, so the selection was likely drawn with a data_root "
+            rf"{way} the trailing folder\(s\) 'parts/'")) as error:
+        fewshot(cfgs[loaded_under], load_selection=path)
+    assert 'annotations changed' not in str(error.value)
 
 
 # 6. TFA VOC seed files: a difficult object is the shot; a missing image its own message -----
@@ -577,6 +612,8 @@ def test_a_class_name_typo_is_an_error_with_the_near_match_on_coco_and_voc(tmp_p
 
 def test_the_near_match_of_a_class_prefers_white_space_then_case_then_spelling(tmp_path):
     from mmfs_data.fewshot.classes import near_match
+    assert near_match(unicodedata.normalize('NFD', 'tache é'), ['tache e', 'tache é']) == \
+        'tache é'  # the same name in another Unicode normalization first
     assert near_match('crack ', ['Crack', 'crack']) == 'crack'
     assert near_match('CRACK ', ['Crack', 'crak']) == 'Crack'
     assert near_match('crak', ['Crack', 'crack', 'dent']) == 'crack'
@@ -585,6 +622,29 @@ def test_the_near_match_of_a_class_prefers_white_space_then_case_then_spelling(t
               [dict(id=1, name='crack'), dict(id=2, name='Crack')])
     with pytest.raises(FieldError, match=r"'crack ' \(did you mean 'crack'\?\)"):
         fewshot(coco_cfg(tmp_path, 'train', ('crack', 'crack ')))
+
+
+def test_a_class_name_differing_only_in_unicode_normalization_is_named_as_such(tmp_path):
+    """'é' as one code point (NFC) or as 'e' and a combining accent (NFD) print alike: the
+    hint says how they differ; labels are compared as written, never normalized."""
+    nfc, nfd = 'tache é', unicodedata.normalize('NFD', 'tache é')
+    assert nfc != nfd
+    said = re.escape(f'did you mean {nfc!r}? It differs only in Unicode normalization, NFD vs '
+                     f'NFC: write it as {nfc!r} is written, in NFC')
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])],
+              [dict(id=1, name=nfc), dict(id=2, name='dent')])
+    with pytest.raises(FieldError, match=rf"categories: the configured classes {nfd!r} "
+                       rf"\({said}\) are not categories of this file"):
+        fewshot(coco_cfg(tmp_path, 'train', (nfd, 'dent')))
+    with pytest.raises(ValueError, match=rf"class split: classes \[{nfd!r}\] are not among "
+                       rf"the dataset classes \[{nfc!r}, 'dent'\]; {nfd!r}: {said} "):
+        fewshot(coco_cfg(tmp_path, 'train', (nfc, 'dent')), class_split=dict(novel=[nfd]))
+    said_back = re.escape(f'did you mean {nfc!r}? It differs only in Unicode normalization, '
+                          'NFD vs NFC')
+    voc_tree(tmp_path / 'voc', [[(nfd, (5, 5, 20, 20), 0)]])
+    with pytest.raises(FieldError, match=rf"object\[0\]/name: label not in classes "
+                       rf"\({nfd!r} is not one of .*; {said_back}"):
+        fewshot(voc_cfg(tmp_path / 'voc', (nfc, 'dent')))
 
 
 # 16. what the run uses, per class, logged when the dataset is built -------------------------

@@ -52,6 +52,19 @@ def test_config_states_the_label_space_of_its_fewshot_settings(config):
 
 
 @pytest.mark.parametrize('config', CONFIGS)
+def test_evaluated_data_samples_carry_their_image_and_ground_truth(config):
+    """FewShotCocoMetric scores the data samples' instances and refuses one img_id naming two
+    images (img_path): PackDetInputs of every evaluation pipeline passes both."""
+    cfg = Config.fromfile(str(ROOT / config))
+    for loader in ('val_dataloader', 'test_dataloader'):
+        for fewshot_dataset in iter_dataset_cfgs(cfg[loader].dataset):
+            packs = [step for step in fewshot_dataset.pipeline
+                     if step.type in ('PackDetInputs', 'mmdet.PackDetInputs')]
+            assert len(packs) == 1, (loader, fewshot_dataset.pipeline)
+            assert {'img_id', 'img_path', 'instances'} <= set(packs[0].meta_keys), loader
+
+
+@pytest.mark.parametrize('config', CONFIGS)
 def test_config_resolves_and_builds(config, demo_root, benchmark_roots, tmp_path):
     cfg = Config.fromfile(str(ROOT / config))
     voc_root, coco_root = benchmark_roots

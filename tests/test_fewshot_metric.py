@@ -228,6 +228,40 @@ def test_missing_instances_and_unknown_classes_are_clear_errors():
         FewShotCocoMetric(metric='proposal')
 
 
+def _sample(img_id, img_path, instances, boxes, labels):
+    sample = DetDataSample(metainfo=dict(img_id=img_id, img_path=img_path, ori_shape=(64, 64),
+                                         instances=instances))
+    sample.pred_instances = InstanceData(bboxes=torch.tensor(boxes, dtype=torch.float32),
+                                         labels=torch.tensor(labels, dtype=torch.long),
+                                         scores=torch.full((len(labels),), 0.9))
+    return sample.to_dict()
+
+
+def test_one_img_id_naming_two_images_is_refused_across_ranks():
+    """Two COCO files numbering their images from 1, concatenated by a ConcatDataset of
+    FewShotDatasets: both images are img_id 1. Evaluated as one image, a's false 'b/crack'
+    detection matches b's object (mAP 1 where pycocotools on the two files gives 0.5): refused,
+    also when each image was evaluated on its own rank (the check sees the collected results)."""
+    a_crack = [dict(bbox=[5, 5, 25, 25], bbox_label=0, ignore_flag=0)]
+    b_crack = [dict(bbox=[30, 30, 50, 50], bbox_label=2, ignore_flag=0)]
+    ranks = [FewShotCocoMetric(backend='pycocotools') for _ in range(2)]
+    for metric in ranks:
+        metric.dataset_meta = META
+    ranks[0].process({}, [_sample(1, 'lineA/images/a.png', a_crack,
+                                  [[5, 5, 25, 25], [30, 30, 50, 50]], [0, 2])])
+    ranks[1].process({}, [_sample(1, 'lineB/images/a.png', b_crack, [], [])])
+    with pytest.raises(ValueError, match=r"FewShotCocoMetric: img_id 1 names two images, "
+                       r"lineA/images/a\.png and lineB/images/a\.png: .* concatenate inside "
+                       r"one FewShotDataset instead, dict\(type='FewShotDataset', "
+                       r"dataset=\[cfg_a, cfg_b\]\), which numbers their images apart"):
+        ranks[0].compute_metrics(ranks[0].results + ranks[1].results)  # as collected
+    # numbered apart, the false detection counts: AP 1 for a/crack, 0 for b/crack
+    ranks[1].results.clear()
+    ranks[1].process({}, [_sample(2, 'lineB/images/a.png', b_crack, [], [])])
+    results = ranks[0].compute_metrics(ranks[0].results + ranks[1].results)
+    assert results['bbox_mAP'] == pytest.approx(0.5)
+
+
 def _distributed_worker(rank, port, workdir, images):
     """One of two gloo ranks: each processes every other image, as DefaultSampler splits."""
     os.chdir(workdir)  # mmengine collects the parts in ./.dist_test

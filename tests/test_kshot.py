@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from mmfs_data.fewshot.kshot import (KShotSelection, canonical_order, instance_key,
-                                        select_kshot, shots_per_class)
+from mmfs_data.fewshot.kshot import (KShotSelection, canonical_order, check_seed,
+                                        instance_key, select_kshot, shots_per_class)
 from mmfs_data.fewshot.stable_random import stable_shuffle
 
 
@@ -80,3 +80,19 @@ def test_selection_file_round_trip_and_errors(tmp_path):
     bad.write_text(json.dumps(data))
     with pytest.raises(ValueError, match='instance key'):
         KShotSelection.load(str(bad))
+
+
+@pytest.mark.parametrize('seed', [1.0, True, '1', None])
+def test_a_seed_that_is_not_an_int_is_refused_where_it_enters_the_rule(seed, tmp_path):
+    """The rule hashes the seed's text: 1.0 or True would draw another selection than 1, one
+    its selection file could not hold; '1' the same as 1, so it is refused alike."""
+    assert check_seed(3) == 3
+    with pytest.raises(ValueError, match=rf"^seed: must be an int, got {seed!r} "
+                       rf"\({type(seed).__name__}\)$"):
+        select_kshot(_candidates(), {'cat/a': 1}, seed)
+    path = tmp_path / 'sel.json'
+    KShotSelection(seed=1, shots=1, base_shots=None, classes=['cat/a']).save(str(path))
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(dict(data, seed=seed)))
+    with pytest.raises(ValueError, match=r'sel\.json: seed: must be an int'):
+        KShotSelection.load(str(path))

@@ -103,6 +103,29 @@ def test_draw_and_check_a_selection():
         resolve_selection(stale, candidates, refs, space, 'sel.json')
 
 
+def test_a_selection_of_images_this_dataset_lacks_names_data_root():
+    """No image of the selection is one of the dataset (as named relative to data_root):
+    another data_root, or another dataset, rather than changed annotations."""
+    space = resolve_label_space(CLASSES, dict(novel=['crack']), 'gfsod')
+    candidates = kshot_candidates(ENTRIES, space)
+    refs = {inst['instance_key']: ObjectRef(e['img_path'], tuple(inst['bbox']))
+            for e in ENTRIES for inst in e['instances']}
+    elsewhere = KShotSelection(seed=0, shots=1, base_shots=None, classes=list(CLASSES),
+                               selection={'crack': ['x.json#1']},
+                               objects={'x.json#1': ObjectRef('other/a.png', (5, 5, 9, 9))})
+    with pytest.raises(ValueError, match=r"selection\.crack\[0\]: the shot 'x\.json#1' .*"
+                       r"Keys and image paths in a selection file are relative to the "
+                       r"dataset's data_root \('/data/R/' here\), and none of its images is an "
+                       r"image of this dataset"):
+        resolve_selection(elsewhere, candidates, refs, space, 'sel.json', ['/data/R/'])
+    # one of its images is here (a box moved): the annotations changed
+    moved = KShotSelection(seed=0, shots=1, base_shots=None, classes=list(CLASSES),
+                           selection={'crack': ['a#1']},
+                           objects={'a#1': ObjectRef('a.png', (5, 5, 9, 9))})
+    with pytest.raises(ValueError, match=r"here 'a#1' is a\.png box .*annotations changed"):
+        resolve_selection(moved, candidates, refs, space, 'sel.json', ['/data/R/'])
+
+
 def test_canonical_order_of_every_key_form():
     keys = ['b.json#10', 'b.json#2', 'a.json#0', 'VOC2007/Annotations/x.xml#1']
     assert canonical_order(keys) == ['VOC2007/Annotations/x.xml#1', 'a.json#0', 'b.json#2',

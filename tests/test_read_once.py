@@ -5,11 +5,13 @@ labels as other classes. Each is now read as the format's tools read it, or name
 import os
 
 import pytest
+from mmdet.registry import DATASETS
 from mmengine.config import Config
 
 import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_data.errors import FieldError
 from mmfs_plugin.engine import apply_fewshot_settings
+from mmfs_plugin.engine.fewshot_runner import check_evaluated_images_apart
 from mmfs_plugin.engine.label_order import check_coco_metric_labels
 
 from .test_coco_voc_faults import (CRACK_DENT, ann, coco_cfg, coco_file, entries, fewshot, img,
@@ -109,6 +111,33 @@ def test_an_unknown_fewshot_key_is_an_error_and_on_error_reaches_every_dataset(t
     assert cfg.test_dataloader.dataset.on_error == 'skip'
     assert cfg.train_dataloader.dataset.shots == 1
     assert 'shots' not in cfg.test_dataloader.dataset
+
+
+@pytest.mark.parametrize('seed', [1.0, True, '1'])
+def test_a_fewshot_seed_that_is_not_an_int_is_refused_naming_seed(tmp_path, seed):
+    """seed=1.0 or True drew another selection than seed=1, whose kshot_selection.json was
+    then refused on loading; '1' drew seed 1's: each is refused, before any file is read."""
+    cfg = apply_fewshot_settings(_config(tmp_path, dict(shots=1, seed=seed)))
+    with pytest.raises(ValueError, match=rf"FewShotDataset: seed: must be an int, got {seed!r}"):
+        DATASETS.build(cfg.train_dataloader.dataset)
+
+
+def test_a_wrapper_of_several_evaluated_fewshot_datasets_is_refused_before_the_run(tmp_path):
+    """Two COCO files numbering their images from 1 under ConcatDataset(datasets=[
+    FewShotDataset, FewShotDataset]) both hold img_id 1, which the metric would evaluate as one
+    image; a FewShotDataset of both (dataset=[...]) numbers them apart."""
+    from mmfs_plugin.engine import FewShotRunner
+    cfg = _config(tmp_path, dict(setting='gfsod'))
+    part = cfg.test_dataloader.dataset
+    cfg.test_dataloader.dataset = dict(type='ConcatDataset', datasets=[part, part])
+    with pytest.raises(ValueError, match=r"test_dataloader\.dataset: a ConcatDataset of 2 "
+                       r"FewShotDatasets: .*concatenate inside one FewShotDataset, "
+                       r"dict\(type='FewShotDataset', dataset=\[cfg_a, cfg_b\], \.\.\.\)"):
+        FewShotRunner.from_cfg(cfg)
+    cfg.test_dataloader.dataset = dict(part, dataset=[part.dataset, part.dataset])
+    check_evaluated_images_apart(cfg)  # one FewShotDataset of both: accepted
+    cfg.train_dataloader.dataset = dict(type='ConcatDataset', datasets=[part, part])
+    check_evaluated_images_apart(cfg)  # training pairs nothing by img_id
 
 
 def test_mmdets_coco_metric_on_a_file_of_another_category_order_is_refused(tmp_path):

@@ -1,6 +1,7 @@
 """Class names: checking a class list, the category of a class (:func:`class_category`, the one
 place that answers it), labels that look alike."""
 import difflib
+import unicodedata
 from collections import defaultdict
 from typing import Any, Collection, Dict, Iterable, List, Optional, Tuple
 
@@ -65,10 +66,19 @@ def near_duplicate_labels(labels: Iterable[str]) -> List[List[str]]:
     return sorted(sorted(group) for group in groups.values() if len(group) > 1)
 
 
+#: The Unicode normalization forms named when two names differ only in normalization.
+_FORMS = ('NFC', 'NFD')
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize('NFC', name)
+
+
 def near_match(name: str, classes: Collection[str]) -> Optional[str]:
-    """Return the class that ``name`` most likely meant: one equal but for surrounding space,
-    else one equal but for case and surrounding space, else the closest spelling
-    (:func:`difflib.get_close_matches`, ratio >= 0.7), or None.
+    """Return the class that ``name`` most likely meant: one equal but for Unicode
+    normalization (``'é'`` as one code point or as ``'e'`` and a combining accent), else one
+    equal but for surrounding space, else one equal but for case and surrounding space, else
+    the closest spelling (:func:`difflib.get_close_matches`, ratio >= 0.7), or None.
 
     Args:
         name (str): A label found in the data, or a class name given in a config.
@@ -78,12 +88,41 @@ def near_match(name: str, classes: Collection[str]) -> Optional[str]:
         str | None: The near match, if any (``'crack '`` among ``'Crack'`` and ``'crack'``:
         ``'crack'``).
     """
-    for same_as in (str.strip, lambda c: c.strip().casefold()):
+    for same_as in (_nfc, str.strip, lambda c: c.strip().casefold()):
         same = sorted(c for c in classes if c != name and same_as(c) == same_as(name))
         if same:
             return same[0]
     close = difflib.get_close_matches(name, sorted(classes), n=1, cutoff=0.7)
     return close[0] if close else None
+
+
+def did_you_mean(name: str, classes: Collection[str]) -> Optional[str]:
+    """Say which class ``name`` most likely meant (:func:`near_match`), and that the two differ
+    only in Unicode normalization where they do: they print alike, and labels are compared as
+    written, never normalized.
+
+    Args:
+        name (str): A label found in the data, or a class name given in a config.
+        classes (Collection[str]): The names it is compared with.
+
+    Returns:
+        str | None: E.g. ``"did you mean 'inclusion'?"``, or ``"did you mean 'tache é'? It
+        differs only in Unicode normalization, NFD vs NFC: write it as 'tache é' is written,
+        in NFC"``; None without a near match.
+    """
+    near = near_match(name, classes)
+    if near is None:
+        return None
+    if _nfc(near) != _nfc(name):
+        return f'did you mean {near!r}?'
+    return (f'did you mean {near!r}? It differs only in Unicode normalization, '
+            f'{_form(name)} vs {_form(near)}: write it as {near!r} is written, in '
+            f'{_form(near)}')
+
+
+def _form(name: str) -> str:
+    """The Unicode normalization form a name is in (``'NFC'``, ``'NFD'``), or ``'mixed'``."""
+    return next((form for form in _FORMS if unicodedata.is_normalized(form, name)), 'mixed')
 
 
 def not_a_class(label: str, classes: Collection[str], name: Optional[str] = None) -> str:
@@ -103,6 +142,6 @@ def not_a_class(label: str, classes: Collection[str], name: Optional[str] = None
     shown = sorted(classes)
     listing = f'{shown}' if len(shown) <= 12 else f'{shown[:12]} and {len(shown) - 12} more'
     said = f'{label!r}' if name == label else f'{label!r}, class {name!r},'
-    near = near_match(name, shown)
-    hint = f'; did you mean {near!r}?' if near else ''
+    near = did_you_mean(name, shown)
+    hint = f'; {near}' if near else ''
     return f'{said} is not one of the {len(shown)} classes {listing}{hint}'

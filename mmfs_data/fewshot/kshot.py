@@ -42,6 +42,26 @@ def canonical_order(keys: Sequence[str]) -> List[str]:
     return sorted(keys, key=instance_sort_key)
 
 
+def check_seed(seed: object, where: str = 'seed') -> int:
+    """Check a seed of the k-shot rule: an int, nothing else. The rule hashes the seed's text,
+    so ``1.0``, ``True`` or ``'1'`` would draw another selection than ``1`` (or one that a
+    selection file cannot hold).
+
+    Args:
+        seed (object): The seed as given.
+        where (str): What to name in errors. Defaults to ``'seed'``.
+
+    Returns:
+        int: The seed.
+
+    Raises:
+        ValueError: The seed is not an int (a bool, float or str included).
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f'{where}: must be an int, got {seed!r} ({type(seed).__name__})')
+    return seed
+
+
 def select_kshot(candidates: Mapping[str, Sequence[str]], shots: Mapping[str, Optional[int]],
                  seed: int) -> Dict[str, List[str]]:
     """Apply the k-shot rule to every class.
@@ -53,7 +73,11 @@ def select_kshot(candidates: Mapping[str, Sequence[str]], shots: Mapping[str, Op
 
     Returns:
         dict[str, list[str]]: Class name -> selected instance keys, in canonical order.
+
+    Raises:
+        ValueError: The seed is not an int (:func:`check_seed`), or a k is negative.
     """
+    check_seed(seed)
     selection = {}
     for class_name, keys in candidates.items():
         ordered = canonical_order(keys)
@@ -168,7 +192,8 @@ class KShotSelection:
                                                                     SELECTION_FORMAT_V1):
             raise ValueError(f'{path}: format: not a k-shot selection file '
                              f'(expected "format": "{SELECTION_FORMAT}")')
-        for key, kind in (('seed', int), ('classes', list), ('selection', dict)):
+        check_seed(data.get('seed'), f'{path}: seed')
+        for key, kind in (('classes', list), ('selection', dict)):
             if not isinstance(data.get(key), kind):
                 raise ValueError(f'{path}: {key}: expected {kind.__name__}, '
                                  f'got {type(data.get(key)).__name__}')

@@ -77,7 +77,8 @@ def draw_selection(candidates: Mapping[str, Sequence[str]], label_space: LabelSp
 
 def resolve_selection(selection: KShotSelection, candidates: Mapping[str, Sequence[str]],
                       refs: Mapping[str, ObjectRef], label_space: LabelSpace,
-                      source: str) -> Tuple[KShotSelection, Dict[str, str]]:
+                      source: str, data_roots: Sequence[str] = ()
+                      ) -> Tuple[KShotSelection, Dict[str, str]]:
     """Apply a loaded selection to the same physical objects, or refuse it.
 
     A shot is its key's candidate when that is still the same image and box, else the one
@@ -91,6 +92,8 @@ def resolve_selection(selection: KShotSelection, candidates: Mapping[str, Sequen
             candidate.
         label_space (LabelSpace): The dataset's label space.
         source (str): The selection file, named in errors.
+        data_roots (Sequence[str]): The ``data_root`` of each dataset ``refs`` are relative
+            to, named in errors. Defaults to ().
 
     Returns:
         tuple: The selection with this dataset's keys (and their refs), and old key -> new
@@ -99,7 +102,9 @@ def resolve_selection(selection: KShotSelection, candidates: Mapping[str, Sequen
     Raises:
         ValueError: The selection was made for other classes, or a shot is not an object of
             its class in this dataset (the message says which shot, what it was and what its
-            key names here).
+            key names here; where the same box lies on an image whose path differs by a
+            leading folder, or no image of the selection is one of this dataset, that paths
+            are relative to ``data_root``, naming it).
     """
     if list(selection.classes) != list(label_space.classes):
         raise ValueError(f'{source}: classes: the selection was made for '
@@ -133,12 +138,14 @@ def resolve_selection(selection: KShotSelection, candidates: Mapping[str, Sequen
             if len(found) != 1:
                 here = (f'; here {key!r} is {refs[key].image} box {list(refs[key].bbox)}'
                         if key in refs else f'; no instance of this dataset has key {key!r}')
+                cause = (_root_hint(ref, name, selection, candidates, refs, data_roots)
+                         if not found else None) or (
+                    'The annotations changed since the selection was drawn: draw it again, '
+                    'or train on the files it was drawn from')
                 raise ValueError(
                     f'{source}: selection.{name}[{i}]: the shot {key!r} ({ref.image} box '
                     f'{list(ref.bbox)}) is not {"one" if not found else "a single"} {name!r} '
-                    f'object of this dataset{here}. The annotations changed since the '
-                    'selection was drawn: draw it again, or train on the files it was '
-                    'drawn from')
+                    f'object of this dataset{here}. {cause}')
             resolved[name].append(found[0])
             if found[0] != key:
                 moved[key] = found[0]
@@ -146,6 +153,39 @@ def resolve_selection(selection: KShotSelection, candidates: Mapping[str, Sequen
     return KShotSelection(seed=selection.seed, shots=selection.shots,
                           base_shots=selection.base_shots, classes=list(selection.classes),
                           selection=resolved, objects=objects), moved
+
+
+def _root_hint(ref: ObjectRef, name: str, selection: KShotSelection,
+               candidates: Mapping[str, Sequence[str]], refs: Mapping[str, ObjectRef],
+               data_roots: Sequence[str]) -> Optional[str]:
+    """Say that a selection's paths are relative to ``data_root`` where that likely explains a
+    shot not found: the same box of its class lies on an image whose path differs by leading
+    folders (``data_root`` and ``ann_file`` re-spelled: ``'R/'``, ``'parts/train.json'`` vs
+    ``'R/parts'``, ``'train.json'``), or no image of the selection is one of this dataset.
+
+    Returns:
+        str | None: The sentence, or None where neither holds.
+    """
+    roots = ', '.join(repr(root) for root in data_roots) or "''"
+    relative = (f'Keys and image paths in a selection file are relative to the dataset\'s '
+                f'data_root ({roots} here)')
+    box = ref.place()[1]
+    for key in candidates.get(name, ()):
+        image, place_box = refs[key].place()
+        shorter, longer = sorted((image, ref.image), key=len)
+        if place_box == box and longer.endswith('/' + shorter):
+            prefix = longer[:-len(shorter)]
+            drawn = 'a data_root' + (' without' if image == shorter else ' with')
+            return (f'{relative}: this shot\'s image {ref.image!r} is {image!r} here, the '
+                    f'same box, so the selection was likely drawn with {drawn} the trailing '
+                    f'folder(s) {prefix!r} (moved between data_root and ann_file?): spell '
+                    'data_root as when it was drawn, or draw the selection again')
+    images = {other.image for other in refs.values()}
+    if not any(other.image in images for other in selection.objects.values()):
+        return (f'{relative}, and none of its images is an image of this dataset: was it '
+                'drawn with another data_root, or for another dataset? Spell data_root as '
+                'when it was drawn, or draw the selection again')
+    return None
 
 
 def apply_selection(entries: Sequence[Entry], label_space: LabelSpace,

@@ -4,7 +4,7 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
 
-from .classes import class_category, near_match
+from .classes import class_category, did_you_mean
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 NAMED_SPLITS_FILE = os.path.join(_HERE, 'class_splits.json')
@@ -99,8 +99,8 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
         base = spec.get('base', spec.get('base_classes'))
         unknown = [name for name in novel + list(base or []) if name not in class_set]
         if unknown and not named:
-            hints = ''.join(f'; {name!r}: did you mean {near_match(name, classes)!r}?'
-                            for name in unknown if near_match(name, classes))
+            hints = ''.join(f'; {name!r}: {did_you_mean(name, classes)}'
+                            for name in unknown if did_you_mean(name, classes))
             raise ValueError(f'{where}: classes {unknown} are not among the dataset classes '
                              f'{list(classes)}{hints} (a dataset without '
                              "metainfo=dict(classes=...) has its type's default classes)")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import FieldError
-from ..fewshot.classes import near_match, not_a_class
+from ..fewshot.classes import did_you_mean, not_a_class
 from .boxes import clip_box
 from .read_report import Finding, ReadReport
 
@@ -70,6 +70,14 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
+def _id_fault(record: Any) -> str:
+    """Why a record's ``id`` is not an id: missing, or its value not an integer or a string
+    (``true`` included: JSON's booleans are no ids)."""
+    if not isinstance(record, dict) or 'id' not in record:
+        return 'missing (an int or a string)'
+    return f"not an integer or a string: {json.dumps(record['id'])[:40]}"
+
+
 def category_labels(categories: Sequence[Mapping[str, Any]], classes: Sequence[str],
                     path: str) -> Dict[Any, int]:
     """Map category ids to labels by name: the position of the category's name in ``classes``.
@@ -90,7 +98,7 @@ def category_labels(categories: Sequence[Mapping[str, Any]], classes: Sequence[s
     names: Dict[Any, str] = {}
     for i, category in enumerate(categories):
         if not isinstance(category, dict) or not _is_id(category.get('id')):
-            raise FieldError(path, f'categories[{i}].id', 'missing or not an int')
+            raise FieldError(path, f'categories[{i}].id', _id_fault(category))
         if not isinstance(category.get('name'), str):
             raise FieldError(path, f'categories[{i}].name', 'missing or not a string')
         cat_id, name = category['id'], category['name']
@@ -101,8 +109,8 @@ def category_labels(categories: Sequence[Mapping[str, Any]], classes: Sequence[s
     found = set(names.values())
     absent = [name for name in classes if name not in found]
     if absent:
-        hints = [f'{name!r} (did you mean {near_match(name, found)!r}?)'
-                 if near_match(name, found) else repr(name) for name in absent]
+        hints = [f'{name!r} ({did_you_mean(name, found)})'
+                 if did_you_mean(name, found) else repr(name) for name in absent]
         raise FieldError(path, 'categories',
                          f'the configured classes {", ".join(hints)} are not categories of '
                          f'this file, whose categories are {sorted(found)}: set '
@@ -125,7 +133,7 @@ def _check_images(images: Sequence[Any], path: str, on_error: str,
     kept, skipped = [], {}
     for i, image in enumerate(images):
         if not isinstance(image, dict) or not _is_id(image.get('id')):
-            raise FieldError(path, f'images[{i}].id', 'missing (an int or a string)')
+            raise FieldError(path, f'images[{i}].id', _id_fault(image))
         image_id = image['id']
         file_name = image.get('file_name')
         fault = None

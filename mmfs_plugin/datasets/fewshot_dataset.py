@@ -14,7 +14,7 @@ from mmengine.logging import print_log
 
 from mmfs_data.errors import FieldError
 from mmfs_data.fewshot.classes import check_class_names
-from mmfs_data.fewshot.kshot import KShotSelection, ObjectRef, Shots, shots_per_class
+from mmfs_data.fewshot.kshot import KShotSelection, ObjectRef, Shots, check_seed, shots_per_class
 from mmfs_data.fewshot.label_space import SETTINGS, LabelSpace, resolve_label_space
 from mmfs_data.fewshot.palette import split_palette
 from mmfs_data.fewshot.protocol import (POLICIES, apply_selection, draw_selection, kshot_candidates,
@@ -166,7 +166,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             keeps every instance.
         base_shots (int | str, optional): k for the base classes; None: ``shots``;
             ``'all'``: every base instance.
-        seed (int): Seed of the k-shot rule. Defaults to 0.
+        seed (int): Seed of the k-shot rule; an int (``1.0``, ``True`` or ``'1'`` is an
+            error). Defaults to 0.
         unselected (str): What becomes of the other instances of a kept training image:
             ``'ignore'`` (ignore regions), ``'drop'`` or ``'keep'``; in ``test_mode``
             instances outside the label space are removed. Defaults to ``'ignore'``.
@@ -216,7 +217,7 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         self.class_split = class_split
         self.shots = shots
         self.base_shots = base_shots
-        self.seed = seed
+        self.seed = check_seed(seed, 'FewShotDataset: seed')
         self.unselected = unselected
         self.load_selection = load_selection
         self.on_error = on_error
@@ -274,7 +275,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
                           'instance: they get no shot and are never trained', logger='current',
                           level=logging.WARNING)
             if self._makes_selection:
-                self.kshot_selection = self._selection(candidates, entries, refs)
+                self.kshot_selection = self._selection(candidates, entries, refs,
+                                                       data_roots)
                 selected = self.kshot_selection.selected_keys
         policy = 'drop' if self.test_mode else self.unselected
         kept = apply_selection(entries, space, selected, policy)
@@ -373,8 +375,9 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         return kept
 
     def _selection(self, candidates: Dict[str, List[str]], entries: List[dict],
-                   refs: Dict[str, ObjectRef]) -> KShotSelection:
-        """Load (and apply to the same objects) or draw the k-shot selection."""
+                   refs: Dict[str, ObjectRef], data_roots: Sequence[str]) -> KShotSelection:
+        """Load (and apply to the same objects) or draw the k-shot selection (``refs``
+        relative to ``data_roots``, named in errors)."""
         space = self.label_space
         path = self.load_selection
         if path is None:
@@ -398,7 +401,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
                 print_log(f'FewShotDataset: {path} holds a {selection.shots}-shot selection; '
                           f'it is used as it is (shots={self.shots} is not applied)',
                           logger='current', level=logging.WARNING)
-            selection, moved = resolve_selection(selection, candidates, refs, space, path)
+            selection, moved = resolve_selection(selection, candidates, refs, space, path,
+                                                 data_roots)
             if moved:
                 print_log(f'FewShotDataset: {path}: {len(moved)} shots found under new keys '
                           f'(same image and box; the annotation ids changed), e.g. '

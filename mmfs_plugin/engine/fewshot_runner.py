@@ -58,6 +58,33 @@ def iter_dataset_cfgs(cfg: Any) -> Iterator[MutableMapping]:
             yield from iter_dataset_cfgs(item)
 
 
+def check_evaluated_images_apart(cfg: Config) -> None:
+    """Refuse a validation or test dataset that wraps several ``FewShotDataset``s (e.g.
+    ``ConcatDataset(datasets=[...])``): each numbers its images on its own, so two COCO files
+    numbering from 1 both hold an ``img_id`` 1, and the metrics pair ground truth and
+    detections by ``img_id``.
+
+    Args:
+        cfg (Config): The config.
+
+    Raises:
+        ValueError: Naming the dataloader and the remedy (one ``FewShotDataset`` over the
+            list of dataset configs, which numbers concatenated images apart).
+    """
+    for loader_key in ('val_dataloader', 'test_dataloader'):
+        loader = cfg.get(loader_key)
+        dataset = loader.get('dataset') if loader else None
+        parts = list(iter_dataset_cfgs(dataset))
+        if len(parts) > 1:
+            wrapper = getattr(dataset['type'], '__name__', dataset['type'])  # a name or class
+            raise ValueError(
+                f'{loader_key}.dataset: a {wrapper} of {len(parts)} FewShotDatasets: each '
+                'numbers its images on its own (two COCO files numbering from 1 both hold '
+                'img_id 1), and the metrics tell images apart by img_id: concatenate inside '
+                "one FewShotDataset, dict(type='FewShotDataset', dataset=[cfg_a, cfg_b], ...), "
+                'which numbers them apart')
+
+
 def config_label_space(cfg: Config) -> Optional[LabelSpace]:
     """The label space of a config's datasets, from the config alone.
 
@@ -270,11 +297,13 @@ class FewShotRunner(Runner):
             Runner: The runner.
 
         Raises:
-            ValueError: A dataset outside ``FewShotDataset`` or a ``CocoMetric`` with an
+            ValueError: A dataset outside ``FewShotDataset``, a ``CocoMetric`` with an
                 ``ann_file`` that would label the classes otherwise than the label space
-                (:mod:`.label_order`).
+                (:mod:`.label_order`), or an evaluated dataset wrapping several
+                ``FewShotDataset``s (:func:`check_evaluated_images_apart`).
         """
         cfg = apply_fewshot_settings(cfg)
+        check_evaluated_images_apart(cfg)
         space = config_label_space(cfg)
         classes = None if space is None else space.classes
         for key in LOADERS:

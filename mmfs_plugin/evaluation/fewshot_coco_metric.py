@@ -5,7 +5,7 @@ import io
 import logging
 import os.path as osp
 import tempfile
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.fileio import load
@@ -36,7 +36,9 @@ class FewShotCocoMetric(CocoMetric):
     ``bbox`` or ``segm``; fractions, ``-1`` without ground truth): ``<t>_mAP``,
     ``<t>_mAP_50``, ``<t>_mAP_75``; ``<t>_bAP``, ``<t>_bAP50``, ``<t>_bAP75``; ``<t>_nAP``,
     ``<t>_nAP50``, ``<t>_nAP75``; with ``classwise``, ``<t>_AP_<class>`` and
-    ``<t>_AP50_<class>``. The per-class table is always logged.
+    ``<t>_AP50_<class>``. The per-class table is always logged. Images are told apart by
+    ``img_id``: data samples of one ``img_id`` that name different images (``img_path``, in
+    ``PackDetInputs``'s ``meta_keys``) are refused, not merged into one image.
 
     Args:
         metric (str | Sequence[str]): ``'bbox'`` and/or ``'segm'``. Defaults to ``'bbox'``.
@@ -130,11 +132,16 @@ class FewShotCocoMetric(CocoMetric):
 
         Returns:
             dict[str, float]: The metrics, keyed without the ``fs/`` prefix.
+
+        Raises:
+            ValueError: Two data samples share an ``img_id`` but name different images
+                (:func:`_check_distinct_images`).
         """
         logger: MMLogger = MMLogger.get_current_instance()
         classes = list(self.dataset_meta['classes'])
         subsets = self._subset_cat_ids(classes)
         gts, preds = zip(*results)
+        _check_distinct_images(gts)  # every rank's results: the check sees the whole set
         # image ids as 0..n-1 in their sorted order (COCOeval's): faster-coco-eval needs
         # integers, VOC's are strings
         index = {img_id: i for i, img_id in enumerate(sorted({gt['img_id'] for gt in gts}))}
@@ -189,6 +196,32 @@ class FewShotCocoMetric(CocoMetric):
             if names:
                 subsets[infix] = sorted(classes.index(name) for name in names)
         return subsets
+
+
+def _check_distinct_images(gts: Sequence[Dict[str, Any]]) -> None:
+    """Refuse ground truths of one ``img_id`` that name different images (their ``source``,
+    the ``img_path`` of the data sample): COCOeval would pair the detections and ground truth
+    of both as one image's, in silence.
+
+    Args:
+        gts (Sequence[dict]): The ground truth of every evaluated image (``img_id``,
+            ``source``).
+
+    Raises:
+        ValueError: Naming the ``img_id``, both images and the remedy.
+    """
+    first_source: Dict[Any, str] = {}
+    for gt in gts:
+        first = first_source.setdefault(gt['img_id'], gt['source'])
+        if first != gt['source']:
+            raise ValueError(
+                f"FewShotCocoMetric: img_id {gt['img_id']!r} names two images, {first} and "
+                f"{gt['source']}: evaluated as one image, the ground truth and detections of "
+                'both would be paired. Concatenated datasets that number their images alike '
+                "(e.g. dict(type='ConcatDataset', datasets=[FewShotDataset of a.json, "
+                'FewShotDataset of b.json]), two COCO files numbering from 1) do this; '
+                "concatenate inside one FewShotDataset instead, dict(type='FewShotDataset', "
+                'dataset=[cfg_a, cfg_b]), which numbers their images apart')
 
 
 def _per_class_table(classes: List[str], subsets: Dict[str, List[int]],
