@@ -591,6 +591,25 @@ def test_malformed_voc_objects_are_named_by_file_and_element(tmp_path):
             fewshot(voc_cfg(root, ('crack',)))
 
 
+def test_a_voc_file_in_an_xml_namespace_is_named_not_read_as_defect_free(tmp_path):
+    """With xmlns="..." on <annotation>, mmdet's root.findall('object') finds no object: the
+    image read as one without defects, its objects lost without a word."""
+    voc_tree(tmp_path, [[('crack', (5, 5, 20, 20), 0)], [('crack', (9, 9, 30, 30), 0)]])
+    xml = tmp_path / 'VOC2007' / 'Annotations' / '000000.xml'
+    xml.write_text(xml.read_text().replace('<annotation>',
+                                           '<annotation xmlns="http://example.org/voc">'))
+    with pytest.raises(FieldError, match=r"000000\.xml: annotation: in the XML namespace "
+                       r"'http://example\.org/voc': mmdet reads <object>, <size> and "
+                       r"<filename> without one and would find no object"):
+        fewshot(voc_cfg(tmp_path, ('crack',)), test_mode=True)
+    skipped = fewshot(voc_cfg(tmp_path, ('crack',)), on_error='skip', test_mode=True)
+    assert [e['img_id'] for e in entries(skipped)] == ['000001']  # not one without defects
+    (report,) = skipped.read_reports.values()
+    assert report.by_reason('skipped', unit='image') == {
+        "in the XML namespace 'http://example.org/voc': mmdet reads <object>, <size> and "
+        '<filename> without one and would find no object': 1}
+
+
 def test_voc_blank_lines_zero_based_and_float_coordinates(tmp_path):
     voc_tree(tmp_path, [[('crack', (0, 0, 20, 20), 0)], [('crack', ('10.7', '5.2', 30, 64), 0)]],
              blank_lines=True)
