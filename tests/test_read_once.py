@@ -200,6 +200,34 @@ def test_a_coco_metric_on_another_file_than_the_evaluated_dataset_is_refused(tmp
             check(own, other)
 
 
+@pytest.mark.parametrize('key, value, remedy', [
+    ('classes', ('crack', 'dent'), r'metainfo=dict\(classes=\.\.\.\)'),
+    ('img_prefix', 'images/', r'data_prefix=dict\(img=\.\.\.\)'),
+    ('filter_empty_gt', True, r'filter_cfg=dict\(filter_empty_gt=\.\.\.\)')])
+def test_mmdet2_dataset_keys_are_named_with_mmdet3s_spelling(tmp_path, key, value, remedy):
+    """A config written for mmdet 2.x was told to set _delete_=True, which does not help."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), **{key: value})
+    with pytest.raises(TypeError, match=rf"dataset: CocoDataset does not take {key}= \(mmdet "
+                       rf"2\.x's\): mmdet 3 takes {remedy}"):
+        fewshot(cfg)
+
+
+@pytest.mark.parametrize('data_prefix', [None, dict(img_path='images/')])
+def test_a_coco_data_prefix_without_img_is_named_with_the_remedy(tmp_path, data_prefix):
+    """mmdet's CocoDataset reads data_prefix['img'] (mmengine's default is img_path): the
+    user got a bare KeyError: 'img'."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), data_prefix=data_prefix)
+    if data_prefix is None:
+        del cfg['data_prefix']
+    with pytest.raises(RuntimeError, match=r"train\.json \(ValueError: data_prefix \{'img_path': "
+                       r".*\} has no 'img' \(mmdet's CocoDataset reads an image at "
+                       r"data_prefix\['img'\] \+ its file_name\): set "
+                       r"data_prefix=dict\(img='images/'\)"):
+        fewshot(cfg)
+
+
 def test_a_delete_key_in_a_list_of_datasets_is_named_as_such(tmp_path):
     coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
     part = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), _delete_=True)

@@ -30,6 +30,10 @@ from .format_readers import checks_input, reader_class
 from .instance_keys import add_fallback_keys, key_root, qualify_shared_sources, relpath
 
 DatasetCfg = Union[dict, ConfigDict]
+#: Dataset keys of mmdet 2.x -> what mmdet 3 takes instead.
+MMDET2_KEYS = {'classes': 'metainfo=dict(classes=...)', 'img_prefix': 'data_prefix=dict(img=...)',
+               'seg_prefix': 'data_prefix=dict(seg=...)',
+               'filter_empty_gt': 'filter_cfg=dict(filter_empty_gt=...)'}
 
 
 def _dataset_class(cfg: Mapping[str, Any]) -> type:
@@ -55,6 +59,10 @@ def _build(cfg: Mapping[str, Any], cls: type, **overrides: Any) -> BaseDetDatase
     except TypeError as err:
         if 'unexpected keyword argument' not in str(err):
             raise
+        old = [key for key in MMDET2_KEYS if f"argument '{key}'" in str(err)]
+        if old:
+            raise TypeError(f'FewShotDataset: dataset: {cls.__name__} does not take {old[0]}= '
+                            f'(mmdet 2.x\'s): mmdet 3 takes {MMDET2_KEYS[old[0]]}') from err
         if '_delete_' in cfg:  # mmengine consumes it only where a dict merges into a dict
             raise TypeError(f'FewShotDataset: dataset: a _delete_ key reached {cls.__name__} '
                             '(in a list of datasets, or with no base dict to replace): remove '
