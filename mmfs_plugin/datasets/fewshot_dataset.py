@@ -160,7 +160,9 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
     """The few-shot protocol over any mmdet detection dataset: the label space (known from the
     config alone), the k-shot selection and the ``unselected`` policy.
 
-    The wrapped dataset's ``filter_cfg`` applies before the protocol, this one's after it. With
+    The wrapped dataset's ``filter_cfg`` applies before the protocol, this one's after it; in
+    ``test_mode`` the wrapped datasets are read in test mode too (unless their config sets
+    ``test_mode``), so that no filter drops an evaluation image (mmdet's rule). With
     ``FewShotRunner``, the config's ``fewshot`` dict sets these arguments.
 
     Args:
@@ -332,6 +334,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             metainfo=dict(cfg.get('metainfo') or {}, classes=self.label_space.all_classes))
         if 'on_error' not in cfg and 'on_error' in inspect.signature(reader).parameters:
             overrides['on_error'] = self.on_error
+        if self.test_mode and 'test_mode' not in cfg:
+            overrides['test_mode'] = True  # its filter_cfg (training's) keeps every image
         source = os.path.join(cfg.get('data_root') or '', cfg.get('ann_file') or '')
         try:
             inner = _build(cfg, reader, **overrides)
