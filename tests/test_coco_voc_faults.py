@@ -215,6 +215,38 @@ def test_other_coco_id_faults_are_named(tmp_path):
             fewshot(coco_cfg(tmp_path, f'f{i}', ('crack', 'dent')))
 
 
+def test_coco_image_ids_mixing_integers_and_strings_are_an_error_at_build(tmp_path):
+    """pycocotools' COCOeval sorts the image ids: a file mixing 1 and '2' read fine and failed
+    with a bare TypeError in the metric, after training. Ids of one kind read as pycocotools
+    indexes them, and an id matching only by its other spelling is named as such."""
+    coco_file(tmp_path, 'mixed', [img(1, 'a.jpg'), img('2', 'b.jpg')],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, '2', 2, [8, 8, 12, 12])], CRACK_DENT)
+    for on_error in ('raise', 'skip'):  # a fault of the file, not of one record
+        with pytest.raises(FieldError, match=r"mixed\.json: images\[1\]\.id: '2' is a string, "
+                           r"images\[0\]\.id 1 an integer: the image ids of one file are all "
+                           r"integers or all strings"):
+            fewshot(coco_cfg(tmp_path, 'mixed', ('crack', 'dent')), on_error=on_error)
+    coco_file(tmp_path, 'strings', [img('a1', 'a.jpg'), img('2', 'b.jpg')],
+              [ann(1, 'a1', 1, [5, 5, 10, 10]), ann(2, '2', 2, [8, 8, 12, 12])], CRACK_DENT)
+    dataset = fewshot(coco_cfg(tmp_path, 'strings', ('crack', 'dent')))
+    coco = COCO(str(tmp_path / 'strings.json'))
+    assert [(e['img_id'], [i['bbox_label'] for i in e['instances']]) for e in entries(dataset)] \
+        == [(img_id, [a['category_id'] - 1 for a in coco.imgToAnns[img_id]])
+            for img_id in coco.getImgIds()] == [('a1', [0]), ('2', [1])]
+    coco_file(tmp_path, 'typed', [img('1', 'a.jpg')], [ann(1, 1, '2', [5, 5, 10, 10])],
+              CRACK_DENT)
+    with pytest.raises(FieldError, match=r"typed\.json: annotations\[0\]\.image_id: image_id "
+                       r"not in images \(1 names no image of the file; the file has the id '1', "
+                       r"a string: ids match with their type"):
+        fewshot(coco_cfg(tmp_path, 'typed', ('crack', 'dent')))
+    coco_file(tmp_path, 'typed', [img(1, 'a.jpg')], [ann(1, 1, '2', [5, 5, 10, 10])],
+              CRACK_DENT)
+    with pytest.raises(FieldError, match=r"annotations\[0\]\.category_id: category_id not in "
+                       r"categories \('2' names no category of the file; the file has the id 2, "
+                       r"an integer"):
+        fewshot(coco_cfg(tmp_path, 'typed', ('crack', 'dent')))
+
+
 def test_a_true_coco_ignore_is_an_error_with_the_fix_and_a_skip_with_on_error_skip(tmp_path):
     """mmdet's CocoDataset trains an ``ignore: 1`` object as background, pycocotools' COCOeval
     (and mmdet's CocoMetric) scores it as an object: the user is told, not counted in silence."""
@@ -557,6 +589,25 @@ def test_malformed_voc_objects_are_named_by_file_and_element(tmp_path):
                  else [objects])
         with pytest.raises(FieldError, match=message):
             fewshot(voc_cfg(root, ('crack',)))
+
+
+def test_a_voc_file_in_an_xml_namespace_is_named_not_read_as_defect_free(tmp_path):
+    """With xmlns="..." on <annotation>, mmdet's root.findall('object') finds no object: the
+    image read as one without defects, its objects lost without a word."""
+    voc_tree(tmp_path, [[('crack', (5, 5, 20, 20), 0)], [('crack', (9, 9, 30, 30), 0)]])
+    xml = tmp_path / 'VOC2007' / 'Annotations' / '000000.xml'
+    xml.write_text(xml.read_text().replace('<annotation>',
+                                           '<annotation xmlns="http://example.org/voc">'))
+    with pytest.raises(FieldError, match=r"000000\.xml: annotation: in the XML namespace "
+                       r"'http://example\.org/voc': mmdet reads <object>, <size> and "
+                       r"<filename> without one and would find no object"):
+        fewshot(voc_cfg(tmp_path, ('crack',)), test_mode=True)
+    skipped = fewshot(voc_cfg(tmp_path, ('crack',)), on_error='skip', test_mode=True)
+    assert [e['img_id'] for e in entries(skipped)] == ['000001']  # not one without defects
+    (report,) = skipped.read_reports.values()
+    assert report.by_reason('skipped', unit='image') == {
+        "in the XML namespace 'http://example.org/voc': mmdet reads <object>, <size> and "
+        '<filename> without one and would find no object': 1}
 
 
 def test_voc_blank_lines_zero_based_and_float_coordinates(tmp_path):

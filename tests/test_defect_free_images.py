@@ -38,6 +38,18 @@ def test_a_labelme_file_without_shapes_is_kept_for_evaluation(tmp_path):
     assert test == (2, 1) and train == (1, 0)
 
 
+def test_an_evaluation_set_keeps_defect_free_images_whatever_the_wrapped_filter_cfg(tmp_path):
+    """A wrapped dataset config with training's filter_cfg and no test_mode of its own (a
+    shared dict, test_mode=True set on the FewShotDataset only) dropped the defect-free test
+    images without a word; mmdet filters training images only."""
+    coco_file(tmp_path, 'test', [img(1), img(2), img(3)], [ann(1, 1, 1, [2, 2, 10, 10])],
+              CRACK_DENT)
+    cfg = dict(coco_cfg(tmp_path, 'test', ['crack', 'dent']),
+               filter_cfg=dict(filter_empty_gt=True))
+    assert [e['img_id'] for e in entries(fewshot(cfg, test_mode=True))] == [1, 2, 3]
+    assert [e['img_id'] for e in entries(fewshot(cfg))] == [1]  # training: filtered
+
+
 def _left_out(dataset):
     """image file name -> (labels of its instances, left_out_instances), in the test set."""
     return {entry['img_path'].rsplit('/', 1)[-1]: (

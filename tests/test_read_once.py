@@ -11,8 +11,8 @@ from mmengine.config import Config
 import mmfs_plugin  # noqa: F401  (registers the plugin)
 from mmfs_data.errors import FieldError
 from mmfs_plugin.engine import apply_fewshot_settings
-from mmfs_plugin.engine.fewshot_runner import check_evaluated_images_apart
-from mmfs_plugin.engine.label_order import check_coco_metric_labels
+from mmfs_plugin.engine.fewshot_runner import _is_fewshot_dataset, check_evaluated_images_apart
+from mmfs_plugin.engine.label_order import check_coco_metric_file, check_coco_metric_labels
 
 from .test_coco_voc_faults import (CRACK_DENT, ann, coco_cfg, coco_file, entries, fewshot, img,
                                    voc_cfg, voc_tree)
@@ -167,6 +167,65 @@ def test_the_runner_refuses_such_a_coco_metric_before_it_builds_anything(tmp_pat
     cfg = _config(tmp_path, dict(setting='gfsod'), metric)
     with pytest.raises(ValueError, match='test_evaluator: CocoMetric'):  # crack, dent in file
         FewShotRunner.from_cfg(cfg)
+
+
+def test_a_coco_metric_on_another_file_than_the_evaluated_dataset_is_refused(tmp_path):
+    """mmdet's CocoMetric(ann_file=...) scores each prediction against the ground truth that
+    its file gives the prediction's img_id: pointed at a validation file beside the test set
+    (ids 1, 2 in both), it scored every test image against another image's boxes, silently."""
+    from mmfs_plugin.engine import FewShotRunner
+    cfg = _config(tmp_path, dict(setting='gfsod'))
+    coco_file(tmp_path, 'val', [img(1), img(2)], [ann(1, 1, 2, [30, 30, 9, 9])],
+              [dict(id=1, name='dent'), dict(id=2, name='crack')])  # the label space's order
+    cfg.test_evaluator = dict(type='CocoMetric', ann_file=str(tmp_path / 'val.json'))
+    with pytest.raises(ValueError, match=r"test_evaluator: CocoMetric\(ann_file='.*val\.json'\) "
+                       r"scores each prediction against the ground truth of that file for its "
+                       r"img_id, but test_dataloader\.dataset reads \['.*train\.json'\]"):
+        FewShotRunner.from_cfg(cfg)
+
+    def check(metric, dataset):
+        check_coco_metric_file(metric, dataset, 'test_evaluator', 'test_dataloader.dataset',
+                               _is_fewshot_dataset)
+
+    dataset = cfg.test_dataloader.dataset
+    own = dict(type='CocoMetric', ann_file=os.path.join(str(tmp_path), '.', 'train.json'))
+    check(own, dataset)  # the dataset's own file, however spelled
+    check(own, dataset.dataset)  # unwrapped too
+    check([dict(type='FewShotCocoMetric'), dict(type='CocoMetric')], dataset)  # no ann_file
+    for other in (dict(dataset, dataset=[dataset.dataset, dataset.dataset]),  # renumbered
+                  dict(type='ConcatDataset', datasets=[dataset.dataset, dataset.dataset]),
+                  dict(dataset, dataset=voc_cfg(tmp_path, ('dent', 'crack')))):  # VOC ids
+        with pytest.raises(ValueError, match=r"test_evaluator: CocoMetric\(ann_file=.* but "
+                           r"test_dataloader\.dataset reads \["):
+            check(own, other)
+
+
+@pytest.mark.parametrize('key, value, remedy', [
+    ('classes', ('crack', 'dent'), r'metainfo=dict\(classes=\.\.\.\)'),
+    ('img_prefix', 'images/', r'data_prefix=dict\(img=\.\.\.\)'),
+    ('filter_empty_gt', True, r'filter_cfg=dict\(filter_empty_gt=\.\.\.\)')])
+def test_mmdet2_dataset_keys_are_named_with_mmdet3s_spelling(tmp_path, key, value, remedy):
+    """A config written for mmdet 2.x was told to set _delete_=True, which does not help."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), **{key: value})
+    with pytest.raises(TypeError, match=rf"dataset: CocoDataset does not take {key}= \(mmdet "
+                       rf"2\.x's\): mmdet 3 takes {remedy}"):
+        fewshot(cfg)
+
+
+@pytest.mark.parametrize('data_prefix', [None, dict(img_path='images/')])
+def test_a_coco_data_prefix_without_img_is_named_with_the_remedy(tmp_path, data_prefix):
+    """mmdet's CocoDataset reads data_prefix['img'] (mmengine's default is img_path): the
+    user got a bare KeyError: 'img'."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), data_prefix=data_prefix)
+    if data_prefix is None:
+        del cfg['data_prefix']
+    with pytest.raises(RuntimeError, match=r"train\.json \(ValueError: data_prefix \{'img_path': "
+                       r".*\} has no 'img' \(mmdet's CocoDataset reads an image at "
+                       r"data_prefix\['img'\] \+ its file_name\): set "
+                       r"data_prefix=dict\(img='images/'\)"):
+        fewshot(cfg)
 
 
 def test_a_delete_key_in_a_list_of_datasets_is_named_as_such(tmp_path):

@@ -81,6 +81,26 @@ def test_a_class_list_given_as_a_string_is_an_error_naming_the_key(key):
     assert get_split({key: ('crack',)}, ['crack', 'dent'])[key.startswith('novel')] == ['crack']
 
 
+def test_an_unknown_or_repeated_split_key_is_an_error_not_a_base_class():
+    """``novel_class=['dent']`` (a typo) was ignored: dent trained as a base class with every
+    instance, and its AP counted in bAP; ``novel`` beside ``novel_classes`` (a user's split
+    merged into a shipped config's) ignored one list."""
+    classes = ['crack', 'dent', 'stain']
+    with pytest.raises(ValueError, match=r"class split: unknown key 'novel_class' \(did you "
+                       r"mean 'novel_classes'\?\); a split takes \['novel', 'novel_classes'"):
+        get_split(dict(novel=['crack'], novel_class=['dent']), classes)
+    for spec in (dict(novel=['crack'], novel_classes=['dent']),
+                 dict(base=['stain'], base_classes=['stain'], novel=['crack', 'dent'])):
+        with pytest.raises(ValueError, match=r"given together: .*class_split=dict\(_delete_=True"):
+            get_split(spec, classes)
+    with pytest.raises(ValueError, match=r"\['base', 'novel_categories'\] given together"):
+        get_split(dict(novel_categories=['bottle'], base=['cable/cut']),
+                  ['bottle/crack', 'cable/cut'])
+    # notes and mmengine's _delete_ (left where no base split was merged) are no classes
+    assert get_split(dict(_delete_=True, novel=['dent'], description='d', source='s',
+                          _comment='c'), classes) == (['crack', 'stain'], ['dent'])
+
+
 def test_named_splits_are_data():
     assert set(named_splits()) >= {'split1', 'split2', 'split3', 'defect_split1'}
 

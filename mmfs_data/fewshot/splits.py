@@ -4,7 +4,7 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Sequence, Tuple, Union
 
-from .classes import class_category, did_you_mean
+from .classes import class_category, did_you_mean, near_match
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 NAMED_SPLITS_FILE = os.path.join(_HERE, 'class_splits.json')
@@ -13,6 +13,9 @@ SplitSpec = Union[None, str, Mapping[str, Any]]
 
 #: The keys of a split spec that hold a list of names (of categories for ``novel_categories``).
 _LIST_KEYS = ('novel', 'novel_classes', 'base', 'base_classes', 'novel_categories')
+#: The other keys a split spec may hold, beside notes named ``_...`` (``_comment``, and
+#: mmengine's ``_delete_`` where nothing was merged).
+_NOTE_KEYS = ('description', 'source')
 
 
 def named_splits() -> Dict[str, Dict[str, List[str]]]:
@@ -50,6 +53,25 @@ def _load_spec(spec: SplitSpec) -> Tuple[Mapping[str, Any], bool]:
     raise TypeError(f'class split must be None, a name, a path or a dict, got {type(spec)}')
 
 
+def _check_keys(spec: Mapping[str, Any], where: str) -> None:
+    """Refuse a key a split does not take (a typo would leave its classes base without a word)
+    and a list given twice (``novel`` with ``novel_classes``: one would be ignored)."""
+    for key in spec:
+        if key not in _LIST_KEYS + _NOTE_KEYS and not str(key).startswith('_'):
+            near = near_match(str(key), _LIST_KEYS)
+            raise ValueError(f'{where}: unknown key {key!r}'
+                             f'{f" (did you mean {near!r}?)" if near else ""}; a split takes '
+                             f'{list(_LIST_KEYS)}')
+    given = [key for key in _LIST_KEYS if spec.get(key) is not None]
+    novel = [key for key in given if key.startswith('novel')]
+    base = [key for key in given if key.startswith('base')]
+    if len(novel) > 1 or len(base) > 1 or ('novel_categories' in given and base):
+        raise ValueError(f'{where}: {given} given together: give the novel classes (or '
+                         'novel_categories) once, and the base classes at most once, beside '
+                         "novel classes only (merged into a base config's split? "
+                         'class_split=dict(_delete_=True, ...) replaces it)')
+
+
 def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[str]]:
     """Resolve a base/novel split over a dataset's classes.
 
@@ -65,7 +87,8 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
 
     Raises:
         ValueError: A named class or category is not among ``classes`` (a named split: none of
-            its novel ones is), a class is both base and novel, or the spec has an unknown form.
+            its novel ones is), a class is both base and novel, or the spec has an unknown form
+            or key, or gives a list twice (``novel`` and ``novel_classes``).
         TypeError: A list of the spec (``novel``, ``base``, ...) is not a list or tuple, e.g.
             ``dict(novel='crack')``.
     """
@@ -78,7 +101,8 @@ def get_split(spec: SplitSpec, classes: Sequence[str]) -> Tuple[List[str], List[
             example = f': {key}=[{value!r}]' if isinstance(value, str) else ''
             raise TypeError(f'{where}: {key} must be a list or tuple of {names}, got '
                             f'{type(value).__name__} {value!r}{example}')
-    keys = set(spec) - {'description', 'source'}
+    _check_keys(spec, where)
+    keys = {key for key in spec if key in _LIST_KEYS}
     class_set = set(classes)
     if 'novel_categories' in keys:
         wanted = set(spec['novel_categories'])

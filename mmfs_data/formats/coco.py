@@ -78,6 +78,28 @@ def _id_fault(record: Any) -> str:
     return f"not an integer or a string: {json.dumps(record['id'])[:40]}"
 
 
+def _id_kind(value: Any) -> str:
+    """``'an integer'`` or ``'a string'``: the kind of a checked id, as errors name it."""
+    return 'a string' if isinstance(value, str) else 'an integer'
+
+
+def _other_kind(value: Any, ids: Mapping[Any, Any]) -> str:
+    """Where ``value`` names no id of ``ids`` but its other spelling does (``1`` for ``'1'``),
+    a hint saying so; else ''."""
+    other: Any = None
+    if isinstance(value, str):
+        try:
+            other = int(value)
+        except ValueError:
+            return ''
+    elif isinstance(value, int) and not isinstance(value, bool):
+        other = str(value)
+    if other is None or other not in ids:
+        return ''
+    return (f'; the file has the id {other!r}, {_id_kind(other)}: ids match with their type, '
+            'as in pycocotools')
+
+
 def category_labels(categories: Sequence[Mapping[str, Any]], classes: Sequence[str],
                     path: str) -> Dict[Any, int]:
     """Map category ids to labels by name: the position of the category's name in ``classes``.
@@ -122,7 +144,8 @@ def category_labels(categories: Sequence[Mapping[str, Any]], classes: Sequence[s
 
 def _check_images(images: Sequence[Any], path: str, on_error: str,
                   report: ReadReport) -> Tuple[List[dict], Dict[Any, str]]:
-    """Check the image records: fields present, ids and file names unique.
+    """Check the image records: fields present, ids of one kind (integers or strings) and
+    unique, file names unique.
 
     Returns:
         tuple: The usable image records, and the ids of the records skipped (with
@@ -131,10 +154,19 @@ def _check_images(images: Sequence[Any], path: str, on_error: str,
     by_id: Dict[Any, Tuple[int, str]] = {}
     by_name: Dict[str, Tuple[int, Any, str]] = {}
     kept, skipped = [], {}
+    first_id: Optional[Tuple[int, Any]] = None
     for i, image in enumerate(images):
         if not isinstance(image, dict) or not _is_id(image.get('id')):
             raise FieldError(path, f'images[{i}].id', _id_fault(image))
         image_id = image['id']
+        if first_id is None:
+            first_id = (i, image_id)
+        elif isinstance(image_id, str) != isinstance(first_id[1], str):
+            raise FieldError(path, f'images[{i}].id',
+                             f'{image_id!r} is {_id_kind(image_id)}, images[{first_id[0]}].id '
+                             f'{first_id[1]!r} {_id_kind(first_id[1])}: the image ids of one '
+                             "file are all integers or all strings (pycocotools' COCOeval "
+                             'sorts them and fails on a mix, after training)')
         file_name = image.get('file_name')
         fault = None
         if not isinstance(file_name, str) or not file_name:
@@ -222,12 +254,14 @@ def _check_annotation(ann: Any, where: str, images: Mapping[Any, dict],
                     value=repr(ann.get('id') if isinstance(ann, dict) else ann)[:20])
     if ann.get('image_id') not in images:
         raise _Skip(f'{where}.image_id', 'image_id not in images',
-                    f'{ann.get("image_id")!r} names no image of the file',
+                    f'{ann.get("image_id")!r} names no image of the file'
+                    + _other_kind(ann.get('image_id'), images),
                     value=repr(ann.get('image_id'))[:20])
     cat_id = ann.get('category_id')
     if cat_id not in names:
         raise _Skip(f'{where}.category_id', 'category_id not in categories',
-                    f'{cat_id!r} names no category of the file', value=repr(cat_id)[:20])
+                    f'{cat_id!r} names no category of the file' + _other_kind(cat_id, names),
+                    value=repr(cat_id)[:20])
     if cat_id not in cat2label:
         raise _Skip(f'{where}.category_id', 'label not in classes',
                     not_a_class(names[cat_id], classes) + "; on_error='skip' leaves such "
@@ -301,8 +335,9 @@ def read_coco(data: Mapping[str, Any], classes: Sequence[str], path: str,
 
     Raises:
         FieldError: Naming the file and the field: a class no category names, duplicate
-            image ids (pycocotools would keep the last), file names, annotation or category
-            ids; with ``on_error='raise'`` also an annotation of no class, of an unknown
+            image ids (pycocotools would keep the last), image ids mixing integers and
+            strings, duplicate file names, annotation or category ids; with
+            ``on_error='raise'`` also an annotation of no class, of an unknown
             ``image_id``/``category_id``, whose ``bbox`` is not four numbers, whose
             ``iscrowd`` is not 0 or 1, or with a true ``ignore`` (mmdet's ``CocoDataset``
             leaves it out of training, pycocotools' ``COCOeval`` scores it as an object).

@@ -111,8 +111,9 @@ def read_voc_xml(xml_path: str, name: Optional[str] = None) -> VocRecord:
         VocRecord: Its filename, size and objects.
 
     Raises:
-        FieldError: The file is unreadable or not XML, or its ``<size>`` is not numbers; the
-            message names the file and the element. Malformed objects are
+        FieldError: The file is unreadable or not XML, its elements are in an XML namespace
+            (none would be found), or its ``<size>`` is not numbers; the message names the file
+            and the element. Malformed objects are
             :attr:`VocRecord.faults`.
     """
     name = name or xml_path
@@ -122,6 +123,11 @@ def read_voc_xml(xml_path: str, name: Optional[str] = None) -> VocRecord:
         raise FieldError(name, 'file', f'unreadable file ({err.strerror or err})') from None
     except ET.ParseError as err:
         raise FieldError(name, 'xml', f'invalid XML ({err})') from None
+    if root.tag.startswith('{'):  # xmlns="...": every element named '{namespace}object'
+        raise FieldError(name, root.tag.split('}')[-1],
+                         f'in the XML namespace {root.tag[1:].split("}")[0]!r}: mmdet reads '
+                         '<object>, <size> and <filename> without one and would find no '
+                         'object (remove xmlns="..." from the root element)')
     size = root.find('size')
     dims = None
     if size is not None:

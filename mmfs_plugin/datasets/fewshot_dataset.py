@@ -30,6 +30,10 @@ from .format_readers import checks_input, reader_class
 from .instance_keys import add_fallback_keys, key_root, qualify_shared_sources, relpath
 
 DatasetCfg = Union[dict, ConfigDict]
+#: Dataset keys of mmdet 2.x -> what mmdet 3 takes instead.
+MMDET2_KEYS = {'classes': 'metainfo=dict(classes=...)', 'img_prefix': 'data_prefix=dict(img=...)',
+               'seg_prefix': 'data_prefix=dict(seg=...)',
+               'filter_empty_gt': 'filter_cfg=dict(filter_empty_gt=...)'}
 
 
 def _dataset_class(cfg: Mapping[str, Any]) -> type:
@@ -55,6 +59,10 @@ def _build(cfg: Mapping[str, Any], cls: type, **overrides: Any) -> BaseDetDatase
     except TypeError as err:
         if 'unexpected keyword argument' not in str(err):
             raise
+        old = [key for key in MMDET2_KEYS if f"argument '{key}'" in str(err)]
+        if old:
+            raise TypeError(f'FewShotDataset: dataset: {cls.__name__} does not take {old[0]}= '
+                            f'(mmdet 2.x\'s): mmdet 3 takes {MMDET2_KEYS[old[0]]}') from err
         if '_delete_' in cfg:  # mmengine consumes it only where a dict merges into a dict
             raise TypeError(f'FewShotDataset: dataset: a _delete_ key reached {cls.__name__} '
                             '(in a list of datasets, or with no base dict to replace): remove '
@@ -152,7 +160,9 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
     """The few-shot protocol over any mmdet detection dataset: the label space (known from the
     config alone), the k-shot selection and the ``unselected`` policy.
 
-    The wrapped dataset's ``filter_cfg`` applies before the protocol, this one's after it. With
+    The wrapped dataset's ``filter_cfg`` applies before the protocol, this one's after it; in
+    ``test_mode`` the wrapped datasets are read in test mode too (unless their config sets
+    ``test_mode``), so that no filter drops an evaluation image (mmdet's rule). With
     ``FewShotRunner``, the config's ``fewshot`` dict sets these arguments.
 
     Args:
@@ -324,6 +334,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             metainfo=dict(cfg.get('metainfo') or {}, classes=self.label_space.all_classes))
         if 'on_error' not in cfg and 'on_error' in inspect.signature(reader).parameters:
             overrides['on_error'] = self.on_error
+        if self.test_mode and 'test_mode' not in cfg:
+            overrides['test_mode'] = True  # its filter_cfg (training's) keeps every image
         source = os.path.join(cfg.get('data_root') or '', cfg.get('ann_file') or '')
         try:
             inner = _build(cfg, reader, **overrides)

@@ -56,6 +56,12 @@ class _CheckedCoco(_CheckedReading):
             ``left_out_instances``: the image's annotations that are in no instance (left out
             by the checks or by mmdet's ``parse_data_info``).
         """
+        prefix = self.data_prefix  # type: ignore[attr-defined]
+        if 'img' not in prefix:  # mmdet's parse_data_info: data_prefix['img'] + file_name
+            raise ValueError(f"data_prefix {dict(prefix)} has no 'img' "
+                             "(mmdet's CocoDataset reads an image at data_prefix['img'] + its "
+                             "file_name): set data_prefix=dict(img='images/'), or img='' for "
+                             'file names relative to data_root')
         with get_local_path(self.ann_file, backend_args=self.backend_args) as local:  # type: ignore
             data = load_coco_json(local, self.ann_file)  # type: ignore[attr-defined]
         index = read_coco(data, self.metainfo['classes'], self.ann_file,  # type: ignore

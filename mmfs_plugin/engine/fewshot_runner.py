@@ -24,7 +24,7 @@ from ..datasets import FewShotDataset, fewshot_label_space
 from ..models.retentive_tfa import base_detector_config
 from mmfs_data.fewshot.classes import near_match
 from mmfs_data.fewshot.label_space import LabelSpace
-from .label_order import check_coco_metric_labels, check_dataset_labels
+from .label_order import check_coco_metric_file, check_coco_metric_labels, check_dataset_labels
 from .surgery import load_surgery_source
 from .surgery_hook import FewShotSurgeryHook
 
@@ -298,9 +298,10 @@ class FewShotRunner(Runner):
 
         Raises:
             ValueError: A dataset outside ``FewShotDataset``, a ``CocoMetric`` with an
-                ``ann_file`` that would label the classes otherwise than the label space
-                (:mod:`.label_order`), or an evaluated dataset wrapping several
-                ``FewShotDataset``s (:func:`check_evaluated_images_apart`).
+                ``ann_file`` that would label the classes otherwise than the label space or
+                that is not the file of the dataset it evaluates (:mod:`.label_order`), or an
+                evaluated dataset wrapping several ``FewShotDataset``s
+                (:func:`check_evaluated_images_apart`).
         """
         cfg = apply_fewshot_settings(cfg)
         check_evaluated_images_apart(cfg)
@@ -313,4 +314,8 @@ class FewShotRunner(Runner):
         for key in ('val_evaluator', 'test_evaluator'):
             if classes is not None and cfg.get(key):
                 check_coco_metric_labels(cfg[key], classes, key)
+            loader_key = key.replace('evaluator', 'dataloader')
+            if cfg.get(key) and cfg.get(loader_key):
+                check_coco_metric_file(cfg[key], cfg[loader_key].get('dataset'), key,
+                                       f'{loader_key}.dataset', _is_fewshot_dataset)
         return super().from_cfg(with_cpu_model_wrapper(cfg))

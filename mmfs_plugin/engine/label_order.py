@@ -10,6 +10,7 @@ silently. :class:`~mmfs_plugin.datasets.FewShotDataset` (its readers label by na
 :class:`~mmfs_plugin.evaluation.FewShotCocoMetric` (it scores the dataset's own ground truth)
 have no such pitfall; these checks refuse mmdet's classes where they would fall into it.
 """
+import os.path as osp
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Iterator, List, Optional, Sequence
 
@@ -79,6 +80,81 @@ def check_coco_metric_labels(evaluator: Any, classes: Sequence[str], where: str)
                 'truth, by name; bAP/nAP too), or a CocoMetric without ann_file')
 
 
+def _same_file(one: str, other: str) -> bool:
+    """Whether two paths name one file (local paths resolved; URLs as they are)."""
+    if '://' in one or '://' in other:
+        return one == other
+    return osp.realpath(one) == osp.realpath(other)
+
+
+def _ann_path(cfg: Mapping) -> str:
+    """A dataset config's ``ann_file`` as mmengine's ``BaseDataset`` joins it to ``data_root``."""
+    path = cfg['ann_file']
+    return join_path(cfg['data_root'], path) if cfg.get('data_root') and not is_abs(path) \
+        else path
+
+
+def _dataset_class(cfg: Mapping) -> Optional[type]:
+    """The class a dataset config builds (its registered name or the class), or None."""
+    dataset_type = cfg.get('type')
+    dataset_class = DATASETS.get(dataset_type) if isinstance(dataset_type, str) \
+        else dataset_type
+    return dataset_class if isinstance(dataset_class, type) else None
+
+
+def _leaf_dataset_cfgs(cfg: Any, is_fewshot: Any) -> Iterator[Mapping]:
+    """The configs of the datasets that read files, inside ``cfg``, its wrappers and its
+    ``FewShotDataset``s."""
+    if not isinstance(cfg, Mapping):
+        return
+    inner = cfg.get('datasets', cfg.get('dataset'))
+    if inner is None:
+        yield cfg
+    for item in inner if isinstance(inner, list) else [inner]:
+        if is_fewshot(cfg):
+            yield item
+        else:
+            yield from _leaf_dataset_cfgs(item, is_fewshot)
+
+
+def check_coco_metric_file(evaluator: Any, dataset_cfg: Any, where: str, dataset_where: str,
+                           is_fewshot: Any) -> None:
+    """Refuse a ``CocoMetric(ann_file=...)`` whose file is not the one the evaluated dataset
+    reads: mmdet's ``CocoMetric`` scores each prediction against the ground truth that file
+    gives its ``img_id``, so another file (a validation file beside the test set, or one
+    ``img_id`` numbering of several datasets) scores every image against another image's
+    ground truth, or none, without a word.
+
+    Args:
+        evaluator (dict | list): An evaluator config (``val_evaluator``, ``test_evaluator``).
+        dataset_cfg (dict): The ``dataset`` config of the dataloader it evaluates.
+        where (str): The evaluator's config key, named in the error.
+        dataset_where (str): The dataset's config key, named in the error.
+        is_fewshot (Callable[[dict], bool]): Whether a dataset config builds a
+            ``FewShotDataset``.
+
+    Raises:
+        ValueError: Such a ``CocoMetric`` evaluates a dataset that is not one COCO dataset
+            reading that file; naming both files.
+    """
+    for metric in _metric_cfgs(evaluator):
+        ann_file = metric.get('ann_file')
+        if not ann_file or not _is_coco_metric(metric.get('type')):
+            continue
+        leaves = list(_leaf_dataset_cfgs(dataset_cfg, is_fewshot))
+        read = [_ann_path(cfg) if cfg.get('ann_file') else cfg.get('type') for cfg in leaves]
+        dataset_class = _dataset_class(leaves[0]) if len(leaves) == 1 else None
+        if dataset_class is not None and issubclass(dataset_class, CocoDataset) \
+                and leaves[0].get('ann_file') and _same_file(read[0], ann_file):
+            continue
+        raise ValueError(
+            f'{where}: CocoMetric(ann_file={ann_file!r}) scores each prediction against the '
+            f'ground truth of that file for its img_id, but {dataset_where} reads {read}: '
+            "every image would be scored against another image's ground truth, or none. "
+            "Use dict(type='FewShotCocoMetric') (COCO AP of the dataset's own ground truth), "
+            "or a CocoMetric with the evaluated COCO dataset's ann_file")
+
+
 def _plain_dataset_cfgs(cfg: Any, is_fewshot: Any) -> Iterator[MutableMapping]:
     """The dataset configs inside ``cfg`` and its wrappers (``dataset``, ``datasets``) that no
     ``FewShotDataset`` wraps (``is_fewshot(cfg)`` says which configs build one)."""
@@ -112,10 +188,8 @@ def check_dataset_labels(dataset_cfg: Any, classes: Optional[Sequence[str]], whe
             or a ``CocoDataset``'s file orders them otherwise; naming the file and both orders.
     """
     for cfg in _plain_dataset_cfgs(dataset_cfg, is_fewshot):
-        dataset_type = cfg.get('type')
-        dataset_class = DATASETS.get(dataset_type) if isinstance(dataset_type, str) \
-            else dataset_type
-        if not isinstance(dataset_class, type):
+        dataset_class = _dataset_class(cfg)
+        if dataset_class is None:
             continue
         own = (cfg.get('metainfo') or {}).get('classes') \
             or getattr(dataset_class, 'METAINFO', {}).get('classes')
@@ -131,9 +205,7 @@ def check_dataset_labels(dataset_cfg: Any, classes: Optional[Sequence[str]], whe
                 "in the FewShotDataset the other dataloaders use")
         if issubclass(dataset_class, CocoDataset) and cfg.get('ann_file') and \
                 dataset_class.load_data_list is CocoDataset.load_data_list:
-            path = cfg['ann_file']  # as mmengine's BaseDataset joins it
-            if cfg.get('data_root') and not is_abs(path):
-                path = join_path(cfg['data_root'], path)
+            path = _ann_path(cfg)
             in_file = _file_order(path, own, cfg.get('backend_args'))
             if in_file is not None and in_file != list(own):
                 raise ValueError(
