@@ -93,13 +93,20 @@ def dataset_classes(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> Tuple[s
 
     Raises:
         ValueError: No class list is known from the config (a ``LabelmeDataset`` without
-            ``classes``: the message lists the labels found), or the configs disagree.
+            ``classes``: the message lists the labels found), ``metainfo`` spells ``classes``
+            in another case (mmdet 2.x's ``CLASSES``), or the configs disagree.
     """
     found: Optional[Tuple[str, ...]] = None
     for cfg in _as_cfg_list(dataset):
         cls = _dataset_class(cfg)
         where = f'{cls.__name__}: metainfo.classes'
-        given = (cfg.get('metainfo') or {}).get('classes')
+        metainfo = cfg.get('metainfo') or {}
+        given = metainfo.get('classes')
+        variant = [key for key in metainfo if key != 'classes' and str(key).lower() == 'classes']
+        if given is None and variant:  # mmdet would use the type's default classes
+            raise ValueError(f'FewShotDataset: dataset: {cls.__name__}: metainfo has '
+                             f'{variant[0]!r} but no \'classes\': mmdet 3 reads '
+                             f'{MMDET2_KEYS["classes"]}')
         names = check_class_names(given, where) if given is not None else tuple(
             _build(cfg, cls, lazy_init=True, pipeline=[]).metainfo.get('classes') or ())
         if not names:
