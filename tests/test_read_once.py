@@ -244,6 +244,23 @@ def test_a_coco_data_prefix_without_img_is_named_with_the_remedy(tmp_path, data_
         fewshot(cfg)
 
 
+def test_a_data_prefix_that_is_not_a_dict_is_named_with_the_remedy(tmp_path):
+    """data_prefix='images/' (a folder, as mmdet 2.x's img_prefix): the user got mmengine's
+    bare AttributeError: 'str' object has no attribute 'items'."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), data_prefix='images/')
+    with pytest.raises(TypeError, match=r"dataset: data_prefix must be a dict, got 'images/': "
+                       r"CocoDataset takes data_prefix=dict\(img='images/'\) \(the folder of "
+                       r"the images"):
+        fewshot(cfg)
+    voc_tree(tmp_path, [[('crack', (5, 5, 20, 20), 0)]])
+    cfg = dict(voc_cfg(tmp_path, ('crack', 'dent')), data_prefix='VOC2007/')
+    with pytest.raises(TypeError, match=r"got 'VOC2007/': VOCDataset takes "
+                       r"data_prefix=dict\(sub_data_root='VOC2007/'\) \(the folder of "
+                       r"Annotations/ and JPEGImages/"):
+        fewshot(cfg, test_mode=True)
+
+
 def test_a_delete_key_in_a_list_of_datasets_is_named_as_such(tmp_path):
     coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
     part = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), _delete_=True)

@@ -7,7 +7,7 @@ import logging
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from mmdet.datasets import BaseDetDataset
+from mmdet.datasets import BaseDetDataset, XMLDataset
 from mmdet.registry import DATASETS
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
@@ -50,10 +50,19 @@ def _build(cfg: Mapping[str, Any], cls: type, **overrides: Any) -> BaseDetDatase
     """Instantiate ``cls`` with a config's arguments and ``overrides``.
 
     Raises:
-        TypeError: A key of the config that ``cls`` does not take, named with the remedy.
+        TypeError: A key of the config that ``cls`` does not take, or a ``data_prefix`` that
+            is not a dict (mmengine's bare ``AttributeError``), named with the remedy.
     """
     args = {key: value for key, value in dict(cfg).items() if key not in ('type', '_scope_')}
     args.update(overrides)
+    prefix = args.get('data_prefix', {})
+    if not isinstance(prefix, Mapping):
+        folder = repr(prefix) if isinstance(prefix, str) else "'...'"
+        key, what = (('sub_data_root', 'the folder of Annotations/ and JPEGImages/')
+                     if issubclass(cls, XMLDataset) else ('img', 'the folder of the images'))
+        raise TypeError(f'FewShotDataset: dataset: data_prefix must be a dict, got '
+                        f'{prefix!r:.80}: {cls.__name__} takes data_prefix=dict({key}='
+                        f'{folder:.80}) ({what}, relative to data_root)')
     try:
         return cls(**args)
     except TypeError as err:
