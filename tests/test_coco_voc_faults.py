@@ -798,6 +798,31 @@ def test_a_missing_area_of_a_compressed_rle_is_computed_and_a_bad_segmentation_n
         fewshot(coco_cfg(tmp_path, 'bad', ('crack', 'dent')))
 
 
+def test_a_segmentation_only_coco_annotation_is_named_with_how_to_give_its_box(tmp_path):
+    """No bbox but a polygon: mmdet's CocoDataset needs the box (pycocotools computes it for
+    results only); the user was told 'bad bbox (... got None)'."""
+    from pycocotools import mask as mask_utils
+    polygon = [[5, 5, 15, 5, 15, 15, 5, 15]]
+    only = ann(2, 1, 2, [5, 5, 10, 10], segmentation=polygon)
+    del only['bbox']
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [8, 8, 12, 12]), only], CRACK_DENT)
+    with pytest.raises(FieldError, match=r"annotations\[1\]\.bbox: bad bbox \(the annotation "
+                       r"has a segmentation and no bbox: give its box \[x, y, w, h\] .*"
+                       r"mask\.toBbox\(mask\.merge\(mask\.frPyObjects\(segmentation, height, "
+                       r"width\)\)\)"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    box = mask_utils.toBbox(mask_utils.merge(mask_utils.frPyObjects(polygon, SIZE, SIZE)))
+    assert list(box) == [5, 5, 10, 10]  # the remedy named gives the box
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), on_error='skip')
+    assert list(labels_by_ann_id(dataset)) == [1]
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason('skipped', unit='object') == {'bad bbox': 1}
+    coco_file(tmp_path, 'nobox', [img(1)], [dict(only, segmentation=[])], CRACK_DENT)
+    with pytest.raises(FieldError, match=r"bad bbox \(must be \[x, y, w, h\] numbers, got "
+                       r"None\)$"):  # no segmentation either: as before
+        fewshot(coco_cfg(tmp_path, 'nobox', ('crack', 'dent')))
+
+
 def test_skip_mode_skips_malformed_voc_objects_and_files_counted(tmp_path):
     voc_tree(tmp_path, [[('crack', (5, 5, 9, 9), 0), ('crack', None, 0)],
                         [('crack', (5, 5, 9, 9), 0)], [('crack', (5, 5, 9, 9), 0)]])
