@@ -576,6 +576,30 @@ def test_truncated_and_missing_images_are_named_when_the_dataset_is_built(tmp_pa
         fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
 
 
+def test_a_missing_image_named_with_backslashes_gets_a_hint(tmp_path):
+    """A COCO file written on Windows: 'sub\\a.jpg' names no file on Linux ('\\' is part of a
+    name there), and the error did not say why; the name is not rewritten."""
+    coco_file(tmp_path, 'train', [img(1, 'sub/a.jpg'), img(2, 'b.jpg')],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [8, 8, 12, 12])], CRACK_DENT)
+    data = json.loads((tmp_path / 'train.json').read_text())
+    data['images'][0]['file_name'] = 'sub\\a.jpg'
+    (tmp_path / 'train.json').write_text(json.dumps(data))
+    with pytest.raises(FieldError, match=r"images\[id=1\]: image not found \(.*sub\\a\.jpg: "
+                       r"FileNotFoundError: .*; the name holds '\\' \(a Windows path separator"
+                       r"\?\): on Linux and macOS only '/' separates folders"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    skipped = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), on_error='skip')
+    assert [e['img_path'] for e in entries(skipped)] == [str(tmp_path / 'images' / 'b.jpg')]
+    assert skipped.read_reports[str(tmp_path / 'train.json')].by_reason(
+        'skipped', unit='image') == {'image not found': 1}
+    data['images'][0]['file_name'] = 'sub/a.jpg'
+    (tmp_path / 'train.json').write_text(json.dumps(data))
+    os.remove(tmp_path / 'images' / 'b.jpg')  # a name without '\\': no hint
+    with pytest.raises(FieldError, match=r"images\[id=2\]: image not found") as err:
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    assert 'Windows' not in str(err.value)
+
+
 # 8, 9 and 10. VOC: malformed XML named, blank lines, 0-based and float coordinates, PNGs ----
 def test_malformed_voc_objects_are_named_by_file_and_element(tmp_path):
     for name, objects, message in (
@@ -772,6 +796,31 @@ def test_a_missing_area_of_a_compressed_rle_is_computed_and_a_bad_segmentation_n
     with pytest.raises(FieldError, match=r"bad\.json: annotations\[0\]\.segmentation: bad "
                        r"segmentation \(its area cannot be computed"):
         fewshot(coco_cfg(tmp_path, 'bad', ('crack', 'dent')))
+
+
+def test_a_segmentation_only_coco_annotation_is_named_with_how_to_give_its_box(tmp_path):
+    """No bbox but a polygon: mmdet's CocoDataset needs the box (pycocotools computes it for
+    results only); the user was told 'bad bbox (... got None)'."""
+    from pycocotools import mask as mask_utils
+    polygon = [[5, 5, 15, 5, 15, 15, 5, 15]]
+    only = ann(2, 1, 2, [5, 5, 10, 10], segmentation=polygon)
+    del only['bbox']
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [8, 8, 12, 12]), only], CRACK_DENT)
+    with pytest.raises(FieldError, match=r"annotations\[1\]\.bbox: bad bbox \(the annotation "
+                       r"has a segmentation and no bbox: give its box \[x, y, w, h\] .*"
+                       r"mask\.toBbox\(mask\.merge\(mask\.frPyObjects\(segmentation, height, "
+                       r"width\)\)\)"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    box = mask_utils.toBbox(mask_utils.merge(mask_utils.frPyObjects(polygon, SIZE, SIZE)))
+    assert list(box) == [5, 5, 10, 10]  # the remedy named gives the box
+    dataset = fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')), on_error='skip')
+    assert list(labels_by_ann_id(dataset)) == [1]
+    (report,) = dataset.read_reports.values()
+    assert report.by_reason('skipped', unit='object') == {'bad bbox': 1}
+    coco_file(tmp_path, 'nobox', [img(1)], [dict(only, segmentation=[])], CRACK_DENT)
+    with pytest.raises(FieldError, match=r"bad bbox \(must be \[x, y, w, h\] numbers, got "
+                       r"None\)$"):  # no segmentation either: as before
+        fewshot(coco_cfg(tmp_path, 'nobox', ('crack', 'dent')))
 
 
 def test_skip_mode_skips_malformed_voc_objects_and_files_counted(tmp_path):

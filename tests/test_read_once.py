@@ -213,6 +213,22 @@ def test_mmdet2_dataset_keys_are_named_with_mmdet3s_spelling(tmp_path, key, valu
         fewshot(cfg)
 
 
+@pytest.mark.parametrize('key', ['CLASSES', 'Classes'])
+def test_metainfo_classes_in_another_case_is_named_not_read_as_the_default_classes(tmp_path,
+                                                                                   key):
+    """mmdet 2.x's metainfo=dict(CLASSES=...): mmdet 3 took COCO's 80 classes, and the user was
+    told that those are not categories of the file."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    cfg = dict(coco_cfg(tmp_path, 'train', ()), metainfo={key: ('crack', 'dent')})
+    with pytest.raises(ValueError, match=rf"dataset: CocoDataset: metainfo has '{key}' but no "
+                       r"'classes': mmdet 3 reads metainfo=dict\(classes=\.\.\.\)") as err:
+        fewshot(cfg)
+    assert 'person' not in str(err.value)
+    other = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')))  # other keys are free
+    other['metainfo'] = dict(other['metainfo'], CLASSES=('a',), source='line 3')
+    assert fewshot(other).metainfo['classes'] == ('crack', 'dent')
+
+
 @pytest.mark.parametrize('data_prefix', [None, dict(img_path='images/')])
 def test_a_coco_data_prefix_without_img_is_named_with_the_remedy(tmp_path, data_prefix):
     """mmdet's CocoDataset reads data_prefix['img'] (mmengine's default is img_path): the
@@ -226,6 +242,23 @@ def test_a_coco_data_prefix_without_img_is_named_with_the_remedy(tmp_path, data_
                        r"data_prefix\['img'\] \+ its file_name\): set "
                        r"data_prefix=dict\(img='images/'\)"):
         fewshot(cfg)
+
+
+def test_a_data_prefix_that_is_not_a_dict_is_named_with_the_remedy(tmp_path):
+    """data_prefix='images/' (a folder, as mmdet 2.x's img_prefix): the user got mmengine's
+    bare AttributeError: 'str' object has no attribute 'items'."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 1, [5, 5, 10, 10])], CRACK_DENT)
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), data_prefix='images/')
+    with pytest.raises(TypeError, match=r"dataset: data_prefix must be a dict, got 'images/': "
+                       r"CocoDataset takes data_prefix=dict\(img='images/'\) \(the folder of "
+                       r"the images"):
+        fewshot(cfg)
+    voc_tree(tmp_path, [[('crack', (5, 5, 20, 20), 0)]])
+    cfg = dict(voc_cfg(tmp_path, ('crack', 'dent')), data_prefix='VOC2007/')
+    with pytest.raises(TypeError, match=r"got 'VOC2007/': VOCDataset takes "
+                       r"data_prefix=dict\(sub_data_root='VOC2007/'\) \(the folder of "
+                       r"Annotations/ and JPEGImages/"):
+        fewshot(cfg, test_mode=True)
 
 
 def test_a_delete_key_in_a_list_of_datasets_is_named_as_such(tmp_path):

@@ -270,8 +270,14 @@ def _check_annotation(ann: Any, where: str, images: Mapping[Any, dict],
     if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
             or not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
                        and math.isfinite(v) for v in bbox)):
-        raise _Skip(f'{where}.bbox', 'bad bbox', f'must be [x, y, w, h] numbers, got {bbox!r:.60}',
-                    value=repr(bbox)[:40])
+        detail = f'must be [x, y, w, h] numbers, got {bbox!r:.60}'
+        if bbox is None and ann.get('segmentation') not in (None, [], [[]]):
+            detail = ("the annotation has a segmentation and no bbox: give its box [x, y, w, h] "
+                      "(mmdet's CocoDataset reads only bbox; pycocotools computes boxes from "
+                      'segmentations for results only), e.g. from a polygon segmentation with '
+                      'pycocotools: mask.toBbox(mask.merge(mask.frPyObjects(segmentation, '
+                      'height, width)))')
+        raise _Skip(f'{where}.bbox', 'bad bbox', detail, value=repr(bbox)[:40])
     if ann.get('ignore', False):  # mmdet's test; COCOeval overwrites ignore with iscrowd
         raise _Skip(f'{where}.ignore', 'ignore: true (mmdet and COCOeval disagree)',
                     f"ignore={ann['ignore']!r:.20}: mmdet's CocoDataset leaves the object out "

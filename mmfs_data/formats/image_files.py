@@ -49,6 +49,15 @@ def _detail(path: str, err: BaseException) -> str:
     return f'{path}: {type(err).__name__}: {err}'
 
 
+def _not_found(path: str, err: BaseException) -> ImageFileError:
+    """:data:`IMAGE_NOT_FOUND` for ``path``, with a hint where it holds a Windows separator."""
+    hint = ('' if '\\' not in path or '\\' in (os.sep, os.altsep) else
+            "; the name holds '\\' (a Windows path separator?): on Linux and macOS only '/' "
+            "separates folders, so '\\' is read as part of the file name: write the name "
+            "with '/'")
+    return ImageFileError(IMAGE_NOT_FOUND, _detail(path, err) + hint)
+
+
 def _orientation(image: Image.Image) -> int:
     """The EXIF orientation of an opened image, 1 when it has none (or a bad one)."""
     # The EXIF is read with the header (JPEG, WebP, and PNG's eXIf chunk before the pixels);
@@ -70,7 +79,7 @@ def _read_header(path: str) -> Tuple[int, int, str, int]:
                 width, height = height, width
             return height, width, image.format or '', orientation
     except _NOT_FOUND as err:
-        raise ImageFileError(IMAGE_NOT_FOUND, _detail(path, err)) from None
+        raise _not_found(path, err) from None
     except Exception as err:  # PIL raises many kinds on foreign or broken bytes
         raise ImageFileError(UNREADABLE_IMAGE, _detail(path, err)) from None
 
@@ -136,7 +145,7 @@ def check_image_file(path: PathType) -> Tuple[int, int, int]:
         with Image.open(path) as image:
             image.load()  # raises OSError('image file is truncated ...') and the like
     except _NOT_FOUND as err:  # gone since the header read
-        raise ImageFileError(IMAGE_NOT_FOUND, _detail(path, err)) from None
+        raise _not_found(path, err) from None
     except Exception as err:  # OSError, SyntaxError, EOFError, zlib.error, ...
         raise ImageFileError(TRUNCATED_IMAGE, _detail(path, err)) from None
     return height, width, orientation

@@ -7,7 +7,7 @@ import logging
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from mmdet.datasets import BaseDetDataset
+from mmdet.datasets import BaseDetDataset, XMLDataset
 from mmdet.registry import DATASETS
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
@@ -50,10 +50,19 @@ def _build(cfg: Mapping[str, Any], cls: type, **overrides: Any) -> BaseDetDatase
     """Instantiate ``cls`` with a config's arguments and ``overrides``.
 
     Raises:
-        TypeError: A key of the config that ``cls`` does not take, named with the remedy.
+        TypeError: A key of the config that ``cls`` does not take, or a ``data_prefix`` that
+            is not a dict (mmengine's bare ``AttributeError``), named with the remedy.
     """
     args = {key: value for key, value in dict(cfg).items() if key not in ('type', '_scope_')}
     args.update(overrides)
+    prefix = args.get('data_prefix', {})
+    if not isinstance(prefix, Mapping):
+        folder = repr(prefix) if isinstance(prefix, str) else "'...'"
+        key, what = (('sub_data_root', 'the folder of Annotations/ and JPEGImages/')
+                     if issubclass(cls, XMLDataset) else ('img', 'the folder of the images'))
+        raise TypeError(f'FewShotDataset: dataset: data_prefix must be a dict, got '
+                        f'{prefix!r:.80}: {cls.__name__} takes data_prefix=dict({key}='
+                        f'{folder:.80}) ({what}, relative to data_root)')
     try:
         return cls(**args)
     except TypeError as err:
@@ -93,13 +102,20 @@ def dataset_classes(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> Tuple[s
 
     Raises:
         ValueError: No class list is known from the config (a ``LabelmeDataset`` without
-            ``classes``: the message lists the labels found), or the configs disagree.
+            ``classes``: the message lists the labels found), ``metainfo`` spells ``classes``
+            in another case (mmdet 2.x's ``CLASSES``), or the configs disagree.
     """
     found: Optional[Tuple[str, ...]] = None
     for cfg in _as_cfg_list(dataset):
         cls = _dataset_class(cfg)
         where = f'{cls.__name__}: metainfo.classes'
-        given = (cfg.get('metainfo') or {}).get('classes')
+        metainfo = cfg.get('metainfo') or {}
+        given = metainfo.get('classes')
+        variant = [key for key in metainfo if key != 'classes' and str(key).lower() == 'classes']
+        if given is None and variant:  # mmdet would use the type's default classes
+            raise ValueError(f'FewShotDataset: dataset: {cls.__name__}: metainfo has '
+                             f'{variant[0]!r} but no \'classes\': mmdet 3 reads '
+                             f'{MMDET2_KEYS["classes"]}')
         names = check_class_names(given, where) if given is not None else tuple(
             _build(cfg, cls, lazy_init=True, pipeline=[]).metainfo.get('classes') or ())
         if not names:
