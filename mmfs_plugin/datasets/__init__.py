@@ -1,6 +1,7 @@
 """mmdet datasets and samplers of the plugin: the labelme readers, the few-shot wrapper that
 applies the protocol to any detection dataset, and the few-shot samplers."""
-from .fewshot_dataset import FewShotDataset, dataset_classes, fewshot_label_space
+from .dataset_configs import dataset_classes, fewshot_label_space
+from .fewshot_dataset import FewShotDataset
 from .labelme_dataset import LabelmeDataset
 from .mvtec_fs_dataset import MVTecFSDataset
 from .samplers import FewShotBalancedSampler

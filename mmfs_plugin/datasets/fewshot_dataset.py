@@ -1,21 +1,18 @@
 """FewShotDataset: the protocol of :mod:`mmfs_data.fewshot.protocol` over any mmdet detection
 dataset config, read by its own parser; itself a ``BaseDetDataset`` whose metainfo names
 ``classes`` (the label space), ``base_classes`` and ``novel_classes``."""
-import copy
 import inspect
 import logging
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from mmdet.datasets import BaseDetDataset, XMLDataset
+from mmdet.datasets import BaseDetDataset
 from mmdet.registry import DATASETS
-from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 
 from mmfs_data.errors import FieldError
-from mmfs_data.fewshot.classes import check_class_names
 from mmfs_data.fewshot.kshot import KShotSelection, ObjectRef, Shots, check_seed, shots_per_class
-from mmfs_data.fewshot.label_space import SETTINGS, LabelSpace, resolve_label_space
+from mmfs_data.fewshot.label_space import SETTINGS
 from mmfs_data.fewshot.palette import split_palette
 from mmfs_data.fewshot.protocol import (POLICIES, apply_selection, draw_selection, kshot_candidates,
                                 resolve_selection)
@@ -24,138 +21,12 @@ from mmfs_data.fewshot.summary import class_table, shortfalls
 from mmfs_data.fewshot.tfa_files import read_tfa_selection
 from mmfs_data.formats.coco import ON_ERROR_MODES
 from mmfs_data.formats.read_report import ReadReport
+from .dataset_configs import (DatasetCfg, as_cfg_list, build_dataset, dataset_class,
+                              fewshot_label_space)
 from .det_entries import DetEntriesMixin
 from .entry_checks import check_entry_images, check_unique_images
 from .format_readers import checks_input, reader_class
 from .instance_keys import add_fallback_keys, key_root, qualify_shared_sources, relpath
-
-DatasetCfg = Union[dict, ConfigDict]
-#: Dataset keys of mmdet 2.x -> what mmdet 3 takes instead.
-MMDET2_KEYS = {'classes': 'metainfo=dict(classes=...)', 'img_prefix': 'data_prefix=dict(img=...)',
-               'seg_prefix': 'data_prefix=dict(seg=...)',
-               'filter_empty_gt': 'filter_cfg=dict(filter_empty_gt=...)'}
-
-
-def _dataset_class(cfg: Mapping[str, Any]) -> type:
-    """The class a dataset config builds (a registered name or a class)."""
-    dataset_type = cfg.get('type')
-    cls = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
-    if not isinstance(cls, type) or not issubclass(cls, BaseDetDataset):
-        raise TypeError(f'FewShotDataset: dataset.type: {dataset_type!r} is not a registered '
-                        'mmdet detection dataset (a BaseDetDataset)')
-    return cls
-
-
-def _build(cfg: Mapping[str, Any], cls: type, **overrides: Any) -> BaseDetDataset:
-    """Instantiate ``cls`` with a config's arguments and ``overrides``.
-
-    Raises:
-        TypeError: A key of the config that ``cls`` does not take, or a ``data_prefix`` that
-            is not a dict (mmengine's bare ``AttributeError``), named with the remedy.
-    """
-    args = {key: value for key, value in dict(cfg).items() if key not in ('type', '_scope_')}
-    args.update(overrides)
-    prefix = args.get('data_prefix', {})
-    if not isinstance(prefix, Mapping):
-        folder = repr(prefix) if isinstance(prefix, str) else "'...'"
-        key, what = (('sub_data_root', 'the folder of Annotations/ and JPEGImages/')
-                     if issubclass(cls, XMLDataset) else ('img', 'the folder of the images'))
-        raise TypeError(f'FewShotDataset: dataset: data_prefix must be a dict, got '
-                        f'{prefix!r:.80}: {cls.__name__} takes data_prefix=dict({key}='
-                        f'{folder:.80}) ({what}, relative to data_root)')
-    try:
-        return cls(**args)
-    except TypeError as err:
-        if 'unexpected keyword argument' not in str(err):
-            raise
-        old = [key for key in MMDET2_KEYS if f"argument '{key}'" in str(err)]
-        if old:
-            raise TypeError(f'FewShotDataset: dataset: {cls.__name__} does not take {old[0]}= '
-                            f'(mmdet 2.x\'s): mmdet 3 takes {MMDET2_KEYS[old[0]]}') from err
-        if '_delete_' in cfg:  # mmengine consumes it only where a dict merges into a dict
-            raise TypeError(f'FewShotDataset: dataset: a _delete_ key reached {cls.__name__} '
-                            '(in a list of datasets, or with no base dict to replace): remove '
-                            'it there; a list replaces the base config\'s dataset whole') from err
-        raise TypeError(f'FewShotDataset: dataset: {cls.__name__} does not take one of the '
-                        f'keys {sorted(cfg)} ({err}); a key inherited from a base '
-                        "config's dataset? Set _delete_=True in the dataset dict") from err
-
-
-def _as_cfg_list(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> List[Dict[str, Any]]:
-    """One dataset config or a list of them (concatenated), as plain dict copies."""
-    cfgs = list(dataset) if isinstance(dataset, (list, tuple)) else [dataset]
-    if not cfgs or not all(isinstance(cfg, Mapping) and 'type' in cfg for cfg in cfgs):
-        raise TypeError('FewShotDataset: dataset must be a dataset config (a dict with "type") '
-                        f'or a list of them, got {dataset!r:.200}')
-    return [copy.deepcopy(dict(cfg)) for cfg in cfgs]
-
-
-def dataset_classes(dataset: Union[DatasetCfg, Sequence[DatasetCfg]]) -> Tuple[str, ...]:
-    """Every class of a dataset config, without reading annotations: ``metainfo.classes``, else
-    the type's default (COCO's 80, VOC's 20, MVTec-FS's Table 1); concatenated configs agree.
-
-    Args:
-        dataset (dict | list[dict]): The wrapped dataset config(s).
-
-    Returns:
-        tuple[str, ...]: The class names, in label order.
-
-    Raises:
-        ValueError: No class list is known from the config (a ``LabelmeDataset`` without
-            ``classes``: the message lists the labels found), ``metainfo`` spells ``classes``
-            in another case (mmdet 2.x's ``CLASSES``), or the configs disagree.
-    """
-    found: Optional[Tuple[str, ...]] = None
-    for cfg in _as_cfg_list(dataset):
-        cls = _dataset_class(cfg)
-        where = f'{cls.__name__}: metainfo.classes'
-        metainfo = cfg.get('metainfo') or {}
-        given = metainfo.get('classes')
-        variant = [key for key in metainfo if key != 'classes' and str(key).lower() == 'classes']
-        if given is None and variant:  # mmdet would use the type's default classes
-            raise ValueError(f'FewShotDataset: dataset: {cls.__name__}: metainfo has '
-                             f'{variant[0]!r} but no \'classes\': mmdet 3 reads '
-                             f'{MMDET2_KEYS["classes"]}')
-        names = check_class_names(given, where) if given is not None else tuple(
-            _build(cfg, cls, lazy_init=True, pipeline=[]).metainfo.get('classes') or ())
-        if not names:
-            raise ValueError(
-                f'FewShotDataset: the class list of {cls.__name__} (data_root '
-                f'{cfg.get("data_root")!r}, ann_file {cfg.get("ann_file")!r}) is not known from '
-                'the config: set metainfo=dict(classes=(...)) on it, so that training, '
-                'validation, testing and inference share one label space'
-                + _labels_found_hint(cfg, cls))
-        names = check_class_names(names, where)
-        if found is not None and names != found:
-            raise ValueError(f'FewShotDataset: the concatenated datasets have different classes: '
-                             f'{list(found)} and {list(names)}')
-        found = names
-    assert found is not None
-    return found
-
-
-def _labels_found_hint(cfg: Mapping[str, Any], cls: type) -> str:
-    """``' (labels found: [...])'`` for a dataset that infers its classes, else ''."""
-    try:
-        names = _build(cfg, cls, pipeline=[], serialize_data=False).metainfo.get('classes')
-    except Exception:  # the hint is best effort; the error above stands on its own
-        return ''
-    return f' (labels found there: {list(names)})' if names else ''
-
-
-def fewshot_label_space(dataset: Union[DatasetCfg, Sequence[DatasetCfg]],
-                        class_split: SplitSpec = None, setting: str = 'gfsod') -> LabelSpace:
-    """The label space of a :class:`FewShotDataset` config, from the config alone.
-
-    Args:
-        dataset (dict | list[dict]): The wrapped dataset config(s).
-        class_split (None | str | dict): The base/novel split. Defaults to None.
-        setting (str): ``'base'``, ``'gfsod'`` or ``'fsod'``. Defaults to ``'gfsod'``.
-
-    Returns:
-        LabelSpace: The label space.
-    """
-    return resolve_label_space(dataset_classes(dataset), class_split, setting)
 
 
 def _object_refs(entries: List[dict], data_root: str) -> Dict[str, ObjectRef]:
@@ -238,7 +109,7 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             if kwargs.get(name):
                 raise TypeError(f'FewShotDataset: {name} belongs to the wrapped dataset '
                                 f'config (dataset=dict(..., {name}=...))')
-        self.dataset_cfgs = _as_cfg_list(dataset)
+        self.dataset_cfgs = as_cfg_list(dataset)
         self.setting = setting
         self.class_split = class_split
         self.shots = shots
@@ -254,8 +125,8 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
         self.kshot_selection: Optional[KShotSelection] = None
         space = self.label_space
         first = self.dataset_cfgs[0]
-        metainfo = {key: value for key, value in _build(
-            first, _dataset_class(first), lazy_init=True, pipeline=[]).metainfo.items()
+        metainfo = {key: value for key, value in build_dataset(
+            first, dataset_class(first), lazy_init=True, pipeline=[]).metainfo.items()
                     if key not in ('classes', 'palette')}  # e.g. VOC's dataset_type
         metainfo.update(
             classes=space.classes, base_classes=space.base_classes,
@@ -343,7 +214,7 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             RuntimeError: A checked reader (:func:`~.format_readers.checks_input`) failed
                 otherwise than on a fault of the file (a config or plugin error).
         """
-        cls = _dataset_class(cfg)
+        cls = dataset_class(cfg)
         reader = reader_class(cls)
         overrides: Dict[str, Any] = dict(
             pipeline=[], serialize_data=False,
@@ -354,7 +225,7 @@ class FewShotDataset(DetEntriesMixin, BaseDetDataset):
             overrides['test_mode'] = True  # its filter_cfg (training's) keeps every image
         source = os.path.join(cfg.get('data_root') or '', cfg.get('ann_file') or '')
         try:
-            inner = _build(cfg, reader, **overrides)
+            inner = build_dataset(cfg, reader, **overrides)
         except FieldError:
             raise
         except Exception as err:
