@@ -103,6 +103,25 @@ def test_a_configured_class_the_coco_file_does_not_name_is_an_error(tmp_path):
         fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dnet')))
 
 
+def test_a_class_an_export_holds_no_object_of_is_named_with_how_to_keep_it(tmp_path):
+    """A base-only export (or a test split without a class) lists no category of it: setting
+    classes to the file's names, the one remedy the error gave, would change the label space;
+    the error says to add the category, and with it added the file reads."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 2, [5, 5, 10, 10])],
+              [dict(id=2, name='dent')])
+    with pytest.raises(FieldError, match=r"the configured classes 'crack' are not categories of "
+                       r"this file, .*add it to the file's categories, e\.g\. \{\"id\": "
+                       r'<unused id>, "name": "crack"\}, with no annotations'):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    with pytest.raises(FieldError) as typo:
+        fewshot(coco_cfg(tmp_path, 'train', ('dnet',)))
+    assert "'dnet' (did you mean 'dent'?)" in str(typo.value)
+    assert 'add it' not in str(typo.value)  # a near match is a typo: no category to add
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 2, [5, 5, 10, 10])],
+              [dict(id=2, name='dent'), dict(id=7, name='crack')])
+    assert labels_by_ann_id(fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))) == {1: 1}
+
+
 def test_checked_coco_entries_equal_mmdets_for_valid_input(tmp_path):
     root = str(tmp_path)
     write_coco(root, 'train', 10, seed=3, crowd_every=5)
