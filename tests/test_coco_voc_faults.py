@@ -619,6 +619,28 @@ def test_a_missing_image_named_with_backslashes_gets_a_hint(tmp_path):
     assert 'Windows' not in str(err.value)
 
 
+def test_a_file_name_starting_with_the_prefix_folder_gets_a_hint(tmp_path):
+    """Label Studio's COCO export names its images 'images/<name>' beside an images/ folder:
+    with the README's data_prefix=dict(img='images/') the path was images/images/a.jpg, and
+    the error did not say why."""
+    coco_file(tmp_path, 'train', [img(1, 'images/a.jpg')], [ann(1, 1, 1, [5, 5, 10, 10])],
+              CRACK_DENT)
+    os.replace(tmp_path / 'images' / 'images' / 'a.jpg', tmp_path / 'images' / 'a.jpg')
+    found = re.escape(str(tmp_path / 'images' / 'a.jpg'))
+    with pytest.raises(FieldError, match=r"images\[id=1\]: image not found \(.*images/images/"
+                       rf"a\.jpg: FileNotFoundError: .*; the folder 'images/' is named twice, "
+                       rf"and {found} exists: the file name already starts with 'images/', "
+                       r"which data_root or data_prefix adds too: leave it out of one of them "
+                       r"\(e\.g\. data_prefix=dict\(img=''\)\)"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), data_prefix=dict(img=''))
+    assert [e['img_path'] for e in entries(fewshot(cfg))] == [str(tmp_path / 'images' / 'a.jpg')]
+    os.remove(tmp_path / 'images' / 'a.jpg')  # the path without the repeat names no file
+    with pytest.raises(FieldError, match=r"image not found") as err:
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    assert 'named twice' not in str(err.value)
+
+
 # 8, 9 and 10. VOC: malformed XML named, blank lines, 0-based and float coordinates, PNGs ----
 def test_malformed_voc_objects_are_named_by_file_and_element(tmp_path):
     for name, objects, message in (

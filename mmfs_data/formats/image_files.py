@@ -49,13 +49,31 @@ def _detail(path: str, err: BaseException) -> str:
     return f'{path}: {type(err).__name__}: {err}'
 
 
+def _repeated_folder_hint(path: str) -> str:
+    """Where a folder follows itself in ``path`` (``images/images/a.jpg``: a COCO file name
+    that starts with the folder ``data_prefix`` adds too) and the path without the repeat
+    names a file, a hint saying so; else ''."""
+    parts = path.split('/')
+    for i in range(len(parts) - 2):  # parts[i + 1] a folder, not the file name
+        if parts[i] and parts[i] == parts[i + 1]:
+            found = '/'.join(parts[:i] + parts[i + 1:])
+            if os.path.isfile(found):
+                return (f"; the folder '{parts[i]}/' is named twice, and {found} exists: the "
+                        f"file name already starts with '{parts[i]}/', which data_root or "
+                        "data_prefix adds too: leave it out of one of them (e.g. "
+                        "data_prefix=dict(img=''))")
+    return ''
+
+
 def _not_found(path: str, err: BaseException) -> ImageFileError:
-    """:data:`IMAGE_NOT_FOUND` for ``path``, with a hint where it holds a Windows separator."""
+    """:data:`IMAGE_NOT_FOUND` for ``path``, with a hint where it holds a Windows separator
+    or names a folder twice (:func:`_repeated_folder_hint`)."""
     hint = ('' if '\\' not in path or '\\' in (os.sep, os.altsep) else
             "; the name holds '\\' (a Windows path separator?): on Linux and macOS only '/' "
             "separates folders, so '\\' is read as part of the file name: write the name "
             "with '/'")
-    return ImageFileError(IMAGE_NOT_FOUND, _detail(path, err) + hint)
+    return ImageFileError(IMAGE_NOT_FOUND,
+                          _detail(path, err) + hint + _repeated_folder_hint(path))
 
 
 def _orientation(image: Image.Image) -> int:
