@@ -641,6 +641,22 @@ def test_a_file_name_starting_with_the_prefix_folder_gets_a_hint(tmp_path):
     assert 'named twice' not in str(err.value)
 
 
+def test_a_file_name_differing_only_in_case_gets_a_hint(tmp_path):
+    """An export made on Windows names 'A.JPG' for the file a.jpg: Windows finds it, Linux
+    does not, and the error did not say why; the name is not rewritten."""
+    coco_file(tmp_path, 'train', [img(1, 'A.JPG'), img(2, 'b.jpg')],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [8, 8, 12, 12])], CRACK_DENT)
+    os.replace(tmp_path / 'images' / 'A.JPG', tmp_path / 'images' / 'a.jpg')
+    with pytest.raises(FieldError, match=r"images\[id=1\]: image not found \(.*A\.JPG: "
+                       r"FileNotFoundError: .*; the folder holds 'a\.jpg', which differs only "
+                       r"in case: file names are case-sensitive here"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    os.remove(tmp_path / 'images' / 'a.jpg')  # no file of that name in any case: no hint
+    with pytest.raises(FieldError, match=r"images\[id=1\]: image not found") as err:
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    assert 'case' not in str(err.value)
+
+
 # 8, 9 and 10. VOC: malformed XML named, blank lines, 0-based and float coordinates, PNGs ----
 def test_malformed_voc_objects_are_named_by_file_and_element(tmp_path):
     for name, objects, message in (
