@@ -103,6 +103,25 @@ def test_a_configured_class_the_coco_file_does_not_name_is_an_error(tmp_path):
         fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dnet')))
 
 
+def test_a_class_an_export_holds_no_object_of_is_named_with_how_to_keep_it(tmp_path):
+    """A base-only export (or a test split without a class) lists no category of it: setting
+    classes to the file's names, the one remedy the error gave, would change the label space;
+    the error says to add the category, and with it added the file reads."""
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 2, [5, 5, 10, 10])],
+              [dict(id=2, name='dent')])
+    with pytest.raises(FieldError, match=r"the configured classes 'crack' are not categories of "
+                       r"this file, .*add it to the file's categories, e\.g\. \{\"id\": "
+                       r'<unused id>, "name": "crack"\}, with no annotations'):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    with pytest.raises(FieldError) as typo:
+        fewshot(coco_cfg(tmp_path, 'train', ('dnet',)))
+    assert "'dnet' (did you mean 'dent'?)" in str(typo.value)
+    assert 'add it' not in str(typo.value)  # a near match is a typo: no category to add
+    coco_file(tmp_path, 'train', [img(1)], [ann(1, 1, 2, [5, 5, 10, 10])],
+              [dict(id=2, name='dent'), dict(id=7, name='crack')])
+    assert labels_by_ann_id(fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))) == {1: 1}
+
+
 def test_checked_coco_entries_equal_mmdets_for_valid_input(tmp_path):
     root = str(tmp_path)
     write_coco(root, 'train', 10, seed=3, crowd_every=5)
@@ -598,6 +617,44 @@ def test_a_missing_image_named_with_backslashes_gets_a_hint(tmp_path):
     with pytest.raises(FieldError, match=r"images\[id=2\]: image not found") as err:
         fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
     assert 'Windows' not in str(err.value)
+
+
+def test_a_file_name_starting_with_the_prefix_folder_gets_a_hint(tmp_path):
+    """Label Studio's COCO export names its images 'images/<name>' beside an images/ folder:
+    with the README's data_prefix=dict(img='images/') the path was images/images/a.jpg, and
+    the error did not say why."""
+    coco_file(tmp_path, 'train', [img(1, 'images/a.jpg')], [ann(1, 1, 1, [5, 5, 10, 10])],
+              CRACK_DENT)
+    os.replace(tmp_path / 'images' / 'images' / 'a.jpg', tmp_path / 'images' / 'a.jpg')
+    found = re.escape(str(tmp_path / 'images' / 'a.jpg'))
+    with pytest.raises(FieldError, match=r"images\[id=1\]: image not found \(.*images/images/"
+                       rf"a\.jpg: FileNotFoundError: .*; the folder 'images/' is named twice, "
+                       rf"and {found} exists: the file name already starts with 'images/', "
+                       r"which data_root or data_prefix adds too: leave it out of one of them "
+                       r"\(e\.g\. data_prefix=dict\(img=''\)\)"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    cfg = dict(coco_cfg(tmp_path, 'train', ('crack', 'dent')), data_prefix=dict(img=''))
+    assert [e['img_path'] for e in entries(fewshot(cfg))] == [str(tmp_path / 'images' / 'a.jpg')]
+    os.remove(tmp_path / 'images' / 'a.jpg')  # the path without the repeat names no file
+    with pytest.raises(FieldError, match=r"image not found") as err:
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    assert 'named twice' not in str(err.value)
+
+
+def test_a_file_name_differing_only_in_case_gets_a_hint(tmp_path):
+    """An export made on Windows names 'A.JPG' for the file a.jpg: Windows finds it, Linux
+    does not, and the error did not say why; the name is not rewritten."""
+    coco_file(tmp_path, 'train', [img(1, 'A.JPG'), img(2, 'b.jpg')],
+              [ann(1, 1, 1, [5, 5, 10, 10]), ann(2, 2, 2, [8, 8, 12, 12])], CRACK_DENT)
+    os.replace(tmp_path / 'images' / 'A.JPG', tmp_path / 'images' / 'a.jpg')
+    with pytest.raises(FieldError, match=r"images\[id=1\]: image not found \(.*A\.JPG: "
+                       r"FileNotFoundError: .*; the folder holds 'a\.jpg', which differs only "
+                       r"in case: file names are case-sensitive here"):
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    os.remove(tmp_path / 'images' / 'a.jpg')  # no file of that name in any case: no hint
+    with pytest.raises(FieldError, match=r"images\[id=1\]: image not found") as err:
+        fewshot(coco_cfg(tmp_path, 'train', ('crack', 'dent')))
+    assert 'case' not in str(err.value)
 
 
 # 8, 9 and 10. VOC: malformed XML named, blank lines, 0-based and float coordinates, PNGs ----

@@ -95,6 +95,25 @@ def test_draw_instances_handles_every_region_kind(tmp_path: Path) -> None:
     assert picture is not None and min(picture.shape[:2]) > 100
 
 
+@pytest.mark.parametrize('ignore_flag, said', [(1, 'not selected (ignored)'),
+                                               (0, 'not selected (trained as an object)')])
+def test_browse_legend_says_whether_an_unselected_instance_is_trained(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ignore_flag: int, said: str) -> None:
+    """``unselected='keep'`` (the recipe's default) trains the instances the k-shot draw did
+    not select as objects: the legend called them ignored."""
+    from mmfs_plugin.visualization import drawing
+    legends = []
+    legend = drawing._legend
+    monkeypatch.setattr(drawing, '_legend', lambda fig, *args: (
+        legend(fig, *args), legends.extend(t.get_text() for t in fig.legends[0].get_texts())))
+    instances = [dict(bbox=[2, 2, 10, 10], bbox_label=0, ignore_flag=0, instance_key='a#0'),
+                 dict(bbox=[12, 12, 20, 20], bbox_label=0, ignore_flag=ignore_flag,
+                      instance_key='a#1')]
+    draw_instances(np.zeros((32, 32, 3), np.uint8), instances, ['a/x'], None, set(),
+                   str(tmp_path / 'sample.png'), selected_keys={'a#0'})
+    assert legends == ['a/x (base)', 'k-shot selected', said]
+
+
 @pytest.mark.parametrize('split, num, expected', [('train', 3, 3), ('test', 2, 2)])
 def test_browse_dataset_writes_one_png_per_image(data_options: dict, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture, split: str,

@@ -133,11 +133,18 @@ def category_labels(categories: Sequence[Mapping[str, Any]], classes: Sequence[s
     if absent:
         hints = [f'{name!r} ({did_you_mean(name, found)})'
                  if did_you_mean(name, found) else repr(name) for name in absent]
+        unmatched = [name for name in absent if not did_you_mean(name, found)]
+        remedy = ('set metainfo=dict(classes=...) to names of the file (labels follow '
+                  'class names, never the file\'s category order)')
+        if unmatched:  # a class this export has no instance of, not a typo
+            remedy = (f'{remedy}; a class the file holds no object of (a base-only export, '
+                      'a test split without it) stays in classes, the label space of every '
+                      'dataset of the config: add it to the file\'s categories, e.g. '
+                      f'{{"id": <unused id>, "name": {json.dumps(unmatched[0])}}}, with no '
+                      'annotations')
         raise FieldError(path, 'categories',
                          f'the configured classes {", ".join(hints)} are not categories of '
-                         f'this file, whose categories are {sorted(found)}: set '
-                         'metainfo=dict(classes=...) to names of the file (labels follow '
-                         'class names, never the file\'s category order)')
+                         f'this file, whose categories are {sorted(found)}: {remedy}')
     label_of = {name: i for i, name in enumerate(classes)}
     return {cat_id: label_of[name] for cat_id, name in names.items() if name in label_of}
 

@@ -1,7 +1,8 @@
 """Image files checked at build time: the size as mmdet's loader (cv2, EXIF-turned) loads it,
 read from the header, and a cheap completeness check of JPEG and PNG files (PIL only)."""
+import functools
 import os
-from typing import Tuple, Union
+from typing import Dict, Tuple, Union
 
 from PIL import Image
 
@@ -49,13 +50,59 @@ def _detail(path: str, err: BaseException) -> str:
     return f'{path}: {type(err).__name__}: {err}'
 
 
+def _repeated_folder_hint(path: str) -> str:
+    """Where a folder follows itself in ``path`` (``images/images/a.jpg``: a COCO file name
+    that starts with the folder ``data_prefix`` adds too) and the path without the repeat
+    names a file, a hint saying so; else ''."""
+    parts = path.split('/')
+    for i in range(len(parts) - 2):  # parts[i + 1] a folder, not the file name
+        if parts[i] and parts[i] == parts[i + 1]:
+            found = '/'.join(parts[:i] + parts[i + 1:])
+            if os.path.isfile(found):
+                return (f"; the folder '{parts[i]}/' is named twice, and {found} exists: the "
+                        f"file name already starts with '{parts[i]}/', which data_root or "
+                        "data_prefix adds too: leave it out of one of them (e.g. "
+                        "data_prefix=dict(img=''))")
+    return ''
+
+
+@functools.lru_cache(maxsize=8)
+def _names_by_case(folder: str, mtime_ns: int) -> Dict[str, str]:
+    """The file names of a folder by their lower-case spelling: one listing per folder and
+    modification time (``mtime_ns``, a key only), however many of its images are missing."""
+    try:
+        return {name.lower(): name for name in os.listdir(folder)}
+    except OSError:
+        return {}
+
+
+def _other_case_hint(path: str) -> str:
+    """Where a file of the folder is named like ``path`` but for case (``A.JPG`` for
+    ``a.jpg``: Windows and macOS find it, Linux does not), a hint naming it; else ''."""
+    folder, name = os.path.split(path)
+    folder = folder or '.'
+    try:
+        found = _names_by_case(folder, os.stat(folder).st_mtime_ns).get(name.lower())
+    except OSError:  # no such folder
+        return ''
+    if found is None or found == name:
+        return ''
+    return (f"; the folder holds {found!r}, which differs only in case: file names are "
+            'case-sensitive here (unlike on Windows and macOS): write the name as the file '
+            'is named')
+
+
 def _not_found(path: str, err: BaseException) -> ImageFileError:
-    """:data:`IMAGE_NOT_FOUND` for ``path``, with a hint where it holds a Windows separator."""
+    """:data:`IMAGE_NOT_FOUND` for ``path``, with a hint where it holds a Windows separator,
+    names a folder twice (:func:`_repeated_folder_hint`) or a file named but for case
+    (:func:`_other_case_hint`)."""
     hint = ('' if '\\' not in path or '\\' in (os.sep, os.altsep) else
             "; the name holds '\\' (a Windows path separator?): on Linux and macOS only '/' "
             "separates folders, so '\\' is read as part of the file name: write the name "
             "with '/'")
-    return ImageFileError(IMAGE_NOT_FOUND, _detail(path, err) + hint)
+    return ImageFileError(IMAGE_NOT_FOUND,
+                          _detail(path, err) + hint + _repeated_folder_hint(path)
+                          + _other_case_hint(path))
 
 
 def _orientation(image: Image.Image) -> int:

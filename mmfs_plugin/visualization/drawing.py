@@ -145,7 +145,8 @@ def _draw_ground_truth(ax: Axes, instances: Sequence[dict], scale: float,
     Returns:
         tuple[list[_Label], list[int], set[str]]: The labels to place, the labels (class
         indices) drawn, in order of appearance, and the styles used (``'selected'``,
-        ``'unselected'``, ``'ignore'``).
+        ``'unselected'`` (ignored), ``'unselected_kept'`` (trained as an object),
+        ``'ignore'``).
     """
     texts: List[_Label] = []
     shown: List[int] = []
@@ -166,7 +167,9 @@ def _draw_ground_truth(ax: Axes, instances: Sequence[dict], scale: float,
             linewidth, linestyle = (1.0, '--') if instance.get('ignore_flag') else (1.5, '-')
         else:
             linewidth, linestyle = (3.0, '-') if selected else (1.0, '--')
-            styles.add('selected' if selected else 'unselected')
+            # unselected='keep' trains an unselected instance as an object, 'ignore' does not
+            styles.add('selected' if selected else 'unselected'
+                       if instance.get('ignore_flag') else 'unselected_kept')
         _draw_region(ax, instance.get('mask'), instance['bbox'], color, linewidth, linestyle,
                      scale)
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color,
@@ -234,6 +237,9 @@ def _legend(fig: Figure, shown: Sequence[int], styles: Collection[str], classes:
     if 'unselected' in styles:
         handles.append(Line2D([], [], color='gray', linestyle='--', linewidth=1,
                               label='not selected (ignored)'))
+    if 'unselected_kept' in styles:
+        handles.append(Line2D([], [], color='gray', linestyle='--', linewidth=1,
+                              label='not selected (trained as an object)'))
     if 'ignore' in styles:
         handles.append(Patch(facecolor='lightgray', edgecolor='black', hatch='////',
                              label='__ignore__ region'))
