@@ -8,8 +8,12 @@ class DetEntriesMixin:
     ``width``, ``height`` and ``instances`` with ``bbox_label`` and ``ignore_flag``."""
 
     def passes_filter(self, info: dict) -> bool:
-        """Whether ``filter_cfg`` keeps an entry, as mmdet's filters do (``filter_empty_gt``:
-        a non-ignored instance; ``min_size``: the shorter side); every entry in ``test_mode``.
+        """Whether ``filter_cfg`` keeps an entry: every entry in ``test_mode``, as mmdet's
+        filters; ``min_size`` on the shorter side, as mmdet's; ``filter_empty_gt`` keeps an
+        entry with a non-ignored instance. That last one is stricter than mmdet's, which keeps
+        an image whose objects are all ignored (VOC's ``difficult``, COCO's crowd regions): in
+        a k-shot set such an image holds no shot (its objects unselected or ignored) and
+        would train only as background beside ignore regions.
 
         Args:
             info (dict): A ``data_list`` entry.
