@@ -98,6 +98,11 @@ def test_cfg_options_keys_exist_in_their_configs():
             key = option.split('=', 1)[0]
             node = cfg
             for part in key.split('.'):
+                if isinstance(node, (list, tuple)):  # mmengine's list index: scheduler.1.end
+                    assert part.isdigit() and int(part) < len(node), \
+                        f'README: {cmd!r}: {key}: no item {part} in {configs[0]}'
+                    node = node[int(part)]
+                    continue
                 assert part in node, f'README: {cmd!r}: {key} is not a key of {configs[0]}'
                 node = node[part]
             checked += 1
