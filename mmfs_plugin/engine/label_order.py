@@ -11,7 +11,7 @@ silently. :class:`~mmfs_plugin.datasets.FewShotDataset` (its readers label by na
 have no such pitfall; these checks refuse mmdet's classes where they would fall into it.
 """
 import os.path as osp
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any, Iterator, List, Optional, Sequence
 
 from mmdet.datasets import CocoDataset
@@ -102,19 +102,24 @@ def _dataset_class(cfg: Mapping) -> Optional[type]:
     return dataset_class if isinstance(dataset_class, type) else None
 
 
-def _leaf_dataset_cfgs(cfg: Any, is_fewshot: Any) -> Iterator[Mapping]:
-    """The configs of the datasets that read files, inside ``cfg``, its wrappers and its
-    ``FewShotDataset``s."""
+def _dataset_cfgs(cfg: Any, is_fewshot: Any, within_fewshot: bool = False) -> Iterator[Mapping]:
+    """The configs of the datasets that read files inside ``cfg`` and its wrappers
+    (``dataset``, ``datasets``): those no ``FewShotDataset`` wraps (``is_fewshot(cfg)`` says
+    which configs build one) and, with ``within_fewshot``, the dataset configs a
+    ``FewShotDataset`` wraps too."""
     if not isinstance(cfg, Mapping):
         return
     inner = cfg.get('datasets', cfg.get('dataset'))
+    items = inner if isinstance(inner, list) else [inner]
+    if is_fewshot(cfg):
+        if within_fewshot:
+            yield from (item for item in items if isinstance(item, Mapping))
+        return
     if inner is None:
         yield cfg
-    for item in inner if isinstance(inner, list) else [inner]:
-        if is_fewshot(cfg):
-            yield item
-        else:
-            yield from _leaf_dataset_cfgs(item, is_fewshot)
+        return
+    for item in items:
+        yield from _dataset_cfgs(item, is_fewshot, within_fewshot)
 
 
 def check_coco_metric_file(evaluator: Any, dataset_cfg: Any, where: str, dataset_where: str,
@@ -141,7 +146,7 @@ def check_coco_metric_file(evaluator: Any, dataset_cfg: Any, where: str, dataset
         ann_file = metric.get('ann_file')
         if not ann_file or not _is_coco_metric(metric.get('type')):
             continue
-        leaves = list(_leaf_dataset_cfgs(dataset_cfg, is_fewshot))
+        leaves = list(_dataset_cfgs(dataset_cfg, is_fewshot, within_fewshot=True))
         read = [_ann_path(cfg) if cfg.get('ann_file') else cfg.get('type') for cfg in leaves]
         dataset_class = _dataset_class(leaves[0]) if len(leaves) == 1 else None
         if dataset_class is not None and issubclass(dataset_class, CocoDataset) \
@@ -153,18 +158,6 @@ def check_coco_metric_file(evaluator: Any, dataset_cfg: Any, where: str, dataset
             "every image would be scored against another image's ground truth, or none. "
             "Use dict(type='FewShotCocoMetric') (COCO AP of the dataset's own ground truth), "
             "or a CocoMetric with the evaluated COCO dataset's ann_file")
-
-
-def _plain_dataset_cfgs(cfg: Any, is_fewshot: Any) -> Iterator[MutableMapping]:
-    """The dataset configs inside ``cfg`` and its wrappers (``dataset``, ``datasets``) that no
-    ``FewShotDataset`` wraps (``is_fewshot(cfg)`` says which configs build one)."""
-    if not isinstance(cfg, MutableMapping) or is_fewshot(cfg):
-        return
-    inner = cfg.get('datasets', cfg.get('dataset'))
-    if inner is None:
-        yield cfg
-    for item in inner if isinstance(inner, list) else [inner]:
-        yield from _plain_dataset_cfgs(item, is_fewshot)
 
 
 def check_dataset_labels(dataset_cfg: Any, classes: Optional[Sequence[str]], where: str,
@@ -187,7 +180,7 @@ def check_dataset_labels(dataset_cfg: Any, classes: Optional[Sequence[str]], whe
         ValueError: The dataset's classes differ from the label space (or their order does),
             or a ``CocoDataset``'s file orders them otherwise; naming the file and both orders.
     """
-    for cfg in _plain_dataset_cfgs(dataset_cfg, is_fewshot):
+    for cfg in _dataset_cfgs(dataset_cfg, is_fewshot):
         dataset_class = _dataset_class(cfg)
         if dataset_class is None:
             continue
