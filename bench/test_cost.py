@@ -5,7 +5,8 @@ The NEU-DET 5-shot configs' models (the light model at 200 px, six classes) pred
 batches: plain fine-tuning (``configs/finetune``), the recipe (``RetentiveTFA``: two detectors),
 the recipe with a shared backbone and with shared proposals (its ablations
 ``retentive-tfa-shared-{backbone,proposals}``: the base branch runs only its RPN and RoI head,
-or only its box head), DeFRCN
+or only its box head), the recipe distilled into one detector (its ablation ``distilled-tfa``:
+the base detector teaches in training and does not run at test time), DeFRCN
 (``configs/defrcn``: the calibration runs the detector's RoI features again) and the recipe with
 DeFRCN's parts. Blocks of batches alternate between the models so that machine drift hits them
 alike; the script prints each model's median seconds per batch and its ratio to plain (target:
@@ -20,7 +21,7 @@ import argparse
 import statistics
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 from mmdet.registry import MODELS
@@ -38,6 +39,8 @@ CONFIGS = {
                                'retentive-tfa-shared-backbone_r18-light-fpn_neu-det_5shot.py',
     'recipe, shared proposals': 'configs/retentive_tfa/ablations/'
                                 'retentive-tfa-shared-proposals_r18-light-fpn_neu-det_5shot.py',
+    'recipe, distilled': 'configs/retentive_tfa/ablations/'
+                         'distilled-tfa_r18-light-fpn_neu-det_5shot.py',
     'DeFRCN': 'configs/defrcn/defrcn_r18-light-fpn_neu-det_5shot.py',
     'recipe + DeFRCN': 'configs/defrcn/retentive-defrcn_r18-light-fpn_neu-det_5shot.py',
 }
@@ -69,6 +72,13 @@ def build_model(config: str, base_state: dict) -> torch.nn.Module:
     return model
 
 
+def load_base_state(checkpoint: Optional[str]) -> dict:
+    """The base weights: ``checkpoint``'s, or a base detector's of PyTorch's default init."""
+    if checkpoint:
+        return torch.load(checkpoint, map_location='cpu', weights_only=False)['state_dict']
+    return MODELS.build(Config.fromfile(str(ROOT / BASE_CONFIG)).model).state_dict()
+
+
 def batch(size: int, seed: int) -> tuple:
     """Random images of 200 x 200 (NEU-DET's size) and their data samples."""
     generator = torch.Generator().manual_seed(seed)
@@ -97,11 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     init_default_scope('mmdet')
     torch.manual_seed(0)
-    if args.base_checkpoint:
-        base_state = torch.load(args.base_checkpoint, map_location='cpu',
-                                weights_only=False)['state_dict']
-    else:  # a base detector of PyTorch's default init
-        base_state = MODELS.build(Config.fromfile(str(ROOT / BASE_CONFIG)).model).state_dict()
+    base_state = load_base_state(args.base_checkpoint)
     models = {name: build_model(config, base_state) for name, config in CONFIGS.items()}
     batches = [batch(args.batch_size, seed) for seed in range(args.batches)]
     for model in models.values():  # warm-up

@@ -22,7 +22,8 @@ class FewShotSurgeryHook(Hook):
     (``meta['dataset_meta']['classes']``) onto the training dataset's (:func:`surgery`) and
     every weight is loaded into the model; ``load_from`` is unnecessary. When the dataset
     names ``novel_classes``, every other class must be in the checkpoint. A
-    :class:`~mmfs_plugin.models.RetentiveTFA` also gets the checkpoint as its base branch
+    :class:`~mmfs_plugin.models.RetentiveTFA` (and :class:`~mmfs_plugin.models.DistilledTFA`,
+    whose base branch is its teacher) also gets the checkpoint as its base branch
     (:meth:`~mmfs_plugin.models.RetentiveTFA.load_base_detector`), unless no class of the
     checkpoint is in the label space: its base branch is then off.
 
@@ -103,8 +104,9 @@ class FewShotSurgeryHook(Hook):
         if isinstance(model, RetentiveTFA):
             if retained:
                 self._load_base_branch(model, source, classes, novel or ())
-                runner.logger.info(f'FewShotSurgeryHook: the base branch holds '
-                                   f'{self.checkpoint}; its detections of {retained} are kept')
+                runner.logger.info(f'FewShotSurgeryHook: the base branch of '
+                                   f'{type(model).__name__} holds {self.checkpoint}; its '
+                                   f'classes {retained} are retained')
             else:
                 runner.logger.info(f'FewShotSurgeryHook: no class of {self.checkpoint} is '
                                    'retained (every class is novel, or none of its classes is '
