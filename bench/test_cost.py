@@ -14,7 +14,7 @@ the recipe's default at most 1.2x). With ``--base-checkpoint`` every model (and 
 starts from the NEU-DET base weights, so the detections per image are those of a trained
 model; otherwise from a base detector of PyTorch's default init.
 
-    OMP_NUM_THREADS=1 python bench/test_cost.py [--batches 4] [--rounds 5] \\
+    OMP_NUM_THREADS=1 python bench/test_cost.py [--batches 4] [--rounds 5] [--models ...] \\
         [--base-checkpoint work_dirs/neu_det/base/iter_3000.pth]
 """
 import argparse
@@ -103,12 +103,15 @@ def main() -> None:
     parser.add_argument('--batch-size', type=int, default=8,
                         help="images per batch (the NEU-DET test loader's)")
     parser.add_argument('--rounds', type=int, default=5, help='blocks per model')
+    parser.add_argument('--models', nargs='+', default=list(CONFIGS), choices=list(CONFIGS),
+                        help='the models (plain and the recipe always run)')
     parser.add_argument('--base-checkpoint', help='the NEU-DET base checkpoint')
     args = parser.parse_args()
     init_default_scope('mmdet')
     torch.manual_seed(0)
     base_state = load_base_state(args.base_checkpoint)
-    models = {name: build_model(config, base_state) for name, config in CONFIGS.items()}
+    names = ['plain', 'recipe'] + [name for name in args.models if name not in ('plain', 'recipe')]
+    models = {name: build_model(CONFIGS[name], base_state) for name in names}
     batches = [batch(args.batch_size, seed) for seed in range(args.batches)]
     for model in models.values():  # warm-up
         time_block(model, batches[:1])

@@ -148,6 +148,7 @@ def test_bad_arguments_are_named(base):
     base_cfg, _ = base
     with pytest.raises(ValueError, match='share'):
         distilled(base_cfg, share='backbone')
+    assert distilled(base_cfg, share=None).share is None  # nothing shared, as said
     with pytest.raises(ValueError, match='negative'):
         distilled(base_cfg, distill_rpn=-1.0)
     with pytest.raises(ValueError, match='temperature'):
@@ -187,3 +188,69 @@ def test_objectness_distillation_pulls_up_never_down():
     assert float(objectness_distillation(student, nothing)) == 0.0
     with pytest.raises(ValueError, match='same anchors'):
         objectness_distillation([torch.zeros(1, 2, 1, 1)], teacher)
+    # above a threshold of 0.95 the teacher sees nothing here
+    assert float(objectness_distillation(student, teacher, 0.95)) == 0.0
+
+
+def test_the_box_heads_are_distilled_through_the_roi_heads_own_forward(base):
+    """A gradient-decoupled RoI head (DeFRCN) applies its layer on the distillation's path
+    too: with the layer at identity the student equals the teacher, with it scaled it does
+    not."""
+    base_cfg, base_model = base
+    torch.manual_seed(1)
+    cfg = light(len(ALL), type='DistilledTFA', frozen_parameters=[], base_detector=base_cfg)
+    cfg.roi_head.type = 'DecoupledStandardRoIHead'
+    model = MODELS.build(cfg)
+    model.load_base_detector(base_model.state_dict(), BASE, ALL)
+    as_teacher(model, base_model)
+    model.train()
+    inputs = torch.randn(2, 3, 64, 64)
+    assert float(model.loss(inputs, samples())['loss_distill_cls']) == pytest.approx(0, abs=1e-5)
+    with torch.no_grad():
+        model.roi_head.decouple.weight.mul_(1.5)
+    assert float(model.loss(inputs, samples())['loss_distill_cls']) > 1e-4
+
+
+def test_other_anchors_than_the_base_detectors_are_refused(base):
+    base_cfg, _ = base
+    cfg = light(len(ALL), type='DistilledTFA', frozen_parameters=[], base_detector=base_cfg)
+    cfg.rpn_head.anchor_generator.scales = [8]  # the same number of anchors, other sizes
+    with pytest.raises(ValueError, match='anchor_generator differs'):
+        MODELS.build(cfg)
+
+
+def test_a_batch_without_an_object_for_the_base_rpn_is_warned_about_once(base, monkeypatch):
+    base_cfg, base_model = base
+    warnings = []
+    monkeypatch.setattr('mmfs_plugin.models.distilled_tfa.print_log',
+                        lambda message, **kwargs: warnings.append(message))
+    model = distilled(base_cfg, rpn_threshold=0.999)  # above any objectness here
+    model.load_base_detector(base_model.state_dict(), BASE, ALL)
+    model.train()
+    for _ in range(2):
+        assert float(model.loss(torch.randn(1, 3, 64, 64), samples(1))['loss_distill_rpn']) == 0
+    assert len(warnings) == 1 and 'rpn_threshold=0.999' in warnings[0]
+
+
+def test_the_calibration_takes_the_fine_tuned_detectors_features(base):
+    """DistilledTFA's base branch is a teacher: a calibration's features come from the
+    fine-tuned detector, so the test pass runs one detector (RetentiveTFA's come from its
+    base branch)."""
+    from mmfs_plugin.models import DetectorRoIFeatures
+    base_cfg, base_model = base
+    model = distilled(base_cfg)
+    model.load_base_detector(base_model.state_dict(), BASE, ALL)
+    model.eval()
+    calls = []
+    model.base_detector.backbone.register_forward_pre_hook(lambda *args: calls.append(1))
+    boxes = [torch.tensor([[4.0, 4.0, 30.0, 30.0]])]
+    with torch.no_grad():
+        DetectorRoIFeatures()(model, torch.randn(1, 3, 64, 64), boxes)
+    assert not calls
+
+
+@pytest.mark.parametrize('extra, message', [
+    (dict(distill_rois=0), 'distill_rois'), (dict(rpn_threshold=1.0), 'rpn_threshold')])
+def test_bad_numbers_of_rois_and_thresholds_are_named(base, extra, message):
+    with pytest.raises(ValueError, match=message):
+        distilled(base[0], **extra)

@@ -110,8 +110,9 @@ class FewShotSurgeryHook(Hook):
             else:
                 runner.logger.info(f'FewShotSurgeryHook: no class of {self.checkpoint} is '
                                    'retained (every class is novel, or none of its classes is '
-                                   'in the label space): the base branch is off (the model '
-                                   'predicts as TFA)')
+                                   'in the label space): the base branch is off, nothing is '
+                                   'kept or distilled from it (the model trains and predicts '
+                                   'as TFA)')
             missing = [key for key in missing
                        if not key.startswith(('base_detector.', 'base_labels'))]
         if missing:

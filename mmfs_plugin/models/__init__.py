@@ -1,5 +1,6 @@
 """Models of the few-shot recipe: the cosine-similarity box head, the TFA detector and its
-retentive and distilled forms, and DeFRCN's gradient-decoupled heads and prototypical calibration."""
+retentive and distilled forms, and DeFRCN's gradient-decoupled heads and prototypical
+calibration."""
 from .cosine_sim_bbox_head import CosineSimBBoxHead, CosineSimLinear
 from .distilled_tfa import DistilledTFA
 from .gradient_decoupled import (DecoupledRPNHead, DecoupledStandardRoIHead,

@@ -7,10 +7,12 @@ new detector's class scores and box deltas of the old classes are pulled to the 
 RPN's follows Peng et al., "Faster ILOD" (Pattern Recognition Letters, 2020): one-sided, so
 that objects the old RPN misses stay free to be learnt.
 """
+import logging
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from torch import Tensor
 
 from mmdet.registry import MODELS
@@ -40,12 +42,18 @@ class DistilledTFA(RetentiveTFA):
     - ``loss_distill_bbox``: on the same RoIs, the squared error of the fine-tuned head's box
       deltas of each retained class to the base head's, weighted by the base head's
       probability of that class, summed over classes and coordinates, averaged over the RoIs.
-    - ``loss_distill_rpn``: at the anchors where the base RPN's objectness is above 0.5, the
-      fine-tuned RPN's is pulled up to it, never down: the squared shortfall, averaged over
-      those anchors.
+    - ``loss_distill_rpn``: at the anchors where the base RPN's objectness is above
+      ``rpn_threshold``, the fine-tuned RPN's is pulled up to it, never down: the squared
+      shortfall, averaged over those anchors (0 where the base RPN sees no object above the
+      threshold in a batch; the first such batch of a run is warned about). The two RPNs must
+      have the same anchors.
 
+    Both box heads are run through their RoI head's own box forward (so a
+    ``DecoupledStandardRoIHead`` scales the distillation's gradient as the detection loss's).
     No term is computed while no class is retained (before the base branch is loaded, or
-    every class novel). The base branch stays in the checkpoint, as :class:`RetentiveTFA`'s.
+    every class novel). The base branch stays in the checkpoint, as :class:`RetentiveTFA`'s,
+    but takes no part in the test pass: a prototypical calibration (``pcb``) takes its
+    features from the fine-tuned detector.
 
     Args:
         base_detector (str | dict): As :class:`RetentiveTFA`'s.
@@ -55,29 +63,45 @@ class DistilledTFA(RetentiveTFA):
         temperature (float): Softmax temperature of ``loss_distill_cls``. Defaults to 1.
         distill_rois (int, optional): Proposals per image distilled on, the base RPN's best
             first. Defaults to None: every proposal of the base RPN.
+        rpn_threshold (float): The base RPN's objectness above which ``loss_distill_rpn``
+            holds, in [0, 1). Defaults to 0.5.
         **kwargs: The arguments of :class:`TFA`.
 
     Raises:
-        ValueError: A negative weight, a temperature that is not positive, or ``share`` (one
-            detector runs at test time: nothing is shared).
+        ValueError: A negative weight, a temperature that is not positive, ``distill_rois``
+            below 1, ``rpn_threshold`` outside [0, 1), ``share`` other than None (one detector
+            runs at test time: nothing is shared), or RPN anchors other than the base
+            detector's.
     """
+
+    #: the base branch is a teacher: it does not predict
+    base_branch_predicts = False
 
     def __init__(self, base_detector: Union[str, ConfigType], distill_cls: float = 1.0,
                  distill_bbox: float = 1.0, distill_rpn: float = 1.0,
                  temperature: float = 1.0, distill_rois: Optional[int] = None,
-                 **kwargs: Any) -> None:
-        if 'share' in kwargs:
+                 rpn_threshold: float = 0.5, **kwargs: Any) -> None:
+        if kwargs.pop('share', None) is not None:
             raise ValueError('DistilledTFA: share: only the fine-tuned detector runs at test '
                              'time, nothing is shared (share is RetentiveTFA\'s)')
+        if distill_rois is not None and distill_rois < 1:
+            raise ValueError(f'DistilledTFA: distill_rois must be None (every proposal) or at '
+                             f'least 1, got {distill_rois}')
+        if not 0 <= rpn_threshold < 1:
+            raise ValueError(f'DistilledTFA: rpn_threshold must be in [0, 1), got '
+                             f'{rpn_threshold}')
         if min(distill_cls, distill_bbox, distill_rpn) < 0:
             raise ValueError('DistilledTFA: distill_cls, distill_bbox and distill_rpn must not '
                              f'be negative, got {distill_cls}, {distill_bbox}, {distill_rpn}')
         if temperature <= 0:
             raise ValueError(f'DistilledTFA: temperature must be positive, got {temperature}')
         super().__init__(base_detector=base_detector, **kwargs)
+        _check_same_anchors(self.rpn_head, self.base_detector.rpn_head)
         self.weights = dict(cls=distill_cls, bbox=distill_bbox, rpn=distill_rpn)
         self.temperature = temperature
         self.distill_rois = distill_rois
+        self.rpn_threshold = rpn_threshold
+        self._warned_no_object = False
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> dict:
         """Faster R-CNN's losses and the distillation losses.
@@ -132,6 +156,14 @@ class DistilledTFA(RetentiveTFA):
             teacher_scores, teacher_deltas = _box_head_outputs(teacher, teacher_features, rois)
             teacher_objectness = teacher.rpn_head(teacher_features)[0]
         scores, deltas = _box_head_outputs(self, features, rois)
+        if self.weights['rpn'] and not self._warned_no_object and not any(
+                bool((level.sigmoid() > self.rpn_threshold).any())
+                for level in teacher_objectness):
+            self._warned_no_object = True
+            print_log(f'DistilledTFA: loss_distill_rpn is 0 on this batch: the base RPN\'s '
+                      f'objectness is below rpn_threshold={self.rpn_threshold} at every anchor '
+                      '(warned once per run; lower rpn_threshold if it stays 0)',
+                      logger='current', level=logging.WARNING)
         background = torch.tensor([scores.shape[1] - 1], device=labels.device)
         teacher_background = torch.tensor([teacher_scores.shape[1] - 1], device=labels.device)
         # the teacher's probability of each retained class, the box deltas' weights
@@ -146,7 +178,7 @@ class DistilledTFA(RetentiveTFA):
                 _per_class(teacher_deltas, teacher_scores.shape[1] - 1)[:, retained],
                 class_weights),
             loss_distill_rpn=objectness_distillation(self.rpn_head(features)[0],
-                                                     teacher_objectness))
+                                                     teacher_objectness, self.rpn_threshold))
         return {name: loss * self.weights[name.rsplit('_', 1)[1]]
                 for name, loss in losses.items()}
 
@@ -193,18 +225,20 @@ def box_distillation(deltas: Tensor, teacher_deltas: Tensor, weights: Tensor) ->
     return (weights * (deltas - teacher_deltas).pow(2).sum(dim=2)).sum(dim=1).mean()
 
 
-def objectness_distillation(logits: Sequence[Tensor],
-                            teacher_logits: Sequence[Tensor]) -> Tensor:
+def objectness_distillation(logits: Sequence[Tensor], teacher_logits: Sequence[Tensor],
+                            threshold: float = 0.5) -> Tensor:
     """The student RPN's shortfall of objectness where the teacher's RPN sees an object.
 
     Args:
         logits (Sequence[Tensor]): The student's objectness logits per level, each
             (N, A, H, W).
         teacher_logits (Sequence[Tensor]): The teacher's, of the same shapes.
+        threshold (float): The teacher's probability above which an anchor counts.
+            Defaults to 0.5.
 
     Returns:
         Tensor: ``max(0, p_teacher - p_student)^2`` averaged over the anchors whose teacher
-        probability is above 0.5 (0 where there is none), a scalar.
+        probability is above ``threshold`` (0 where there is none), a scalar.
 
     Raises:
         ValueError: If a level's shapes differ (the RPNs have different anchors).
@@ -216,7 +250,7 @@ def objectness_distillation(logits: Sequence[Tensor],
                              f'{tuple(ours.shape)}, the base detector\'s {tuple(theirs.shape)}: '
                              'the two RPNs must have the same anchors')
         teacher = theirs.sigmoid()
-        seen = teacher > 0.5
+        seen = teacher > threshold
         shortfalls.append((teacher[seen] - ours.sigmoid()[seen]).clamp(min=0).pow(2))
     shortfall = torch.cat(shortfalls)
     if shortfall.numel() == 0:
@@ -227,9 +261,33 @@ def objectness_distillation(logits: Sequence[Tensor],
 def _box_head_outputs(detector: torch.nn.Module, features: Sequence[Tensor],
                       rois: Tensor) -> Tuple[Tensor, Tensor]:
     """A two-stage detector's box-head logits (R, C + 1) and deltas (R, 4C or 4) of ``rois``
-    (shape (R, 5)) on its ``features``."""
-    extractor = detector.roi_head.bbox_roi_extractor
-    return detector.roi_head.bbox_head(extractor(features[:extractor.num_inputs], rois))
+    (shape (R, 5)) on its ``features``, through its RoI head's box forward (mmdet's
+    ``StandardRoIHead._bbox_forward``, the path of its loss and its predictions)."""
+    results = detector.roi_head._bbox_forward(tuple(features), rois)
+    return results['cls_score'], results['bbox_pred']
+
+
+def _check_same_anchors(rpn_head: torch.nn.Module, teacher_rpn_head: torch.nn.Module) -> None:
+    """Raise ValueError unless both RPNs place the same anchors (strides and base anchors of
+    every level)."""
+    ours, theirs = rpn_head.prior_generator, teacher_rpn_head.prior_generator
+    same = (list(ours.strides) == list(theirs.strides)
+            and len(ours.base_anchors) == len(theirs.base_anchors)
+            and all(a.shape == b.shape and torch.allclose(a, b)
+                    for a, b in zip(ours.base_anchors, theirs.base_anchors)))
+    if not same:
+        raise ValueError('DistilledTFA: rpn_head.anchor_generator differs from the base '
+                         f'detector\'s ({_anchors(ours)} against {_anchors(theirs)}): '
+                         'loss_distill_rpn compares the two RPNs anchor by anchor, so they '
+                         'must have the same anchors')
+
+
+def _anchors(generator: Any) -> str:
+    """An anchor generator's scales, ratios and strides, for a message."""
+    parts = [f'{name} {value.tolist() if isinstance(value, Tensor) else value}'
+             for name in ('scales', 'ratios', 'strides')
+             for value in [getattr(generator, name, None)] if value is not None]
+    return ', '.join(parts)
 
 
 def _per_class(deltas: Tensor, num_classes: int) -> Tensor:

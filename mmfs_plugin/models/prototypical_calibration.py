@@ -33,8 +33,9 @@ class DetectorRoIFeatures:
     """RoI features of a detector: its ``extract_feat`` and its RoI head's
     ``bbox_roi_extractor``, averaged over the RoI's cells: shape (n, C).
 
-    Where the model has a loaded base branch (:class:`~mmfs_plugin.models.RetentiveTFA`
-    retaining a class) its features come from there: the base detector, which fine-tuning did
+    Where the model predicts with a loaded base branch (:class:`~mmfs_plugin.models.RetentiveTFA`
+    retaining a class; not :class:`~mmfs_plugin.models.DistilledTFA`, whose base branch only
+    teaches in training) its features come from there: the base detector, which fine-tuning did
     not adapt. Otherwise (DeFRCN alone, or no class retained) from the model itself: then they
     are the fine-tuned features its classifier scores, not an independent network as DeFRCN's
     ImageNet classifier is.
@@ -51,7 +52,8 @@ class DetectorRoIFeatures:
                  boxes: Sequence[Tensor]) -> Tensor:
         """Features of ``boxes[i]`` (shape (n_i, 4), x1y1x2y2 in input pixels) on image i."""
         retained = getattr(detector, 'retained', None)
-        if self.use_base_detector and retained is not None and bool(retained().any()):
+        if (self.use_base_detector and getattr(detector, 'base_branch_predicts', False)
+                and bool(retained().any())):
             detector = detector.base_detector
         features = detector.extract_feat(batch_inputs)
         extractor = detector.roi_head.bbox_roi_extractor

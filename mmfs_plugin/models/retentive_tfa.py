@@ -58,6 +58,9 @@ class RetentiveTFA(TFA):
             (``'proposals'``) RoI extractors configured otherwise.
     """
 
+    #: the base branch predicts the retained classes at test time (a teacher's does not)
+    base_branch_predicts = True
+
     def __init__(self, base_detector: Union[str, ConfigType], share: Optional[str] = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
