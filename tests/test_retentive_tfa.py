@@ -221,3 +221,8 @@ def test_shared_proposals_need_one_roi_extractor(base):
                            frozen_parameters=['backbone', 'neck', 'rpn_head']))
     with pytest.raises(ValueError, match="share must be one of"):
         MODELS.build(light(3, type='RetentiveTFA', share='rpn', base_detector=base_cfg))
+    decoupled = light(3, type='RetentiveTFA', share='proposals', base_detector=base_cfg,
+                      frozen_parameters=['backbone', 'neck', 'rpn_head'])
+    decoupled.roi_head.type = 'DecoupledStandardRoIHead'  # its layer would be skipped
+    with pytest.raises(ValueError, match='own box forward'):
+        MODELS.build(decoupled)

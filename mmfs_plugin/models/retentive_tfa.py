@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox2roi
 from mmdet.structures import SampleList
@@ -55,7 +56,8 @@ class RetentiveTFA(TFA):
 
     Raises:
         ValueError: An unknown ``share``, a shared part not in ``frozen_parameters``, or
-            (``'proposals'``) RoI extractors configured otherwise.
+            (``'proposals'``) RoI extractors configured otherwise or a RoI head whose box
+            forward is not mmdet's ``StandardRoIHead``'s.
     """
 
     #: the base branch predicts the retained classes at test time (a teacher's does not)
@@ -84,6 +86,14 @@ class RetentiveTFA(TFA):
                                  f'{ours} and the base detector\'s {theirs}')
         with torch.random.fork_rng(devices=[]):  # its init draws leave the stream alone
             self.base_detector = MODELS.build(base_detector)
+        if share == 'proposals':
+            own_forward = [type(detector.roi_head)._bbox_forward
+                           for detector in (self, self.base_detector)]
+            if any(forward is not StandardRoIHead._bbox_forward for forward in own_forward):
+                raise ValueError("RetentiveTFA: share='proposals' runs the box heads on RoI "
+                                 'features pooled once, which skips a RoI head\'s own box '
+                                 'forward (a DecoupledStandardRoIHead\'s layer): use mmdet\'s '
+                                 'StandardRoIHead in both branches, or share=\'backbone\'')
         self.base_detector.requires_grad_(False)
         self.base_detector.is_init = True  # mmengine's init_weights skips it: weights are loaded
         num_base = _num_classes(self.base_detector)
