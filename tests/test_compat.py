@@ -83,10 +83,18 @@ from torch.nn.parallel import DistributedDataParallel
 from mmfs_plugin.engine import close_distributed
 
 
+def thread_name(task):
+    """A thread's name, or '' where it ended since the listing (a race, not a failure)."""
+    try:
+        with open(f'/proc/self/task/{task}/comm') as comm:
+            return comm.read().strip()
+    except FileNotFoundError:
+        return ''
+
+
 def threads():
     """The names of this process's threads that belong to gloo and its TCP store."""
-    names = (open(f'/proc/self/task/{task}/comm').read().strip()
-             for task in os.listdir('/proc/self/task'))
+    names = (thread_name(task) for task in os.listdir('/proc/self/task'))
     return sorted(name for name in names if 'gloo' in name or 'tcpstore' in name)
 
 
