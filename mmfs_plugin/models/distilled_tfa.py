@@ -150,11 +150,13 @@ class DistilledTFA(RetentiveTFA):
         labels = self.base_labels[retained]  # and their labels here
         with torch.no_grad():
             teacher_features = teacher.extract_feat(batch_inputs)
-            proposals = teacher.rpn_head.predict(teacher_features, batch_data_samples,
-                                                 rescale=False)
+            # the base RPN's outputs, and its proposals from them (as its ``predict`` does)
+            teacher_objectness, teacher_rpn_deltas = teacher.rpn_head(teacher_features)
+            proposals = teacher.rpn_head.predict_by_feat(
+                teacher_objectness, teacher_rpn_deltas, rescale=False,
+                batch_img_metas=[sample.metainfo for sample in batch_data_samples])
             rois = bbox2roi([p.bboxes[:self.distill_rois] for p in proposals])
             teacher_scores, teacher_deltas = _box_head_outputs(teacher, teacher_features, rois)
-            teacher_objectness = teacher.rpn_head(teacher_features)[0]
         scores, deltas = _box_head_outputs(self, features, rois)
         if self.weights['rpn'] and not self._warned_no_object and not any(
                 bool((level.sigmoid() > self.rpn_threshold).any())
