@@ -8,7 +8,7 @@ RPN's follows Peng et al., "Faster ILOD" (Pattern Recognition Letters, 2020): on
 that objects the old RPN misses stay free to be learnt.
 """
 import logging
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -114,22 +114,28 @@ class DistilledTFA(RetentiveTFA):
             dict[str, Tensor]: mmdet's losses, and ``loss_distill_cls``, ``loss_distill_bbox``
             and ``loss_distill_rpn`` where a class is retained.
         """
-        # the features mmdet's loss extracts, taken as the neck (or backbone) returns them,
-        # so that the distillation adds no second pass of the fine-tuned backbone
-        features: List[Tuple[Tensor, ...]] = []
+        # the features and the RPN objectness mmdet's loss computes, taken as the neck (or
+        # backbone) and the RPN return them, so that the distillation runs neither again
+        outputs: Dict[str, Any] = {}
         source = self.neck if self.with_neck else self.backbone
-        handle = source.register_forward_hook(lambda module, args, out: features.append(out))
+        handles = [
+            source.register_forward_hook(
+                lambda module, args, out: outputs.__setitem__('features', out)),
+            self.rpn_head.register_forward_hook(
+                lambda module, args, out: outputs.__setitem__('objectness', out[0]))]
         try:
             losses = super().loss(batch_inputs, batch_data_samples)
         finally:
-            handle.remove()
+            for handle in handles:
+                handle.remove()
         if bool(self.retained().any()):
             losses.update(self.distillation_losses(batch_inputs, batch_data_samples,
-                                                   features[-1]))
+                                                   outputs['features'],
+                                                   outputs['objectness']))
         return losses
 
     def distillation_losses(self, batch_inputs: Tensor, batch_data_samples: SampleList,
-                            features: Sequence[Tensor]) -> dict:
+                            features: Sequence[Tensor], objectness: Sequence[Tensor]) -> dict:
         """The three distillation losses, weighted (see the class docstring).
 
         Args:
@@ -137,6 +143,8 @@ class DistilledTFA(RetentiveTFA):
             batch_data_samples (list[DetDataSample]): Their data samples.
             features (Sequence[Tensor]): The fine-tuned detector's features of the images
                 (its ``extract_feat``), one (N, C, H_l, W_l) tensor per level.
+            objectness (Sequence[Tensor]): Its RPN's objectness logits of those features, one
+                (N, A, H_l, W_l) tensor per level.
 
         Returns:
             dict[str, Tensor]: ``loss_distill_cls``, ``loss_distill_bbox``,
@@ -179,8 +187,8 @@ class DistilledTFA(RetentiveTFA):
                 _per_class(deltas, scores.shape[1] - 1)[:, labels],
                 _per_class(teacher_deltas, teacher_scores.shape[1] - 1)[:, retained],
                 class_weights),
-            loss_distill_rpn=objectness_distillation(self.rpn_head(features)[0],
-                                                     teacher_objectness, self.rpn_threshold))
+            loss_distill_rpn=objectness_distillation(objectness, teacher_objectness,
+                                                     self.rpn_threshold))
         return {name: loss * self.weights[name.rsplit('_', 1)[1]]
                 for name, loss in losses.items()}
 

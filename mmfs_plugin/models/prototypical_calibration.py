@@ -51,9 +51,8 @@ class DetectorRoIFeatures:
     def __call__(self, detector: nn.Module, batch_inputs: Tensor,
                  boxes: Sequence[Tensor]) -> Tensor:
         """Features of ``boxes[i]`` (shape (n_i, 4), x1y1x2y2 in input pixels) on image i."""
-        retained = getattr(detector, 'retained', None)
         if (self.use_base_detector and getattr(detector, 'base_branch_predicts', False)
-                and bool(retained().any())):
+                and bool(detector.retained().any())):
             detector = detector.base_detector
         features = detector.extract_feat(batch_inputs)
         extractor = detector.roi_head.bbox_roi_extractor
